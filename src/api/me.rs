@@ -1,0 +1,98 @@
+//! Who am I.
+
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::auth::rights::{Role, Scope};
+use crate::auth::{Caller, Subject};
+use crate::error::Result;
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(get_me);
+}
+
+/// What kind of caller.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CallerKind {
+    Person,
+    Client,
+}
+
+/// The caller, as the service knows them.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "kind": "person",
+    "id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d11",
+    "name": "An De Smet",
+    "email": "facilitator@vov.example",
+    "roles": ["facilitator"],
+    "scopes": [],
+    "organisation_id": null
+}))]
+pub struct Me {
+    pub kind: CallerKind,
+    /// The person's or the client's id.
+    pub id: Uuid,
+    /// The person's display name or the client's name.
+    pub name: String,
+    /// The person's e-mail address (people only).
+    pub email: Option<String>,
+    pub roles: Vec<Role>,
+    /// Scopes granted to this token (integration clients only).
+    pub scopes: Vec<Scope>,
+    /// The organisation an integration client acts for.
+    pub organisation_id: Option<Uuid>,
+}
+
+/// Who am I
+///
+/// The person or integration client the access token belongs to, with the roles and scopes
+/// the token carries.
+#[utoipa::path(
+    tag = "Auth",
+    operation_id = "get_me",
+    responses((status = 200, description = "The caller.", body = Me))
+)]
+#[get("/v1/me")]
+async fn get_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse> {
+    let me = match caller.subject {
+        Subject::Person(id) => {
+            let person = state.store.get_person_account(id).await.map_err(|e| match e {
+                // The person was removed after the token was issued.
+                crate::db::StoreError::NotFound => {
+                    crate::error::ApiError::Unauthorized("The account behind this token no longer exists.".into())
+                }
+                other => other.into(),
+            })?;
+            Me {
+                kind: CallerKind::Person,
+                id,
+                name: person.display_name,
+                email: Some(person.email),
+                roles: caller.roles,
+                scopes: caller.scopes,
+                organisation_id: None,
+            }
+        }
+        Subject::Client(id) => {
+            let client = state.store.get_client(id).await?.ok_or_else(|| {
+                crate::error::ApiError::Unauthorized("The client behind this token no longer exists.".into())
+            })?;
+            Me {
+                kind: CallerKind::Client,
+                id,
+                name: client.name,
+                email: None,
+                roles: caller.roles,
+                scopes: caller.scopes,
+                organisation_id: caller.organisation_id,
+            }
+        }
+    };
+    Ok(HttpResponse::Ok().json(me))
+}

@@ -1,0 +1,262 @@
+//! The HTTP API: one module per resource, routes and OpenAPI document from one
+//! registration (`utoipa-actix-web`), and the parts every operation shares in the spec.
+
+pub mod auth;
+pub mod me;
+pub mod system;
+pub mod themes;
+
+use actix_web::App;
+use utoipa::OpenApi;
+use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::security::{
+    ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
+};
+use utoipa::openapi::{ContentBuilder, ObjectBuilder, Ref, RefOr, Required, Type};
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::rights::Scope;
+use crate::error::{PROBLEM_JSON, Problem};
+use crate::http::idempotency;
+
+pub const TAG_AUTH: &str = "Auth";
+pub const TAG_THEMES: &str = "Themes";
+pub const TAG_SYSTEM: &str = "System";
+
+/// The token endpoint, as the OAuth2 flows in the spec name it.
+pub const TOKEN_URL: &str = "/v1/auth/token";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "VOV learning-network API",
+        description = include_str!("../../docs/api-description.md"),
+        contact(name = "VOV lerend netwerk", url = "https://www.vov.be"),
+        license(name = "EUPL-1.2", identifier = "EUPL-1.2"),
+    ),
+    tags(
+        (name = "Auth", description = "Sign in and get tokens: the OAuth 2.0 token endpoint (password, client credentials, refresh token) and who you are."),
+        (name = "Stakeholders", description = "The three stakeholder groups of lifelong learning (policy, employers, employees) as organisations, people and memberships, and the integration clients that sync them."),
+        (name = "Learning events", description = "Inspiration sessions, workshops, learning networks, webinars, intervision and field visits: schedule, registrations with a waitlist that never overbooks, attendance, commitments, calendar feeds."),
+        (name = "Informal learning", description = "A person's learning log: on the job, with peers, in the learning context; shared only by the person's choice."),
+        (name = "Shared solutions", description = "Challenges stakeholders bring and the solutions they co-create: revisions, endorsements, comments, search."),
+        (name = "Themes", description = "The network's curated taxonomy (lifelong learning, informal learning, careers at every age, ...) with Dutch and English labels. Anyone reads; facilitators curate."),
+        (name = "Sync", description = "For HR systems and partners: upserts by external reference, batches, and a change feed that never misses or repeats a change."),
+        (name = "System", description = "Liveness, readiness and Prometheus metrics for operators."),
+    ),
+    security(("oauth2" = []), ("bearer" = [])),
+    components(schemas(Problem))
+)]
+struct ApiDoc;
+
+/// Registers every documented route (the one list of the API's operations).
+pub fn routes(cfg: &mut ServiceConfig) {
+    system::routes(cfg);
+    auth::routes(cfg);
+    me::routes(cfg);
+    themes::routes(cfg);
+}
+
+/// The OpenAPI document, as served at `/openapi.json` and committed in `openapi/`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, doc) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes).split_for_parts();
+    finalize(doc)
+}
+
+/// The shared error responses, by status: component name, description, example detail.
+const COMMON_RESPONSES: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "400",
+        "BadRequest",
+        "The request is malformed: bad JSON, a bad parameter or header.",
+        "bad-request",
+        "`limit` must be between 1 and 200 (got 500).",
+    ),
+    (
+        "401",
+        "Unauthorized",
+        "No valid bearer token.",
+        "unauthorized",
+        "The access token is invalid or has expired; get a new one.",
+    ),
+    ("403", "Forbidden", "Authenticated, but not allowed to do this.", "forbidden", "This needs the facilitator role."),
+    ("404", "NotFound", "No such resource, or not one the caller may know of.", "not-found", "No theme with this id."),
+    (
+        "409",
+        "Conflict",
+        "Conflicts with the current state, or a request with this Idempotency-Key is in progress.",
+        "conflict",
+        "A theme with slug `informal-learning` already exists.",
+    ),
+    (
+        "412",
+        "PreconditionFailed",
+        "`If-Match` does not name the current version; `current_etag` says which is.",
+        "precondition-failed",
+        "If-Match does not name the current version; the current ETag is \"3\".",
+    ),
+    (
+        "413",
+        "PayloadTooLarge",
+        "The body is larger than the limit (1 MiB by default).",
+        "payload-too-large",
+        "The request body is larger than 1048576 bytes.",
+    ),
+    (
+        "415",
+        "UnsupportedMediaType",
+        "The body is not in a supported media type.",
+        "unsupported-media-type",
+        "Send the body as JSON with `Content-Type: application/json`.",
+    ),
+    (
+        "422",
+        "Unprocessable",
+        "The body breaks the rules (every field error is listed), or the Idempotency-Key was used for another request.",
+        "validation",
+        "`/label_nl` must be between 1 and 120 characters (got 0).",
+    ),
+    (
+        "500",
+        "InternalError",
+        "Something went wrong on our side; quote the request id.",
+        "internal",
+        "Something went wrong on our side. Quote the request id when you report it.",
+    ),
+    (
+        "503",
+        "ServiceUnavailable",
+        "The database is out of reach; retry shortly.",
+        "unavailable",
+        "The database is not reachable right now; retry shortly.",
+    ),
+];
+
+fn problem_response(status: &str, description: &str, slug: &str, detail: &str) -> utoipa::openapi::Response {
+    let example = serde_json::json!({
+        "type": format!("{}{slug}", crate::error::PROBLEM_BASE),
+        "title": description.split([':', ';', '.']).next().unwrap_or(description).trim(),
+        "status": status.parse::<u16>().unwrap_or(500),
+        "detail": detail,
+        "instance": "/v1/themes",
+        "request_id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d11",
+    });
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM_JSON,
+            ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).example(Some(example)).build(),
+        )
+        .build()
+}
+
+fn add_response(op: &mut Operation, status: &str) {
+    if !op.responses.responses.contains_key(status)
+        && let Some((_, name, ..)) = COMMON_RESPONSES.iter().find(|(s, ..)| *s == status)
+    {
+        op.responses.responses.insert(status.to_string(), RefOr::Ref(Ref::from_response_name(*name)));
+    }
+}
+
+fn idempotency_key_parameter() -> Parameter {
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Makes a retry safe: the first response to this key is stored for 24 hours and replayed \
+             (with `Idempotent-Replayed: true`) for the same request; the same key with another body \
+             is a 422, and while the first request runs a retry gets 409. Use a fresh UUID per operation.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(255))
+                .pattern(Some("^[\\x21-\\x7e]+$"))
+                .examples([serde_json::json!("4f1c2a0e-6f0e-4d5b-9a51-3f0c2b9e8d11")]),
+        ))
+        .build()
+}
+
+/// Adds what every operation shares: the security schemes, the problem responses each
+/// operation can give, and `Idempotency-Key` on POSTs.
+fn finalize(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    let components = doc.components.get_or_insert_with(Default::default);
+    let client_scopes = Scopes::from_iter(Scope::ALL.iter().map(|s| (s.as_str(), s.description())));
+    components.add_security_scheme(
+        "oauth2",
+        SecurityScheme::OAuth2(OAuth2::with_description(
+            [
+                Flow::Password(Password::with_refresh_url(TOKEN_URL, Scopes::new(), TOKEN_URL)),
+                Flow::ClientCredentials(ClientCredentials::new(TOKEN_URL, client_scopes)),
+            ],
+            "Sign in through the token endpoint: people with the password grant (in Swagger UI: \
+             Authorize, then your e-mail address and password; leave client_id empty), integration \
+             clients with client credentials.",
+        )),
+    );
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .description(Some("Paste an access token from POST /v1/auth/token."))
+                .build(),
+        ),
+    );
+    for (status, name, description, slug, detail) in COMMON_RESPONSES {
+        components.responses.insert((*name).to_string(), RefOr::T(problem_response(status, description, slug, detail)));
+    }
+
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let ops = [
+            (actix_web::http::Method::GET, &mut item.get),
+            (actix_web::http::Method::POST, &mut item.post),
+            (actix_web::http::Method::PUT, &mut item.put),
+            (actix_web::http::Method::PATCH, &mut item.patch),
+            (actix_web::http::Method::DELETE, &mut item.delete),
+        ];
+        for (method, op) in ops {
+            let Some(op) = op.as_mut() else { continue };
+            // The OAuth endpoints answer RFC 6749 error bodies and document them themselves.
+            if path.starts_with("/v1/auth/") {
+                add_response(op, "500");
+                continue;
+            }
+            if idempotency::applies(&method, path) {
+                op.parameters.get_or_insert_with(Vec::new).push(RefOr::T(idempotency_key_parameter()));
+                add_response(op, "409");
+                add_response(op, "422");
+            }
+            let params = op.parameters.as_deref().unwrap_or_default();
+            let has_path_param = params.iter().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Path));
+            let public = op
+                .security
+                .as_ref()
+                .is_some_and(|s| s.len() == 1 && serde_json::to_value(&s[0]).is_ok_and(|v| v == serde_json::json!({})));
+            if !params.is_empty() || op.request_body.is_some() {
+                add_response(op, "400");
+            }
+            if has_path_param {
+                add_response(op, "404");
+            }
+            if op.request_body.is_some() {
+                add_response(op, "413");
+                add_response(op, "415");
+                add_response(op, "422");
+            }
+            if !public {
+                add_response(op, "401");
+            }
+            if !path.starts_with("/health") && path != "/metrics" {
+                add_response(op, "503");
+            }
+            add_response(op, "500");
+        }
+    }
+    doc
+}

@@ -1,0 +1,133 @@
+//! Authentication: access tokens the service signs itself, passwords and client secrets,
+//! and the `Caller` extractor that tells handlers who is calling.
+
+pub mod jwt;
+pub mod password;
+pub mod rights;
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use rights::{Role, Scope};
+
+/// Who a token speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Person(Uuid),
+    Client(Uuid),
+}
+
+/// The authenticated caller of a request. Extracting it answers 401 when the request has
+/// no valid bearer token.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub subject: Subject,
+    pub roles: Vec<Role>,
+    pub scopes: Vec<Scope>,
+    /// The organisation an integration client acts for.
+    pub organisation_id: Option<Uuid>,
+}
+
+impl Caller {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// 403 unless the caller has `role`.
+    pub fn require_role(&self, role: Role) -> Result<(), ApiError> {
+        if self.has_role(role) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!("This needs the {} role.", role.as_str())))
+        }
+    }
+
+    /// 403 unless the caller was granted `scope`.
+    pub fn require_scope(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.scopes.contains(&scope) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!("This needs the `{}` scope.", scope.as_str())))
+        }
+    }
+
+    /// The person behind the token, if it is a person's token.
+    pub fn person_id(&self) -> Option<Uuid> {
+        match self.subject {
+            Subject::Person(id) => Some(id),
+            Subject::Client(_) => None,
+        }
+    }
+
+    /// A stable key for what this caller owns (idempotency keys are per caller).
+    pub fn owner_key(&self) -> String {
+        match self.subject {
+            Subject::Person(id) => format!("person:{id}"),
+            Subject::Client(id) => format!("client:{id}"),
+        }
+    }
+}
+
+/// The bearer token of a request: `None` without an `Authorization` header, an error when
+/// the header is there but is not a bearer token.
+pub fn bearer_token(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| ApiError::Unauthorized("The Authorization header is not valid.".into()))?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(Some(token.trim()))
+        }
+        _ => Err(ApiError::Unauthorized(
+            "Use `Authorization: Bearer <access token>`; get a token from POST /v1/auth/token.".into(),
+        )),
+    }
+}
+
+/// The caller of a request, or `None` when it carries no token. A token that is present
+/// but invalid is always a 401, never a silent downgrade to anonymous.
+pub fn authenticate(req: &HttpRequest) -> Result<Option<Caller>, ApiError> {
+    let Some(token) = bearer_token(req)? else {
+        return Ok(None);
+    };
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
+    state.tokens.verify(token).map(Some)
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req).and_then(|c| {
+            c.ok_or_else(|| {
+                ApiError::Unauthorized(
+                    "This needs a bearer token: `Authorization: Bearer <access token>` from POST /v1/auth/token."
+                        .into(),
+                )
+            })
+        }))
+    }
+}
+
+/// The caller if the request is authenticated; anonymous requests are allowed.
+#[derive(Debug, Clone)]
+pub struct MaybeCaller(pub Option<Caller>);
+
+impl FromRequest for MaybeCaller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req).map(MaybeCaller))
+    }
+}

@@ -1,0 +1,331 @@
+//! People's credentials, integration clients and refresh tokens.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Store, StoreError, StoreResult, is_unique_violation, now, on_pool};
+use crate::auth::rights::{PersonRole, Scope};
+use crate::domain::account::Email;
+
+/// What signing in needs to know about a person.
+#[derive(Debug, Clone)]
+pub struct PersonAccount {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: PersonRole,
+    pub password_hash: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct PersonAccountRow {
+    id: Uuid,
+    email: String,
+    display_name: String,
+    role: String,
+    password_hash: Option<String>,
+}
+
+impl TryFrom<PersonAccountRow> for PersonAccount {
+    type Error = StoreError;
+
+    fn try_from(r: PersonAccountRow) -> Result<Self, StoreError> {
+        Ok(PersonAccount {
+            role: PersonRole::parse(&r.role).ok_or_else(|| anyhow::anyhow!("stored role {:?}", r.role))?,
+            id: r.id,
+            email: r.email,
+            display_name: r.display_name,
+            password_hash: r.password_hash,
+        })
+    }
+}
+
+/// An integration client as the token endpoint sees it.
+#[derive(Debug, Clone)]
+pub struct ClientAccount {
+    pub id: Uuid,
+    pub name: String,
+    pub organisation_id: Option<Uuid>,
+    pub secret_hash: String,
+    pub scopes: Vec<Scope>,
+    pub revoked: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct ClientRow {
+    id: Uuid,
+    name: String,
+    organisation_id: Option<Uuid>,
+    secret_hash: String,
+    scopes: String,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A new refresh token to store (only its hash is kept).
+#[derive(Debug, Clone)]
+pub struct NewRefreshToken {
+    pub token_hash: Vec<u8>,
+    pub family_id: Uuid,
+    pub person_id: Uuid,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What presenting a refresh token found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshOutcome {
+    /// The token was valid and is now spent; issue its successor in `family_id`.
+    Rotated { person_id: Uuid, family_id: Uuid },
+    /// Unknown, expired or revoked.
+    Invalid,
+    /// Already spent: someone replayed it. The whole family is now revoked.
+    Reused,
+}
+
+impl Store {
+    /// Adds a person who can sign in. `Conflict` when the e-mail address is taken.
+    #[tracing::instrument(skip(self, password_hash))]
+    pub async fn create_person_account(
+        &self,
+        email: &Email,
+        display_name: &str,
+        role: PersonRole,
+        password_hash: Option<&str>,
+    ) -> StoreResult<Uuid> {
+        let id = Uuid::now_v7();
+        let at = now();
+        on_pool!(self.writer(), |p| {
+            sqlx::query(
+                "insert into people (id, email, email_key, display_name, role, password_hash, created_at, updated_at, version)
+                 values ($1, $2, $3, $4, $5, $6, $7, $7, 1)",
+            )
+            .bind(id)
+            .bind(email.as_str())
+            .bind(email.key())
+            .bind(display_name)
+            .bind(role.as_str())
+            .bind(password_hash)
+            .bind(at)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Conflict(format!("a person with e-mail address {} already exists", email.as_str()))
+            } else {
+                e.into()
+            }
+        })?;
+        Ok(id)
+    }
+
+    /// Sets a person's password hash and role (used by `vov create-admin` on an existing account).
+    #[tracing::instrument(skip(self, password_hash))]
+    pub async fn set_person_credentials(&self, id: Uuid, role: PersonRole, password_hash: &str) -> StoreResult<()> {
+        let n = on_pool!(self.writer(), |p| {
+            sqlx::query(
+                "update people set role = $2, password_hash = $3, updated_at = $4, version = version + 1 where id = $1",
+            )
+            .bind(id)
+            .bind(role.as_str())
+            .bind(password_hash)
+            .bind(now())
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        if n == 1 { Ok(()) } else { Err(StoreError::NotFound) }
+    }
+
+    #[tracing::instrument(skip(self))]
+    pub async fn find_person_by_email(&self, email_key: &str) -> StoreResult<Option<PersonAccount>> {
+        let row: Option<PersonAccountRow> = on_pool!(self.reader(), |p| {
+            sqlx::query_as("select id, email, display_name, role, password_hash from people where email_key = $1")
+                .bind(email_key)
+                .fetch_optional(p)
+                .await
+        })?;
+        row.map(PersonAccount::try_from).transpose()
+    }
+
+    #[tracing::instrument(skip(self))]
+    pub async fn get_person_account(&self, id: Uuid) -> StoreResult<PersonAccount> {
+        let row: Option<PersonAccountRow> = on_pool!(self.reader(), |p| {
+            sqlx::query_as("select id, email, display_name, role, password_hash from people where id = $1")
+                .bind(id)
+                .fetch_optional(p)
+                .await
+        })?;
+        row.ok_or(StoreError::NotFound)?.try_into()
+    }
+
+    /// Adds an integration client; the caller made the secret and passes its hash.
+    #[tracing::instrument(skip(self, secret_hash))]
+    pub async fn create_client(
+        &self,
+        name: &str,
+        organisation_id: Option<Uuid>,
+        scopes: &[Scope],
+        secret_hash: &str,
+    ) -> StoreResult<Uuid> {
+        let id = Uuid::now_v7();
+        let at = now();
+        on_pool!(self.writer(), |p| {
+            sqlx::query(
+                "insert into api_clients (id, name, organisation_id, secret_hash, scopes, created_at, updated_at, version)
+                 values ($1, $2, $3, $4, $5, $6, $6, 1)",
+            )
+            .bind(id)
+            .bind(name)
+            .bind(organisation_id)
+            .bind(secret_hash)
+            .bind(Scope::join(scopes))
+            .bind(at)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(id)
+    }
+
+    #[tracing::instrument(skip(self))]
+    pub async fn get_client(&self, id: Uuid) -> StoreResult<Option<ClientAccount>> {
+        let row: Option<ClientRow> = on_pool!(self.reader(), |p| {
+            sqlx::query_as(
+                "select id, name, organisation_id, secret_hash, scopes, revoked_at from api_clients where id = $1",
+            )
+            .bind(id)
+            .fetch_optional(p)
+            .await
+        })?;
+        row.map(|r| {
+            Ok(ClientAccount {
+                scopes: Scope::parse_list(&r.scopes).map_err(|s| anyhow::anyhow!("stored scope {s:?}"))?,
+                id: r.id,
+                name: r.name,
+                organisation_id: r.organisation_id,
+                secret_hash: r.secret_hash,
+                revoked: r.revoked_at.is_some(),
+            })
+        })
+        .transpose()
+    }
+
+    /// Marks a client revoked: its secret no longer yields tokens.
+    #[tracing::instrument(skip(self))]
+    pub async fn revoke_client(&self, id: Uuid) -> StoreResult<()> {
+        on_pool!(self.writer(), |p| {
+            sqlx::query("update api_clients set revoked_at = $2, updated_at = $2, version = version + 1 where id = $1")
+                .bind(id)
+                .bind(now())
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip(self, token))]
+    pub async fn insert_refresh_token(&self, token: &NewRefreshToken) -> StoreResult<()> {
+        on_pool!(self.writer(), |p| {
+            sqlx::query(
+                "insert into refresh_tokens (id, token_hash, family_id, person_id, created_at, expires_at)
+                 values ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(Uuid::now_v7())
+            .bind(&token.token_hash)
+            .bind(token.family_id)
+            .bind(token.person_id)
+            .bind(now())
+            .bind(token.expires_at)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Spends a refresh token. Exactly one of any number of concurrent presentations of
+    /// the same token wins (`used_at is null` in the update); a later presentation is a
+    /// replay, which revokes the token's whole family (OAuth 2.0 Security BCP §4.14).
+    #[tracing::instrument(skip(self, token_hash))]
+    pub async fn use_refresh_token(&self, token_hash: &[u8]) -> StoreResult<RefreshOutcome> {
+        let at = now();
+        let spent: Option<(Uuid, Uuid)> = on_pool!(self.writer(), |p| {
+            sqlx::query_as(
+                "update refresh_tokens set used_at = $2
+                 where token_hash = $1 and used_at is null and revoked_at is null and expires_at > $2
+                 returning person_id, family_id",
+            )
+            .bind(token_hash)
+            .bind(at)
+            .fetch_optional(p)
+            .await
+        })?;
+        if let Some((person_id, family_id)) = spent {
+            return Ok(RefreshOutcome::Rotated { person_id, family_id });
+        }
+        let known: Option<(Uuid, Option<DateTime<Utc>>)> = on_pool!(self.writer(), |p| {
+            sqlx::query_as("select family_id, used_at from refresh_tokens where token_hash = $1")
+                .bind(token_hash)
+                .fetch_optional(p)
+                .await
+        })?;
+        match known {
+            Some((family_id, Some(_used))) => {
+                self.revoke_refresh_family(family_id).await?;
+                Ok(RefreshOutcome::Reused)
+            }
+            _ => Ok(RefreshOutcome::Invalid),
+        }
+    }
+
+    /// Revokes the family a refresh token belongs to (sign-out, RFC 7009). Unknown tokens
+    /// are ignored.
+    #[tracing::instrument(skip(self, token_hash))]
+    pub async fn revoke_refresh_token(&self, token_hash: &[u8]) -> StoreResult<()> {
+        let family: Option<Uuid> = on_pool!(self.writer(), |p| {
+            sqlx::query_scalar("select family_id from refresh_tokens where token_hash = $1")
+                .bind(token_hash)
+                .fetch_optional(p)
+                .await
+        })?;
+        if let Some(family_id) = family {
+            self.revoke_refresh_family(family_id).await?;
+        }
+        Ok(())
+    }
+
+    async fn revoke_refresh_family(&self, family_id: Uuid) -> StoreResult<()> {
+        on_pool!(self.writer(), |p| {
+            sqlx::query("update refresh_tokens set revoked_at = $2 where family_id = $1 and revoked_at is null")
+                .bind(family_id)
+                .bind(now())
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Deletes refresh tokens and idempotency keys past their expiry. Returns rows removed.
+    #[tracing::instrument(skip(self))]
+    pub async fn purge_expired(&self) -> StoreResult<u64> {
+        let at = now();
+        let tokens = on_pool!(self.writer(), |p| {
+            sqlx::query("delete from refresh_tokens where expires_at < $1")
+                .bind(at)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        let keys = on_pool!(self.writer(), |p| {
+            sqlx::query("delete from idempotency_keys where expires_at < $1")
+                .bind(at)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(tokens + keys)
+    }
+}

@@ -1,0 +1,139 @@
+//! Stored `Idempotency-Key`s and the responses they replay.
+
+use chrono::Duration;
+
+use super::{Store, StoreResult, now, on_pool};
+
+/// The response first given to a request, replayed for its retries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// What to do with a request that carries an `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Begin {
+    /// First time (or the earlier attempt expired or died): run it, then `complete` or `abandon`.
+    Proceed,
+    /// Seen and finished: answer with this.
+    Replay(StoredResponse),
+    /// Seen with a different request.
+    Mismatch,
+    /// Seen and still running.
+    InFlight,
+}
+
+#[derive(sqlx::FromRow)]
+struct KeyRow {
+    request_hash: Vec<u8>,
+    response_status: Option<i32>,
+    response_headers: Option<String>,
+    response_body: Option<Vec<u8>>,
+}
+
+impl Store {
+    /// Claims `(owner, key)` for a request with hash `request_hash`. The claim is atomic in
+    /// the database, so concurrent retries on several instances agree on one winner. An
+    /// in-flight claim older than `lock` (its instance died) may be taken over by a retry
+    /// of the same request.
+    #[tracing::instrument(skip(self, request_hash))]
+    pub async fn idempotency_begin(
+        &self,
+        owner: &str,
+        key: &str,
+        request_hash: &[u8],
+        ttl: Duration,
+        lock: Duration,
+    ) -> StoreResult<Begin> {
+        let at = now();
+        let claimed: Option<String> = on_pool!(self.writer(), |p| {
+            sqlx::query_scalar(
+                "insert into idempotency_keys (owner, key, request_hash, created_at, locked_until, expires_at)
+                 values ($1, $2, $3, $4, $5, $6)
+                 on conflict (owner, key) do update
+                 set request_hash = excluded.request_hash, response_status = null, response_headers = null,
+                     response_body = null, created_at = excluded.created_at,
+                     locked_until = excluded.locked_until, expires_at = excluded.expires_at
+                 where idempotency_keys.expires_at < excluded.created_at
+                    or (idempotency_keys.response_status is null
+                        and idempotency_keys.locked_until < excluded.created_at
+                        and idempotency_keys.request_hash = excluded.request_hash)
+                 returning owner",
+            )
+            .bind(owner)
+            .bind(key)
+            .bind(request_hash)
+            .bind(at)
+            .bind(at + lock)
+            .bind(at + ttl)
+            .fetch_optional(p)
+            .await
+        })?;
+        if claimed.is_some() {
+            return Ok(Begin::Proceed);
+        }
+        let row: Option<KeyRow> = on_pool!(self.writer(), |p| {
+            sqlx::query_as(
+                "select request_hash, response_status, response_headers, response_body
+                 from idempotency_keys where owner = $1 and key = $2",
+            )
+            .bind(owner)
+            .bind(key)
+            .fetch_optional(p)
+            .await
+        })?;
+        let Some(row) = row else {
+            // Deleted between the two statements (abandoned by a failed first attempt).
+            return Ok(Begin::InFlight);
+        };
+        if row.request_hash != request_hash {
+            return Ok(Begin::Mismatch);
+        }
+        match row.response_status {
+            None => Ok(Begin::InFlight),
+            Some(status) => Ok(Begin::Replay(StoredResponse {
+                status: u16::try_from(status).map_err(anyhow::Error::from)?,
+                headers: serde_json::from_str(row.response_headers.as_deref().unwrap_or("[]"))
+                    .map_err(anyhow::Error::from)?,
+                body: row.response_body.unwrap_or_default(),
+            })),
+        }
+    }
+
+    /// Records the response to replay for `(owner, key)`.
+    #[tracing::instrument(skip(self, response))]
+    pub async fn idempotency_complete(&self, owner: &str, key: &str, response: &StoredResponse) -> StoreResult<()> {
+        let headers = serde_json::to_string(&response.headers).map_err(anyhow::Error::from)?;
+        on_pool!(self.writer(), |p| {
+            sqlx::query(
+                "update idempotency_keys set response_status = $3, response_headers = $4, response_body = $5
+                 where owner = $1 and key = $2",
+            )
+            .bind(owner)
+            .bind(key)
+            .bind(i32::from(response.status))
+            .bind(&headers)
+            .bind(&response.body)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Forgets an unfinished claim, so that a retry runs the request again (after a 5xx).
+    #[tracing::instrument(skip(self))]
+    pub async fn idempotency_abandon(&self, owner: &str, key: &str) -> StoreResult<()> {
+        on_pool!(self.writer(), |p| {
+            sqlx::query("delete from idempotency_keys where owner = $1 and key = $2 and response_status is null")
+                .bind(owner)
+                .bind(key)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+}

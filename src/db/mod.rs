@@ -1,0 +1,292 @@
+//! Storage: one `Store` over SQLite (the embedded default) or PostgreSQL, picked from the
+//! `DATABASE_URL` scheme at start.
+//!
+//! Each query is written once. The `on_pool!` macro instantiates the code for the backend
+//! in use, so both backends run the same SQL and there is no generic plumbing through
+//! the handlers; where the dialects really differ, the two statements stand side by side
+//! in one `match`. See `docs/decisions/0001-one-store-two-databases.md`.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use secrecy::ExposeSecret;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::config::{DatabaseKind, Settings};
+
+pub mod accounts;
+pub mod idempotency;
+pub mod page;
+pub mod themes;
+
+pub use page::{Keyset, SortValue};
+
+/// Runs `$body` with `$p` bound to the concrete pool of the backend in use. The body is
+/// compiled once per backend, so it must be valid SQL for both (`$1` placeholders work in
+/// SQLite and PostgreSQL alike). The second form also names the `sqlx::Database` type.
+macro_rules! on_pool {
+    ($pool:expr, |$p:ident| $body:expr) => {
+        match $pool {
+            $crate::db::Pool::Sqlite($p) => $body,
+            $crate::db::Pool::Postgres($p) => $body,
+        }
+    };
+    ($pool:expr, |$p:ident, $db:ident| $body:expr) => {
+        match $pool {
+            $crate::db::Pool::Sqlite($p) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Sqlite;
+                $body
+            }
+            $crate::db::Pool::Postgres($p) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Postgres;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// A borrowed pool of either backend.
+#[derive(Clone, Copy)]
+pub enum Pool<'a> {
+    Sqlite(&'a SqlitePool),
+    Postgres(&'a PgPool),
+}
+
+#[derive(Clone)]
+enum Backend {
+    /// Readers share a pool; all writes go through one connection, so writers never wait
+    /// on SQLite's lock inside one process.
+    Sqlite {
+        reader: SqlitePool,
+        writer: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+/// The service's storage. Cheap to clone (pools are reference-counted).
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+}
+
+/// What storage can fail with, in terms the API can answer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was broken; the string names the rule.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The row changed since it was read (optimistic concurrency).
+    #[error("version mismatch, current version is {current}")]
+    VersionMismatch { current: i64 },
+    /// The database is out of reach or the pool is exhausted.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => StoreError::Unavailable(e),
+            sqlx::Error::Database(ref db) if db.is_unique_violation() => {
+                StoreError::Conflict(db.constraint().map_or_else(|| db.message().to_string(), String::from))
+            }
+            other => StoreError::Other(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<StoreError> for crate::error::ApiError {
+    fn from(e: StoreError) -> Self {
+        use crate::error::ApiError;
+        match e {
+            StoreError::NotFound => ApiError::not_found("No such resource."),
+            StoreError::Conflict(rule) => {
+                ApiError::conflict(format!("This would break a uniqueness rule ({rule})."), None)
+            }
+            StoreError::VersionMismatch { current } => ApiError::PreconditionFailed { current_version: Some(current) },
+            StoreError::Unavailable(e) => {
+                tracing::warn!(error = %e, "database unavailable");
+                ApiError::ServiceUnavailable("The database is not reachable right now; retry shortly.".into())
+            }
+            StoreError::Other(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+/// `Result` with the storage error as default error type.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Pool usage, for `/metrics`.
+pub struct PoolUsage {
+    pub name: &'static str,
+    pub idle: u32,
+    pub in_use: u32,
+    pub max: u32,
+}
+
+/// The current time at the precision both databases store (microseconds).
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    /// Opens the database named in the settings (creating a SQLite file and its folder on
+    /// demand). Does not migrate; see [`Store::migrate`].
+    pub async fn connect(settings: &Settings) -> anyhow::Result<Self> {
+        let url = settings.database_url.expose_secret();
+        let acquire = Duration::from_secs(settings.db_acquire_timeout_secs);
+        let backend = match settings.database_kind()? {
+            DatabaseKind::Sqlite => {
+                let file = settings.sqlite_file();
+                if let Some(dir) = file.as_ref().and_then(|f| f.parent()).filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| anyhow::anyhow!("cannot create the database folder {}: {e}", dir.display()))?;
+                }
+                let options = SqliteConnectOptions::from_str(url)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(settings.db_statement_timeout_secs))
+                    .foreign_keys(true)
+                    .pragma("journal_size_limit", settings.sqlite_journal_size_limit_bytes.to_string())
+                    .pragma("temp_store", "memory");
+                if file.is_none() {
+                    // An in-memory database lives and dies with its one connection.
+                    let pool = SqlitePoolOptions::new()
+                        .max_connections(1)
+                        .min_connections(1)
+                        .idle_timeout(None)
+                        .max_lifetime(None)
+                        .acquire_timeout(acquire)
+                        .connect_with(options)
+                        .await?;
+                    Backend::Sqlite { reader: pool.clone(), writer: pool }
+                } else {
+                    let writer = SqlitePoolOptions::new()
+                        .max_connections(1)
+                        .acquire_timeout(acquire)
+                        .connect_with(options.clone())
+                        .await?;
+                    let reader = SqlitePoolOptions::new()
+                        .max_connections(settings.db_max_connections)
+                        .acquire_timeout(acquire)
+                        .connect_with(options.pragma("query_only", "ON"))
+                        .await?;
+                    Backend::Sqlite { reader, writer }
+                }
+            }
+            DatabaseKind::Postgres => {
+                let options = PgConnectOptions::from_str(url)?
+                    .application_name("vov")
+                    .options([("statement_timeout", format!("{}s", settings.db_statement_timeout_secs))]);
+                let pool = PgPoolOptions::new()
+                    .max_connections(settings.db_max_connections)
+                    .acquire_timeout(acquire)
+                    .connect_with(options)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot connect to PostgreSQL: {e}"))?;
+                Backend::Postgres(pool)
+            }
+        };
+        Ok(Self { backend })
+    }
+
+    /// Applies pending migrations (idempotent; PostgreSQL serialises concurrent starts
+    /// with an advisory lock).
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match &self.backend {
+            Backend::Sqlite { writer, .. } => SQLITE_MIGRATOR.run(writer).await?,
+            Backend::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn kind(&self) -> DatabaseKind {
+        match self.backend {
+            Backend::Sqlite { .. } => DatabaseKind::Sqlite,
+            Backend::Postgres(_) => DatabaseKind::Postgres,
+        }
+    }
+
+    /// The pool for reads.
+    pub(crate) fn reader(&self) -> Pool<'_> {
+        match &self.backend {
+            Backend::Sqlite { reader, .. } => Pool::Sqlite(reader),
+            Backend::Postgres(p) => Pool::Postgres(p),
+        }
+    }
+
+    /// The pool for writes (and for reads that must see the latest write).
+    pub(crate) fn writer(&self) -> Pool<'_> {
+        match &self.backend {
+            Backend::Sqlite { writer, .. } => Pool::Sqlite(writer),
+            Backend::Postgres(p) => Pool::Postgres(p),
+        }
+    }
+
+    /// Answers when the database can run a query.
+    #[tracing::instrument(skip(self))]
+    pub async fn ping(&self) -> StoreResult<()> {
+        on_pool!(self.reader(), |p| sqlx::query("select 1").execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// SQLite only: moves the WAL into the database and truncates it, so the WAL stays
+    /// bounded under sustained writes. Returns the WAL frames that were in the log.
+    #[tracing::instrument(skip(self))]
+    pub async fn checkpoint(&self) -> StoreResult<Option<i64>> {
+        let Backend::Sqlite { writer, .. } = &self.backend else {
+            return Ok(None);
+        };
+        let (_busy, log, _done): (i64, i64, i64) =
+            sqlx::query_as("pragma wal_checkpoint(truncate)").fetch_one(writer).await?;
+        Ok(Some(log))
+    }
+
+    pub fn pool_usage(&self) -> Vec<PoolUsage> {
+        fn usage<DB: sqlx::Database>(name: &'static str, pool: &sqlx::Pool<DB>) -> PoolUsage {
+            let size = pool.size();
+            let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
+            PoolUsage { name, idle, in_use: size.saturating_sub(idle), max: pool.options().get_max_connections() }
+        }
+        match &self.backend {
+            Backend::Sqlite { reader, writer } => vec![usage("sqlite_reader", reader), usage("sqlite_writer", writer)],
+            Backend::Postgres(p) => vec![usage("postgres", p)],
+        }
+    }
+
+    /// Closes every connection (SQLite checkpoints and removes its WAL on the last close).
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Sqlite { reader, writer } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Backend::Postgres(p) => p.close().await,
+        }
+    }
+
+    /// Whether any person exists (a fresh database has none).
+    pub async fn is_empty(&self) -> StoreResult<bool> {
+        let n: i64 = on_pool!(self.reader(), |p| sqlx::query_scalar("select count(*) from people").fetch_one(p).await)?;
+        Ok(n == 0)
+    }
+}
+
+/// Whether an error is a unique-constraint violation.
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}

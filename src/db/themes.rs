@@ -1,0 +1,234 @@
+//! Themes in storage.
+
+use chrono::{DateTime, Utc};
+use sqlx::QueryBuilder;
+use uuid::Uuid;
+
+use super::page::{Keyset, Page, Sort, SortField, SortValue, contains_pattern, fold};
+use super::{Store, StoreError, StoreResult, is_unique_violation, now, on_pool};
+use crate::domain::theme::{Slug, Theme, ThemeContent};
+
+/// Fields a theme list can be sorted by; `slug` is the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThemeSort {
+    Slug,
+    LabelNl,
+    LabelEn,
+    CreatedAt,
+    UpdatedAt,
+}
+
+impl SortField for ThemeSort {
+    const ALL: &'static [Self] =
+        &[ThemeSort::Slug, ThemeSort::LabelNl, ThemeSort::LabelEn, ThemeSort::CreatedAt, ThemeSort::UpdatedAt];
+
+    fn name(self) -> &'static str {
+        match self {
+            ThemeSort::Slug => "slug",
+            ThemeSort::LabelNl => "label_nl",
+            ThemeSort::LabelEn => "label_en",
+            ThemeSort::CreatedAt => "created_at",
+            ThemeSort::UpdatedAt => "updated_at",
+        }
+    }
+
+    fn column(self) -> &'static str {
+        // Same names as the API; listed explicitly so that only these reach SQL.
+        match self {
+            ThemeSort::Slug => "slug",
+            ThemeSort::LabelNl => "label_nl",
+            ThemeSort::LabelEn => "label_en",
+            ThemeSort::CreatedAt => "created_at",
+            ThemeSort::UpdatedAt => "updated_at",
+        }
+    }
+}
+
+/// A theme list request.
+#[derive(Debug, Clone, Default)]
+pub struct ThemeFilter {
+    /// Matches slug and labels, case- and diacritic-insensitively.
+    pub q: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ThemeRow {
+    id: Uuid,
+    slug: String,
+    label_nl: String,
+    label_en: String,
+    description: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    version: i64,
+}
+
+impl TryFrom<ThemeRow> for Theme {
+    type Error = StoreError;
+
+    fn try_from(r: ThemeRow) -> Result<Self, Self::Error> {
+        Ok(Theme {
+            id: r.id,
+            slug: Slug::parse(&r.slug).map_err(|e| anyhow::anyhow!("stored slug {:?}: {e}", r.slug))?,
+            label_nl: r.label_nl,
+            label_en: r.label_en,
+            description: r.description,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            version: r.version,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, slug, label_nl, label_en, description, created_at, updated_at, version";
+
+fn search_text(c: &ThemeContent) -> String {
+    fold(&format!("{} {} {}", c.slug.as_str(), c.label_nl, c.label_en))
+}
+
+/// The keyset of a theme under a sort order.
+pub fn theme_keyset(sort: ThemeSort, t: &Theme) -> Keyset {
+    let value = match sort {
+        ThemeSort::Slug => SortValue::Text(t.slug.as_str().to_string()),
+        ThemeSort::LabelNl => SortValue::Text(t.label_nl.clone()),
+        ThemeSort::LabelEn => SortValue::Text(t.label_en.clone()),
+        ThemeSort::CreatedAt => SortValue::Time(t.created_at),
+        ThemeSort::UpdatedAt => SortValue::Time(t.updated_at),
+    };
+    Keyset { value, id: t.id }
+}
+
+fn slug_conflict(e: sqlx::Error, slug: &Slug) -> StoreError {
+    if is_unique_violation(&e) {
+        StoreError::Conflict(format!("a theme with slug `{}` already exists", slug.as_str()))
+    } else {
+        e.into()
+    }
+}
+
+impl Store {
+    #[tracing::instrument(skip(self))]
+    pub async fn list_themes(
+        &self,
+        filter: &ThemeFilter,
+        sort: Sort<ThemeSort>,
+        after: Option<&Keyset>,
+        limit: usize,
+    ) -> StoreResult<Page<Theme>> {
+        let rows: Vec<ThemeRow> = on_pool!(self.reader(), |p, DB| {
+            let mut qb = QueryBuilder::<DB>::new(format!("select {COLUMNS} from themes where 1 = 1"));
+            if let Some(q) = filter.q.as_deref() {
+                qb.push(" and search_text like ").push_bind(contains_pattern(&fold(q))).push(" escape '\\'");
+            }
+            if let Some(after) = after {
+                sort.push_after(&mut qb, after);
+            }
+            sort.push_order(&mut qb);
+            qb.push(" limit ").push_bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
+            qb.build_query_as().fetch_all(p).await
+        })?;
+        let themes = rows.into_iter().map(Theme::try_from).collect::<StoreResult<Vec<_>>>()?;
+        Ok(Page::from_rows(themes, limit, |t| theme_keyset(sort.field, t)))
+    }
+
+    #[tracing::instrument(skip(self))]
+    pub async fn get_theme(&self, id: Uuid) -> StoreResult<Theme> {
+        let row: Option<ThemeRow> = on_pool!(self.reader(), |p| {
+            sqlx::query_as(
+                "select id, slug, label_nl, label_en, description, created_at, updated_at, version
+                 from themes where id = $1",
+            )
+            .bind(id)
+            .fetch_optional(p)
+            .await
+        })?;
+        row.ok_or(StoreError::NotFound)?.try_into()
+    }
+
+    #[tracing::instrument(skip(self))]
+    pub async fn create_theme(&self, content: &ThemeContent) -> StoreResult<Theme> {
+        let at = now();
+        let theme = Theme {
+            id: Uuid::now_v7(),
+            slug: content.slug.clone(),
+            label_nl: content.label_nl.clone(),
+            label_en: content.label_en.clone(),
+            description: content.description.clone(),
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        };
+        on_pool!(self.writer(), |p| {
+            sqlx::query(
+                "insert into themes (id, slug, label_nl, label_en, description, search_text, created_at, updated_at, version)
+                 values ($1, $2, $3, $4, $5, $6, $7, $7, 1)",
+            )
+            .bind(theme.id)
+            .bind(theme.slug.as_str())
+            .bind(&theme.label_nl)
+            .bind(&theme.label_en)
+            .bind(&theme.description)
+            .bind(search_text(content))
+            .bind(at)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })
+        .map_err(|e| slug_conflict(e, &content.slug))?;
+        Ok(theme)
+    }
+
+    /// Replaces a theme's content if its version is still `expected_version`.
+    #[tracing::instrument(skip(self))]
+    pub async fn update_theme(&self, id: Uuid, expected_version: i64, content: &ThemeContent) -> StoreResult<Theme> {
+        let row: Option<ThemeRow> = on_pool!(self.writer(), |p| {
+            sqlx::query_as(
+                "update themes
+                 set slug = $3, label_nl = $4, label_en = $5, description = $6, search_text = $7,
+                     updated_at = $8, version = version + 1
+                 where id = $1 and version = $2
+                 returning id, slug, label_nl, label_en, description, created_at, updated_at, version",
+            )
+            .bind(id)
+            .bind(expected_version)
+            .bind(content.slug.as_str())
+            .bind(&content.label_nl)
+            .bind(&content.label_en)
+            .bind(&content.description)
+            .bind(search_text(content))
+            .bind(now())
+            .fetch_optional(p)
+            .await
+        })
+        .map_err(|e| slug_conflict(e, &content.slug))?;
+        match row {
+            Some(row) => row.try_into(),
+            None => Err(self.version_mismatch(id).await?),
+        }
+    }
+
+    /// Deletes a theme, if its version is `expected_version` when one is given.
+    #[tracing::instrument(skip(self))]
+    pub async fn delete_theme(&self, id: Uuid, expected_version: Option<i64>) -> StoreResult<()> {
+        let deleted = on_pool!(self.writer(), |p| {
+            sqlx::query("delete from themes where id = $1 and ($2 is null or version = $2)")
+                .bind(id)
+                .bind(expected_version)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        if deleted == 1 { Ok(()) } else { Err(self.version_mismatch(id).await?) }
+    }
+
+    /// After a conditional write touched nothing: `NotFound`, or the current version.
+    async fn version_mismatch(&self, id: Uuid) -> StoreResult<StoreError> {
+        let current: Option<i64> = on_pool!(self.writer(), |p| {
+            sqlx::query_scalar("select version from themes where id = $1").bind(id).fetch_optional(p).await
+        })?;
+        Ok(match current {
+            Some(current) => StoreError::VersionMismatch { current },
+            None => StoreError::NotFound,
+        })
+    }
+}

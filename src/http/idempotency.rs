@@ -1,0 +1,160 @@
+//! `Idempotency-Key` on POST: a retried request gets the first response instead of a
+//! second effect. Keys live in the database (shared by every instance) for 24 hours.
+
+use actix_web::body::{BoxBody, MessageBody, to_bytes};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, ResponseError, web};
+use sha2::{Digest, Sha256};
+
+use crate::auth::authenticate;
+use crate::db::idempotency::{Begin, StoredResponse};
+use crate::error::ApiError;
+use crate::http::json::read_body;
+use crate::state::AppState;
+
+pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+/// Set on a response that replays the stored first response.
+pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+/// How long a claim on a key protects a running request before a retry may take it over.
+const LOCK_SECS: i64 = 60;
+/// Response headers kept with the stored response.
+const KEPT_HEADERS: [HeaderName; 5] =
+    [header::CONTENT_TYPE, header::LOCATION, header::ETAG, header::LINK, header::CACHE_CONTROL];
+
+/// Whether `Idempotency-Key` applies: every POST of the API except the OAuth endpoints,
+/// whose responses (tokens) must never be replayed.
+pub fn applies(method: &Method, path: &str) -> bool {
+    method == Method::POST && path.starts_with("/v1/") && !path.starts_with("/v1/auth/")
+}
+
+fn check_key(value: &HeaderValue) -> Result<String, ApiError> {
+    let key = value.to_str().unwrap_or_default();
+    if (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(key.to_string())
+    } else {
+        Err(ApiError::BadRequest(
+            "`Idempotency-Key` must be 1 to 255 visible ASCII characters; a UUID is a good choice.".into(),
+        ))
+    }
+}
+
+fn request_hash(req: &actix_web::HttpRequest, body: &[u8]) -> Vec<u8> {
+    let mut h = Sha256::new();
+    for part in [
+        req.method().as_str().as_bytes(),
+        req.path().as_bytes(),
+        req.query_string().as_bytes(),
+        req.headers().get(header::CONTENT_TYPE).map_or(&b""[..], HeaderValue::as_bytes),
+    ] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    h.update(body);
+    h.finalize().to_vec()
+}
+
+fn replay(stored: StoredResponse) -> HttpResponse {
+    let mut res = HttpResponse::build(StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK));
+    for (name, value) in stored.headers {
+        res.append_header((name, value));
+    }
+    res.insert_header((IDEMPOTENT_REPLAYED, "true"));
+    res.body(stored.body)
+}
+
+/// The middleware. Requests without the header, or that it does not apply to, pass through.
+pub async fn idempotency(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(value) = req.headers().get(&IDEMPOTENCY_KEY).filter(|_| applies(req.method(), req.path())) else {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    };
+    let key = match check_key(value) {
+        Ok(key) => key,
+        Err(e) => return Ok(req.error_response(e)),
+    };
+    let owner = match authenticate(req.request()) {
+        Ok(Some(caller)) => caller.owner_key(),
+        Ok(None) => "anonymous".to_string(),
+        // The handler answers the 401; nothing to remember.
+        Err(_) => return next.call(req).await.map(ServiceResponse::map_into_boxed_body),
+    };
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(req.error_response(ApiError::Internal(anyhow::anyhow!("application state missing"))));
+    };
+    let (http_req, mut payload) = req.into_parts();
+    let body = match read_body(&http_req, &mut payload, state.settings.body_limit_bytes).await {
+        Ok(body) => body,
+        Err(e) => return Ok(ServiceResponse::new(http_req, e.error_response())),
+    };
+    let hash = request_hash(&http_req, &body);
+    let ttl = chrono::Duration::seconds(i64::try_from(state.settings.idempotency_ttl_secs).unwrap_or(86_400));
+    let store = &state.store;
+    let begin = match store.idempotency_begin(&owner, &key, &hash, ttl, chrono::Duration::seconds(LOCK_SECS)).await {
+        Ok(begin) => begin,
+        Err(e) => return Ok(ServiceResponse::new(http_req, ApiError::from(e).error_response())),
+    };
+    match begin {
+        Begin::Replay(stored) => Ok(ServiceResponse::new(http_req, replay(stored))),
+        Begin::Mismatch => Ok(ServiceResponse::new(http_req, ApiError::IdempotencyKeyReused.error_response())),
+        Begin::InFlight => Ok(ServiceResponse::new(http_req, ApiError::IdempotencyInFlight.error_response())),
+        Begin::Proceed => {
+            let req = ServiceRequest::from_parts(http_req, Payload::from(body));
+            let res = match next.call(req).await {
+                Ok(res) => res,
+                Err(e) => {
+                    let _ = store.idempotency_abandon(&owner, &key).await;
+                    return Err(e);
+                }
+            };
+            if res.status().is_server_error() {
+                // Let a retry run the request again.
+                let _ = store.idempotency_abandon(&owner, &key).await;
+                return Ok(res.map_into_boxed_body());
+            }
+            let (http_req, response) = res.map_into_boxed_body().into_parts();
+            let (head, body) = response.into_parts();
+            let bytes = match to_bytes(body).await {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    let err = ApiError::Internal(anyhow::anyhow!("reading the response body: {e}"));
+                    return Ok(ServiceResponse::new(http_req, err.error_response()));
+                }
+            };
+            let headers = KEPT_HEADERS
+                .iter()
+                .flat_map(|name| head.headers().get_all(name).map(move |v| (name, v)))
+                .filter_map(|(name, v)| Some((name.as_str().to_string(), v.to_str().ok()?.to_string())))
+                .collect();
+            let stored = StoredResponse { status: head.status().as_u16(), headers, body: bytes.to_vec() };
+            if let Err(e) = store.idempotency_complete(&owner, &key, &stored).await {
+                tracing::error!(error = %e, "could not store the idempotent response");
+            }
+            Ok(ServiceResponse::new(http_req, head.set_body(BoxBody::new(bytes))))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_api_posts_outside_oauth_are_idempotent() {
+        assert!(applies(&Method::POST, "/v1/themes"));
+        assert!(!applies(&Method::POST, "/v1/auth/token"));
+        assert!(!applies(&Method::PATCH, "/v1/themes/x"));
+        assert!(!applies(&Method::POST, "/health/live"));
+    }
+
+    #[test]
+    fn keys_are_visible_ascii_up_to_255_characters() {
+        assert!(check_key(&HeaderValue::from_static("0193a4d2-7c1e-7b35")).is_ok());
+        assert!(check_key(&HeaderValue::from_static("has space")).is_err());
+        assert!(check_key(&HeaderValue::from_str(&"k".repeat(256)).unwrap()).is_err());
+    }
+}

@@ -1,0 +1,178 @@
+//! A JSON body extractor whose errors are problems with JSON pointers.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+use crate::domain::Invalid;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A JSON request body of type `T`. Accepts `application/json` and any `application/*+json`
+/// (such as `application/merge-patch+json`); unknown fields are refused by the types.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+/// Whether a `Content-Type` value is a JSON media type.
+pub fn is_json_media_type(value: &str) -> bool {
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Reads a request body of at most `limit` bytes.
+pub async fn read_body(req: &HttpRequest, payload: &mut Payload, limit: usize) -> Result<web::Bytes, ApiError> {
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("The request body could not be read: {e}.")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+fn escape_pointer(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// Turns a deserialisation error into a problem: syntax errors are 400, type and shape
+/// errors 422 with a pointer to the member.
+pub fn json_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    use serde_json::error::Category;
+    let inner = err.inner();
+    let message = inner.to_string();
+    let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+    match inner.classify() {
+        Category::Data => {
+            let mut pointer = String::new();
+            for segment in err.path().iter() {
+                use serde_path_to_error::Segment;
+                match segment {
+                    Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+                    Segment::Map { key } => pointer.push_str(&format!("/{}", escape_pointer(key))),
+                    Segment::Enum { variant } => pointer.push_str(&format!("/{}", escape_pointer(variant))),
+                    Segment::Unknown => pointer.push_str("/?"),
+                }
+            }
+            // A missing field is reported at its parent; point at the field itself.
+            for prefix in ["missing field `"] {
+                if let Some(rest) = message.strip_prefix(prefix)
+                    && let Some((field, _)) = rest.split_once('`')
+                {
+                    pointer.push_str(&format!("/{}", escape_pointer(field)));
+                }
+            }
+            let pointer = if pointer.is_empty() { "/".to_string() } else { pointer };
+            ApiError::Invalid(Invalid::one(pointer, message))
+        }
+        Category::Eof if inner.line() == 1 && inner.column() == 0 => {
+            ApiError::BadRequest("The request body is empty; send a JSON object.".into())
+        }
+        _ => ApiError::BadRequest(format!(
+            "The request body is not valid JSON: {message} (line {}, column {}).",
+            inner.line(),
+            inner.column()
+        )),
+    }
+}
+
+/// Parses a JSON document into `T`.
+pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
+    de.end().map_err(|e| ApiError::BadRequest(format!("The request body has data after the JSON value: {e}.")))?;
+    Ok(value)
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+            if !content_type.is_some_and(is_json_media_type) {
+                return Err(ApiError::UnsupportedMediaType(
+                    "Send the body as JSON with `Content-Type: application/json`.".into(),
+                ));
+            }
+            let limit = req.app_data::<web::Data<AppState>>().map_or(1024 * 1024, |s| s.settings.body_limit_bytes);
+            let body = read_body(&req, &mut payload, limit).await?;
+            parse(&body).map(Json)
+        })
+    }
+}
+
+/// For merge-patch members that may be `null`: absent → `None`, `null` → `Some(None)`,
+/// a value → `Some(Some(value))`. Use with `#[serde(default, deserialize_with = ...)]`.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        n: u8,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        name: String,
+        items: Vec<Inner>,
+    }
+
+    fn pointer_of(body: &str) -> (u16, String) {
+        let err = parse::<Outer>(body.as_bytes()).unwrap_err();
+        let problem = err.problem();
+        (problem.status, problem.errors.first().map(|e| e.pointer.clone()).unwrap_or_default())
+    }
+
+    #[test]
+    fn type_errors_point_at_the_member() {
+        assert_eq!(pointer_of(r#"{"name":"x","items":[{"n":1},{"n":"two"}]}"#), (422, "/items/1/n".into()));
+    }
+
+    #[test]
+    fn missing_and_unknown_fields_point_at_the_field() {
+        assert_eq!(pointer_of(r#"{"items":[]}"#), (422, "/name".into()));
+        assert_eq!(pointer_of(r#"{"name":"x","items":[],"admin":true}"#), (422, "/admin".into()));
+    }
+
+    #[test]
+    fn syntax_errors_are_bad_requests() {
+        assert_eq!(pointer_of(r#"{"name":"x","#).0, 400);
+        assert_eq!(pointer_of("").0, 400);
+        assert_eq!(pointer_of(r#"{"name":"x","items":[]} trailing"#).0, 400);
+    }
+
+    #[test]
+    fn json_media_types_include_structured_suffixes() {
+        assert!(is_json_media_type("application/json; charset=utf-8"));
+        assert!(is_json_media_type("application/merge-patch+json"));
+        assert!(!is_json_media_type("text/plain"));
+        assert!(!is_json_media_type("application/x-www-form-urlencoded"));
+    }
+}

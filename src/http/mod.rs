@@ -1,0 +1,8 @@
+//! HTTP machinery every resource uses: JSON bodies with pointed errors, cursor pages,
+//! ETags and preconditions, idempotent POSTs, and 404/405 for what no route serves.
+
+pub mod conditional;
+pub mod idempotency;
+pub mod json;
+pub mod pagination;
+pub mod routes;

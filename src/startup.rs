@@ -1,0 +1,281 @@
+//! The application: storage, state, HTTP server and background tasks, bound to a port
+//! (0 in tests) and run until SIGTERM/SIGINT.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::task::JoinHandle;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::jwt::TokenKeys;
+use crate::config::{DatabaseKind, Settings};
+use crate::db::Store;
+use crate::http::idempotency::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, idempotency};
+use crate::http::pagination::CursorCodec;
+use crate::http::routes::{RouteTable, fallback};
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use crate::telemetry::{REQUEST_ID, observe};
+use crate::{api, demo, error};
+
+/// A built, listening application.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+    tasks: Vec<JoinHandle<()>>,
+    seeded: bool,
+}
+
+/// Finds the token secret: the configured one, or on the embedded SQLite default one made
+/// once and kept beside the database file (mode 0600), so tokens survive restarts.
+pub fn resolve_jwt_secret(settings: &Settings) -> anyhow::Result<SecretString> {
+    if let Some(secret) = &settings.jwt_secret {
+        return Ok(secret.clone());
+    }
+    let random = || {
+        let mut bytes = [0u8; 48];
+        rand::fill(&mut bytes);
+        hex::encode(bytes)
+    };
+    match settings.database_kind()? {
+        DatabaseKind::Postgres => anyhow::bail!(
+            "invalid setting VOV_JWT_SECRET: must be set (at least 32 bytes) when DATABASE_URL is PostgreSQL, \
+             so that every instance signs and verifies tokens with the same secret"
+        ),
+        DatabaseKind::Sqlite => match settings.sqlite_file() {
+            None => Ok(SecretString::from(random())),
+            Some(db) => {
+                let path = secret_file_for(&db);
+                if path.exists() {
+                    let secret = std::fs::read_to_string(&path)
+                        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+                    let secret = secret.trim().to_string();
+                    anyhow::ensure!(secret.len() >= 32, "{} holds a secret shorter than 32 bytes", path.display());
+                    Ok(SecretString::from(secret))
+                } else {
+                    let secret = random();
+                    write_private(&path, &secret)?;
+                    tracing::info!(path = %path.display(), "made a token signing secret for the embedded database");
+                    Ok(SecretString::from(secret))
+                }
+            }
+        },
+    }
+}
+
+/// `data/vov.db` → `data/vov.db.jwt-secret`.
+fn secret_file_for(db: &Path) -> std::path::PathBuf {
+    let mut name = db.file_name().unwrap_or_default().to_os_string();
+    name.push(".jwt-secret");
+    db.with_file_name(name)
+}
+
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    Ok(())
+}
+
+fn cors(settings: &Settings) -> Cors {
+    let exposed = [header::ETAG, header::LOCATION, header::LINK, header::RETRY_AFTER, REQUEST_ID, IDEMPOTENT_REPLAYED];
+    let cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            IDEMPOTENCY_KEY,
+            REQUEST_ID,
+        ])
+        .expose_headers(exposed)
+        .max_age(3600);
+    let origins = settings.cors_allowed_origins.trim();
+    if origins == "*" {
+        cors.allow_any_origin()
+    } else {
+        origins
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .fold(cors, |cors, origin| cors.allowed_origin(origin))
+    }
+}
+
+async fn serve_openapi(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(state.openapi_json.as_str().to_owned())
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish()
+}
+
+impl Application {
+    /// Connects, migrates, seeds the demo data when asked to, and binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let store = Store::connect(&settings).await?;
+        store.migrate().await?;
+        Self::build_with_store(settings, store).await
+    }
+
+    /// Like [`Application::build`] on an already migrated store.
+    pub async fn build_with_store(settings: Settings, store: Store) -> anyhow::Result<Self> {
+        let secret = resolve_jwt_secret(&settings)?;
+        let tokens = TokenKeys::new(
+            &secret,
+            &settings.previous_jwt_secrets(),
+            &settings.jwt_issuer,
+            &settings.jwt_audience,
+            settings.jwt_leeway_secs,
+            settings.access_token_ttl_secs,
+        );
+        let cursors = CursorCodec::new(secret.expose_secret().as_bytes());
+        let doc = api::openapi();
+        let routes = RouteTable::from_openapi(&doc);
+        let openapi_json = Arc::new(serde_json::to_string(&doc)?);
+
+        let seeded = settings.demo_data && store.kind() == DatabaseKind::Sqlite && store.is_empty().await?;
+        if seeded {
+            demo::seed(&store).await?;
+        }
+
+        let listener = TcpListener::bind((settings.host.as_str(), settings.port))
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", settings.host, settings.port))?;
+        let port = listener.local_addr()?.port();
+        let workers = settings.worker_count();
+        let shutdown = settings.shutdown_timeout_secs;
+        let body_limit = settings.body_limit_bytes;
+
+        let state = web::Data::new(AppState {
+            settings,
+            store,
+            tokens,
+            cursors,
+            metrics: Metrics::new(),
+            routes,
+            openapi_json,
+        });
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            let state = app_state.clone();
+            let cors = cors(&state.settings);
+            App::new()
+                .into_utoipa_app()
+                .configure(api::routes)
+                .into_app()
+                .app_data(state)
+                .app_data(web::QueryConfig::default().error_handler(error::query_error))
+                .app_data(web::PathConfig::default().error_handler(error::path_error))
+                .app_data(web::FormConfig::default().limit(body_limit).error_handler(error::form_error))
+                .app_data(web::PayloadConfig::new(body_limit))
+                .route("/openapi.json", web::get().to(serve_openapi))
+                .route("/docs", web::get().to(docs_redirect))
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}").config(
+                        utoipa_swagger_ui::Config::new(["/openapi.json"])
+                            .persist_authorization(true)
+                            .display_request_duration(true)
+                            .try_it_out_enabled(true)
+                            .filter(true),
+                    ),
+                )
+                .default_service(web::to(fallback))
+                .wrap(from_fn(idempotency))
+                .wrap(cors)
+                .wrap(from_fn(observe))
+        })
+        .workers(workers)
+        .shutdown_timeout(shutdown)
+        .listen(listener)?
+        .run();
+
+        let tasks = spawn_background_tasks(&state);
+        Ok(Self { port, server, state, tasks, seeded })
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Whether this start seeded the demo data.
+    pub fn seeded_demo_data(&self) -> bool {
+        self.seeded
+    }
+
+    /// The storage, for tests and commands that share the process.
+    pub fn store(&self) -> Store {
+        self.state.store.clone()
+    }
+
+    /// A handle to stop the server from elsewhere (tests).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM/SIGINT (or a stop through the handle), then lets in-flight
+    /// requests finish, stops the background tasks and closes the database.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let result = self.server.await;
+        for task in &self.tasks {
+            task.abort();
+        }
+        if let Err(e) = self.state.store.checkpoint().await {
+            tracing::warn!(error = %e, "final checkpoint failed");
+        }
+        self.state.store.close().await;
+        tracing::info!("stopped");
+        Ok(result?)
+    }
+}
+
+fn spawn_background_tasks(state: &web::Data<AppState>) -> Vec<JoinHandle<()>> {
+    let mut tasks = Vec::new();
+    if state.store.kind() == DatabaseKind::Sqlite {
+        let store = state.store.clone();
+        let every = Duration::from_secs(state.settings.sqlite_checkpoint_interval_secs);
+        tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                match store.checkpoint().await {
+                    Ok(frames) => tracing::trace!(?frames, "wal checkpoint"),
+                    Err(e) => tracing::warn!(error = %e, "wal checkpoint failed"),
+                }
+            }
+        }));
+    }
+    let store = state.store.clone();
+    tasks.push(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match store.purge_expired().await {
+                Ok(n) if n > 0 => tracing::info!(rows = n, "purged expired tokens and idempotency keys"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "purge failed"),
+            }
+        }
+    }));
+    tasks
+}

@@ -1,0 +1,152 @@
+//! Logging and per-request observation: request ids, tracing spans, metrics, and a last
+//! check that every error leaves as `application/problem+json`.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, web};
+use tracing::Instrument;
+use tracing_subscriber::EnvFilter;
+use uuid::Uuid;
+
+use crate::config::{LogFormat, Settings};
+use crate::error::{ApiError, PROBLEM_JSON};
+use crate::state::AppState;
+
+/// The request-id header, taken from the request when well-formed, else made.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// What error bodies need to know about the request they answer.
+#[derive(Debug, Clone)]
+pub struct RequestInfo {
+    pub id: String,
+    pub path: String,
+}
+
+tokio::task_local! {
+    static REQUEST: RequestInfo;
+}
+
+/// The request being served on this task, if any.
+pub fn current_request() -> Option<RequestInfo> {
+    REQUEST.try_with(Clone::clone).ok()
+}
+
+/// Installs the global subscriber: human-readable lines, or JSON with one setting.
+/// Safe to call more than once (later calls do nothing).
+pub fn init(settings: &Settings) {
+    let filter = EnvFilter::try_new(&settings.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stdout);
+    let _ = match settings.log_format {
+        LogFormat::Human => builder.with_target(false).try_init(),
+        LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).flatten_event(true).try_init(),
+    };
+}
+
+fn request_id_from(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            (1..=128).contains(&v.len())
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+        })
+        .map_or_else(|| Uuid::now_v7().to_string(), String::from)
+}
+
+/// Outermost middleware: request id, span, one log line, metrics, problem+json safety net.
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let started = Instant::now();
+    let request_id = request_id_from(&req);
+    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_string());
+    let method = req.method().clone();
+    let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
+    let span = tracing::info_span!(
+        "request",
+        method = %method,
+        route = %route,
+        request_id = %request_id,
+    );
+    let info = RequestInfo { id: request_id.clone(), path: req.path().to_string() };
+    // Inner middlewares answer errors as responses; an `Err` can only come from actix
+    // itself and is answered by actix (without our request id).
+    let res = REQUEST
+        .scope(info, async move { next.call(req).await.map(|res| ensure_problem_body(res.map_into_boxed_body())) })
+        .instrument(span.clone())
+        .await;
+    let mut res = match res {
+        Ok(res) => res,
+        Err(err) => {
+            let status = err.as_response_error().status_code();
+            if let Some(metrics) = &metrics {
+                metrics.observe_request(method.as_str(), &route, status.as_u16(), started.elapsed().as_secs_f64());
+            }
+            span.in_scope(|| tracing::warn!(status = status.as_u16(), error = %err, "request failed"));
+            return Err(err);
+        }
+    };
+
+    let status = res.status();
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
+    let elapsed = started.elapsed();
+    if let Some(metrics) = metrics {
+        metrics.observe_request(method.as_str(), &route, status.as_u16(), elapsed.as_secs_f64());
+    }
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        if status.is_server_error() {
+            tracing::warn!(status = status.as_u16(), latency_ms, "request failed");
+        } else if route.starts_with("/health") || route == "/metrics" {
+            tracing::debug!(status = status.as_u16(), latency_ms, "request completed");
+        } else {
+            tracing::info!(status = status.as_u16(), latency_ms, "request completed");
+        }
+    });
+    Ok(res)
+}
+
+/// Error responses made by actix or a middleware (plain text, empty) become problems too.
+/// JSON bodies are left alone: the OAuth token endpoint answers RFC 6749 errors.
+fn ensure_problem_body(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with(PROBLEM_JSON) || ct.starts_with("application/json"));
+    if is_json {
+        return res;
+    }
+    let err = match status.as_u16() {
+        400 => ApiError::BadRequest("The request could not be understood.".into()),
+        401 => ApiError::Unauthorized("Send a valid bearer token.".into()),
+        403 => ApiError::Forbidden("This request is not allowed.".into()),
+        404 => ApiError::NotFound("There is nothing at this address.".into()),
+        413 => ApiError::PayloadTooLarge { limit: 0 },
+        415 => ApiError::UnsupportedMediaType("This media type is not supported.".into()),
+        s if s >= 500 => ApiError::Internal(anyhow::anyhow!("unexpected {status} from the framework")),
+        _ => ApiError::BadRequest(format!("The request could not be processed ({status}).")),
+    };
+    let mut problem = err.problem();
+    problem.status = status.as_u16();
+    let mut new = HttpResponse::build(status);
+    for (name, value) in res.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            new.append_header((name.clone(), value.clone()));
+        }
+    }
+    let body = serde_json::to_vec(&problem).unwrap_or_default();
+    let (req, _) = res.into_parts();
+    ServiceResponse::new(req, new.content_type(PROBLEM_JSON).body(body))
+}

@@ -1,0 +1,122 @@
+//! The `vov` binary: settings errors, `create-admin`, `migrate`, demo data.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+
+use crate::helpers::{Backend, TEST_SECRET, fresh_database, json, spawn_app_with, test_settings};
+
+fn vov(database_url: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vov"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", database_url)
+        .env("VOV_JWT_SECRET", TEST_SECRET)
+        .env("VOV_CONFIG", "/nonexistent/vov.toml");
+    cmd
+}
+
+#[test]
+fn a_bad_setting_is_a_clear_error_not_a_panic() {
+    let out = vov("sqlite::memory:").env("VOV_PORT", "eighty").arg("migrate").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.to_lowercase().contains("port") && !stderr.contains("panicked"), "{stderr}");
+
+    let out = vov("mysql://nope").arg("migrate").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL"));
+}
+
+#[test]
+fn postgres_needs_a_configured_token_secret() {
+    let out = vov("postgres://127.0.0.1:1/none").env_remove("VOV_JWT_SECRET").arg("serve").output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("VOV_JWT_SECRET") || stderr.contains("PostgreSQL"), "{stderr}");
+}
+
+#[test]
+fn openapi_prints_the_spec_without_any_settings() {
+    let out = Command::new(env!("CARGO_BIN_EXE_vov")).arg("openapi").env("VOV_PORT", "not-a-port").output().unwrap();
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+}
+
+async fn create_admin_bootstraps_a_facilitator_who_can_sign_in(backend: Backend) {
+    let (url, guard) = fresh_database(backend).await;
+    let mut child = vov(&url)
+        .args(["create-admin", "--email", "Root@VOV.example", "--name", "Root"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"a long admin passphrase\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let app = spawn_app_with(backend, test_settings(&url), Arc::new(guard)).await;
+    let res = app.password_grant("root@vov.example", "a long admin passphrase").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let token = json(res).await["access_token"].as_str().unwrap().to_string();
+    let me = json(app.get("/v1/me").bearer_auth(token).send().await.unwrap()).await;
+    assert_eq!(me["roles"], serde_json::json!(["facilitator"]));
+
+    // A weak password is refused before anything is written.
+    let out = vov(&url)
+        .args(["create-admin", "--email", "other@vov.example"])
+        .env("VOV_ADMIN_PASSWORD", "short")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("password"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_admin_bootstraps_a_facilitator_on_sqlite() {
+    create_admin_bootstraps_a_facilitator_who_can_sign_in(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(postgres_tests), ignore = "set TEST_DATABASE_URL to run on PostgreSQL")]
+async fn create_admin_bootstraps_a_facilitator_on_postgres() {
+    create_admin_bootstraps_a_facilitator_who_can_sign_in(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_default_seeds_demo_data_on_first_start_only() {
+    let (url, guard) = fresh_database(Backend::Sqlite).await;
+    let guard = Arc::new(guard);
+    let settings = vov::config::Settings { demo_data: true, ..test_settings(&url) };
+    let app = spawn_app_with(Backend::Sqlite, settings.clone(), guard.clone()).await;
+    let res = app.password_grant(vov::demo::FACILITATOR_EMAIL, vov::demo::PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let themes = json(app.get("/v1/themes?limit=200").send().await.unwrap()).await;
+    assert_eq!(themes["data"].as_array().unwrap().len(), vov::demo::THEMES.len());
+    let first_id = themes["data"][0]["id"].clone();
+    drop(app);
+
+    let again = spawn_app_with(Backend::Sqlite, settings, guard).await;
+    let themes = json(again.get("/v1/themes?limit=200").send().await.unwrap()).await;
+    assert_eq!(themes["data"].as_array().unwrap().len(), vov::demo::THEMES.len());
+    assert_eq!(themes["data"][0]["id"], first_id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(postgres_tests), ignore = "set TEST_DATABASE_URL to run on PostgreSQL")]
+async fn postgres_is_never_seeded_by_serve() {
+    let (url, guard) = fresh_database(Backend::Postgres).await;
+    let settings = vov::config::Settings { demo_data: true, ..test_settings(&url) };
+    let app = spawn_app_with(Backend::Postgres, settings, Arc::new(guard)).await;
+    let themes = json(app.get("/v1/themes").send().await.unwrap()).await;
+    assert!(themes["data"].as_array().unwrap().is_empty());
+    let out = vov(&url).arg("seed-demo").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let themes = json(app.get("/v1/themes?limit=200").send().await.unwrap()).await;
+    assert_eq!(themes["data"].as_array().unwrap().len(), vov::demo::THEMES.len());
+}

@@ -1,0 +1,14 @@
+//! Black-box tests over HTTP. Every database test runs on SQLite and, when the suite is
+//! built with TEST_DATABASE_URL, on PostgreSQL too (see `on_both_databases!`).
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod errors;
+mod idempotency;
+mod openapi;
+mod operations;
+mod pagination;
+mod storage;
+mod themes;

@@ -1,0 +1,114 @@
+//! The OpenAPI document: committed copy in step with the code, and complete.
+
+use serde_json::Value;
+
+fn generated() -> Value {
+    serde_json::from_str(&vov::cli::openapi_json()).unwrap()
+}
+
+const REGENERATE: &str = "cargo run -- openapi --output openapi/openapi.json";
+
+#[test]
+fn the_committed_spec_is_what_the_code_generates() {
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
+        .unwrap_or_else(|_| panic!("openapi/openapi.json is missing; run `{REGENERATE}`"));
+    assert!(
+        committed == vov::cli::openapi_json(),
+        "openapi/openapi.json differs from what the code generates; review the change and run `{REGENERATE}`"
+    );
+}
+
+fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            ops.push((method.to_uppercase(), path.clone(), op.clone()));
+        }
+    }
+    ops
+}
+
+#[test]
+fn the_spec_is_openapi_3_1_with_every_area_tagged() {
+    let doc = generated();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let tags: Vec<&str> = doc["tags"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    for tag in
+        ["Auth", "Stakeholders", "Learning events", "Informal learning", "Shared solutions", "Sync", "System", "Themes"]
+    {
+        assert!(tags.contains(&tag), "missing tag {tag}");
+    }
+    for tag in doc["tags"].as_array().unwrap() {
+        assert!(!tag["description"].as_str().unwrap_or_default().is_empty(), "{tag}");
+    }
+}
+
+#[test]
+fn every_operation_has_a_summary_description_id_tag_and_documented_errors() {
+    let doc = generated();
+    let ops = operations(&doc);
+    assert!(ops.len() >= 10, "{}", ops.len());
+    for (method, path, op) in ops {
+        let name = format!("{method} {path}");
+        for field in ["summary", "description", "operationId"] {
+            assert!(!op[field].as_str().unwrap_or_default().is_empty(), "{name} has no {field}");
+        }
+        assert_eq!(op["tags"].as_array().map(Vec::len), Some(1), "{name} needs one tag");
+        let responses = op["responses"].as_object().unwrap();
+        assert!(responses.contains_key("500"), "{name} does not document 500");
+        let public = op["security"] == serde_json::json!([{}]);
+        if !public {
+            assert!(responses.contains_key("401"), "{name} does not document 401");
+        }
+        for (status, response) in responses {
+            if status.starts_with('4') || status.starts_with('5') {
+                let text = response.to_string();
+                let problem = text.contains("#/components/responses/") || text.contains("#/components/schemas/Problem");
+                let oauth = path.starts_with("/v1/auth/") && text.contains("OAuthError");
+                assert!(problem || oauth, "{name} {status} is neither a problem nor an OAuth error: {text}");
+            }
+        }
+        if method == "POST" && !path.starts_with("/v1/auth/") {
+            let params = op["parameters"].to_string();
+            assert!(params.contains("Idempotency-Key"), "{name} does not document Idempotency-Key");
+        }
+    }
+}
+
+#[test]
+fn people_sign_in_from_swagger_ui_with_the_password_flow() {
+    let doc = generated();
+    let flows = &doc["components"]["securitySchemes"]["oauth2"]["flows"];
+    assert_eq!(flows["password"]["tokenUrl"], "/v1/auth/token");
+    assert_eq!(flows["clientCredentials"]["tokenUrl"], "/v1/auth/token");
+    assert!(flows["clientCredentials"]["scopes"]["people:read"].is_string());
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+}
+
+#[test]
+fn schema_rules_match_the_domain_rules() {
+    let doc = generated();
+    let slug = &doc["components"]["schemas"]["NewTheme"]["properties"]["slug"];
+    assert_eq!(slug["pattern"], vov::domain::theme::SLUG_PATTERN);
+    assert_eq!(slug["maxLength"], vov::domain::theme::SLUG_MAX);
+    assert_eq!(slug["minLength"], vov::domain::theme::SLUG_MIN);
+    let label = &doc["components"]["schemas"]["NewTheme"]["properties"]["label_nl"];
+    assert_eq!(label["maxLength"], vov::domain::theme::LABEL_MAX);
+    let description = &doc["components"]["schemas"]["NewTheme"]["properties"]["description"];
+    assert_eq!(description["maxLength"], vov::domain::theme::DESCRIPTION_MAX);
+}
+
+#[test]
+fn request_and_response_bodies_carry_examples() {
+    let doc = generated();
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        let has_example = schema.get("example").is_some()
+            || schema.get("examples").is_some()
+            || schema["properties"]
+                .as_object()
+                .is_some_and(|p| p.values().all(|f| f.get("example").is_some() || f.get("examples").is_some()));
+        let is_enum = schema.get("enum").is_some();
+        let is_page = name.starts_with("ListResponse");
+        assert!(has_example || is_enum || is_page, "schema {name} has no example");
+    }
+}
