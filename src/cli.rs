@@ -104,7 +104,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::CreateAdmin { email, name } => {
             let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("--email {e}"))?;
-            let name = crate::domain::validation::text(&name, 1, 120).map_err(|e| anyhow::anyhow!("--name {e}"))?;
+            let name = crate::domain::validation::line(&name, 120).map_err(|e| anyhow::anyhow!("--name {e}"))?;
             let (secret, generated) = admin_password()?;
             check_password(&secret).map_err(|e| anyhow::anyhow!("the password {e}"))?;
             let store = open_store(&settings).await?;

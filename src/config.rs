@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The default database: an embedded SQLite file, created on demand.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/vov.db";
 
 /// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable lines (the default).
@@ -22,8 +22,8 @@ pub enum LogFormat {
     Json,
 }
 
-/// Every setting of the service. `Debug` never prints a secret.
-#[derive(Debug, Clone, Deserialize)]
+/// Every setting of the service. Neither `Debug` nor `Serialize` shows a secret.
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Address to listen on.
@@ -31,6 +31,7 @@ pub struct Settings {
     /// Port to listen on; 0 picks a free port (tests).
     pub port: u16,
     /// `sqlite://path/to/file.db` (the default) or `postgres://user:pass@host/db`.
+    #[serde(serialize_with = "redacted")]
     pub database_url: SecretString,
     /// Largest number of pooled database connections (readers, on SQLite).
     pub db_max_connections: u32,
@@ -45,8 +46,10 @@ pub struct Settings {
     pub sqlite_checkpoint_interval_secs: u64,
     /// HS256 secret for access tokens, at least 32 bytes. When unset on the embedded SQLite
     /// default, a random one is made once and kept beside the database file.
+    #[serde(serialize_with = "redacted_option")]
     pub jwt_secret: Option<SecretString>,
     /// Earlier secrets that still verify tokens during a key rotation (comma-separated).
+    #[serde(serialize_with = "redacted_option")]
     pub jwt_previous_secrets: Option<SecretString>,
     /// `iss` claim written into and required of every access token.
     pub jwt_issuer: String,
@@ -76,6 +79,17 @@ pub struct Settings {
     /// Seed the demo data set on first start when the database is the embedded SQLite one
     /// and empty. PostgreSQL is seeded only by `vov seed-demo`.
     pub demo_data: bool,
+}
+
+fn redacted<S: serde::Serializer>(_: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str("[REDACTED]")
+}
+
+fn redacted_option<S: serde::Serializer>(value: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(_) => s.serialize_str("[REDACTED]"),
+        None => s.serialize_none(),
+    }
 }
 
 impl Default for Settings {
@@ -134,7 +148,9 @@ impl Settings {
 
     /// Like [`Settings::load`] over a given base (tests pass their own values).
     pub fn load_from(base: Figment) -> Result<Self, SettingsError> {
-        let figment = base.merge(Env::prefixed("VOV_").ignore(&["config"])).merge(Env::raw().only(&["database_url"]));
+        let figment = base
+            .merge(Env::prefixed("VOV_").ignore(&["config", "admin_password"]))
+            .merge(Env::raw().only(&["database_url"]));
         let settings: Settings = figment.extract().map_err(Box::new)?;
         settings.validate()?;
         Ok(settings)
@@ -261,6 +277,38 @@ mod tests {
         let printed = format!("{s:?}");
         assert!(!printed.contains("a-very-long-secret"), "{printed}");
         assert!(!printed.contains("hunter2"), "{printed}");
+    }
+
+    #[test]
+    fn every_setting_is_in_env_example_with_its_default() {
+        let example = include_str!("../.env.example");
+        let defaults = serde_json::to_value(Settings::default()).unwrap();
+        for (key, value) in defaults.as_object().unwrap() {
+            let (var, expected) = match key.as_str() {
+                "database_url" => ("DATABASE_URL".to_string(), DEFAULT_DATABASE_URL.to_string()),
+                _ => (
+                    format!("VOV_{}", key.to_uppercase()),
+                    match value {
+                        serde_json::Value::Null => String::new(),
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    },
+                ),
+            };
+            let line = example
+                .lines()
+                .map(|l| l.trim_start_matches("# "))
+                .find(|l| l.starts_with(&format!("{var}=")))
+                .unwrap_or_else(|| panic!("{var} is not in .env.example"));
+            assert_eq!(line.split_once('=').unwrap().1, expected, "{var} in .env.example");
+        }
+    }
+
+    #[test]
+    fn serialised_settings_never_show_secrets() {
+        let s = load(&[("jwt_secret", "a-very-long-secret-that-is-over-32-bytes")]).unwrap();
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(!json.contains("a-very-long-secret"), "{json}");
     }
 
     #[test]

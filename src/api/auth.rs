@@ -96,7 +96,7 @@ pub struct OAuthError {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RevokeRequest {
     /// The refresh token to revoke; every token rotated from the same sign-in is revoked with it.
-    #[schema(example = "vov_rt_Jx0c8xkq2m1g0dVqf3n0pW4k1f2C5b6a9Yy8Zz7Qq6Q")]
+    #[schema(min_length = 1, example = "vov_rt_Jx0c8xkq2m1g0dVqf3n0pW4k1f2C5b6a9Yy8Zz7Qq6Q")]
     pub token: String,
     /// `refresh_token` or `access_token` (optional; access tokens simply expire).
     #[schema(example = "refresh_token")]
@@ -147,8 +147,20 @@ async fn read_form(
         .map_err(|_| invalid_request(format!("The request body is larger than {limit} bytes.")))?;
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_bytes(&body).map_err(|_| invalid_request("The form body is not valid."))?;
+    // Known parameters must not repeat (RFC 6749 §3.2); unknown ones are ignored.
+    const KNOWN: [&str; 9] = [
+        "grant_type",
+        "username",
+        "password",
+        "refresh_token",
+        "client_id",
+        "client_secret",
+        "scope",
+        "token",
+        "token_type_hint",
+    ];
     for (i, (name, _)) in pairs.iter().enumerate() {
-        if pairs[..i].iter().any(|(n, _)| n == name) {
+        if KNOWN.contains(&name.as_str()) && pairs[..i].iter().any(|(n, _)| n == name) {
             return Err(invalid_request(format!("`{name}` is given more than once.")));
         }
     }

@@ -16,9 +16,9 @@ use crate::auth::rights::Role;
 use crate::auth::{Caller, MaybeCaller};
 use crate::db::StoreError;
 use crate::db::themes::{ThemeFilter, ThemeSort};
-use crate::domain::theme::{Theme, ThemeContent, ThemeInput};
+use crate::domain::theme::{self, Theme, ThemeContent, ThemeInput};
 use crate::error::{ApiError, Result};
-use crate::http::conditional::{IfMatch, etag, respond_tagged};
+use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
 use crate::http::json::Json;
 use crate::http::pagination::{ListResponse, PageRequest, respond_page, sort_schema};
 use crate::state::AppState;
@@ -84,13 +84,21 @@ pub struct NewTheme {
     #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 2, max_length = 64)]
     pub slug: String,
     /// Dutch label, 1 to 120 characters.
-    #[schema(min_length = 1, max_length = 120, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 120,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub label_nl: String,
     /// English label, 1 to 120 characters.
-    #[schema(min_length = 1, max_length = 120, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 120,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub label_en: String,
     /// At most 2000 characters; empty means none.
-    #[schema(max_length = 2000)]
+    #[schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     pub description: Option<String>,
 }
 
@@ -100,26 +108,29 @@ pub struct NewTheme {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"label_en": "Careers at any age"}))]
 pub struct ThemePatch {
-    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 2, max_length = 64, nullable = false)]
-    pub slug: Option<String>,
-    #[schema(min_length = 1, max_length = 120, pattern = r"\S", nullable = false)]
-    pub label_nl: Option<String>,
-    #[schema(min_length = 1, max_length = 120, pattern = r"\S", nullable = false)]
-    pub label_en: Option<String>,
     #[serde(default, deserialize_with = "crate::http::json::nullable")]
-    #[schema(value_type = Option<String>, max_length = 2000)]
+    #[schema(value_type = Option<String>, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 2, max_length = 64, nullable = false)]
+    pub slug: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 120, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF][^\x00-\x1F\x7F-\x9F]*$", nullable = false)]
+    pub label_nl: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 120, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF][^\x00-\x1F\x7F-\x9F]*$", nullable = false)]
+    pub label_en: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<String>, max_length = 2000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     pub description: Option<Option<String>>,
 }
 
 impl ThemePatch {
     fn apply(self, mut input: ThemeInput) -> ThemeInput {
-        if let Some(v) = self.slug {
+        if let Some(Some(v)) = self.slug {
             input.slug = v;
         }
-        if let Some(v) = self.label_nl {
+        if let Some(Some(v)) = self.label_nl {
             input.label_nl = v;
         }
-        if let Some(v) = self.label_en {
+        if let Some(Some(v)) = self.label_en {
             input.label_en = v;
         }
         if let Some(v) = self.description {
@@ -135,7 +146,7 @@ impl ThemePatch {
 #[into_params(parameter_in = Query)]
 pub struct ThemeListQuery {
     /// Words in the slug or labels; case and diacritics are ignored (`een` finds `Één`).
-    #[param(min_length = 1, max_length = 200, example = "leren")]
+    #[param(max_length = 200, example = "leren")]
     pub q: Option<String>,
     /// Sort field; prefix `-` for descending. Default `slug`.
     #[param(schema_with = theme_sort_schema)]
@@ -185,13 +196,10 @@ async fn list_themes(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let query = query.into_inner();
-    let q = match query.q.as_deref().map(str::trim) {
-        Some(q) if q.chars().count() > 200 => {
-            return Err(ApiError::BadRequest("`q` must be at most 200 characters.".into()));
-        }
-        Some("") | None => None,
-        Some(q) => Some(q.to_string()),
-    };
+    if query.q.as_deref().is_some_and(|q| q.chars().count() > 200) {
+        return Err(ApiError::BadRequest("`q` must be at most 200 characters.".into()));
+    }
+    let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(String::from);
     let page_req = PageRequest::<ThemeSort>::parse(
         &state.cursors,
         format!("themes?q={}", q.as_deref().unwrap_or_default()),
@@ -246,7 +254,7 @@ async fn create_theme(caller: Caller, body: Json<NewTheme>, state: web::Data<App
     security((), ("oauth2" = []), ("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The theme's id"),
-        ("If-None-Match" = Option<String>, Header, description = "An ETag you hold; `304` when it is still current"),
+        IfNoneMatch,
     ),
     responses(
         (status = 200, description = "The theme.", body = ThemeView, headers(("ETag" = String, description = "The version, quoted"))),
@@ -275,7 +283,7 @@ async fn get_theme(
     operation_id = "update_theme",
     params(
         ("id" = Uuid, Path, description = "The theme's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you last read; `412` if the theme changed since"),
+        IfMatch,
     ),
     request_body(content = ThemePatch, content_type = "application/merge-patch+json"),
     responses(
@@ -296,6 +304,12 @@ async fn update_theme(
     caller.require_role(Role::Facilitator)?;
     let id = id.into_inner();
     let patch = body.0;
+    theme::check_patch(
+        patch.slug.as_ref().map(Option::as_deref),
+        patch.label_nl.as_ref().map(Option::as_deref),
+        patch.label_en.as_ref().map(Option::as_deref),
+        patch.description.as_ref().map(Option::as_deref),
+    )?;
     // Without If-Match the client asked for last-write-wins: retry when another write
     // slips in between our read and our write. With If-Match, a change in between is a 412.
     let mut attempts = 0;
@@ -338,7 +352,7 @@ async fn update_theme(
     operation_id = "delete_theme",
     params(
         ("id" = Uuid, Path, description = "The theme's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you last read; `412` if the theme changed since"),
+        IfMatch,
     ),
     responses(
         (status = 204, description = "Deleted."),

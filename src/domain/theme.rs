@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::validation::{Invalid, text};
+use super::validation::{Invalid, line, optional_text};
 
 /// Longest theme label, in characters.
 pub const LABEL_MAX: usize = 120;
@@ -78,12 +78,9 @@ impl ThemeContent {
     pub fn parse(input: ThemeInput) -> Result<Self, Invalid> {
         let mut inv = Invalid::default();
         let slug = inv.check("/slug", || Slug::parse(&input.slug));
-        let label_nl = inv.check("/label_nl", || text(&input.label_nl, 1, LABEL_MAX));
-        let label_en = inv.check("/label_en", || text(&input.label_en, 1, LABEL_MAX));
-        let description = match input.description.as_deref().map(str::trim) {
-            None | Some("") => Some(None),
-            Some(d) => inv.check("/description", || text(d, 1, DESCRIPTION_MAX)).map(Some),
-        };
+        let label_nl = inv.check("/label_nl", || line(&input.label_nl, LABEL_MAX));
+        let label_en = inv.check("/label_en", || line(&input.label_en, LABEL_MAX));
+        let description = inv.check("/description", || optional_text(input.description.as_deref(), DESCRIPTION_MAX));
         inv.finish(|| ThemeContent {
             slug: slug.expect("checked"),
             label_nl: label_nl.expect("checked"),
@@ -91,6 +88,32 @@ impl ThemeContent {
             description: description.expect("checked"),
         })
     }
+}
+
+/// Checks, each on its own, the fields a patch sets, so that a bad patch is refused before
+/// any precondition is looked at (RFC 9110 §13.2.1).
+/// `None` means absent, `Some(None)` an explicit `null`, which required fields refuse.
+pub fn check_patch(
+    slug: Option<Option<&str>>,
+    label_nl: Option<Option<&str>>,
+    label_en: Option<Option<&str>>,
+    description: Option<Option<&str>>,
+) -> Result<(), Invalid> {
+    const REQUIRED: &str = "is required and cannot be removed (null)";
+    let mut inv = Invalid::default();
+    if let Some(v) = slug {
+        inv.check("/slug", || Slug::parse(v.ok_or(REQUIRED)?));
+    }
+    if let Some(v) = label_nl {
+        inv.check("/label_nl", || line(v.ok_or(REQUIRED)?, LABEL_MAX));
+    }
+    if let Some(v) = label_en {
+        inv.check("/label_en", || line(v.ok_or(REQUIRED)?, LABEL_MAX));
+    }
+    if let Some(v) = description {
+        inv.check("/description", || optional_text(v, DESCRIPTION_MAX));
+    }
+    inv.finish(|| ())
 }
 
 impl Theme {

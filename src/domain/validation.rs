@@ -51,17 +51,51 @@ impl Invalid {
     }
 }
 
-/// A trimmed string whose length in characters lies in `min..=max`.
-pub fn text(value: &str, min: usize, max: usize) -> Result<String, String> {
-    let trimmed = value.trim();
-    let len = trimmed.chars().count();
-    if len < min || len > max {
-        Err(format!("must be between {min} and {max} characters (got {len})"))
-    } else if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        Err("must not contain control characters".into())
-    } else {
-        Ok(trimmed.to_string())
+/// JSON Schema pattern of a required single-line text: no control characters and at least
+/// one character that is not blank. [`line`] enforces exactly this.
+pub const LINE_PATTERN: &str = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF][^\x00-\x1F\x7F-\x9F]*$";
+/// JSON Schema pattern of a multi-line text: no control characters but tab, line feed and
+/// carriage return. [`optional_text`] enforces exactly this.
+pub const TEXT_PATTERN: &str = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$";
+
+/// Blank characters: controls, spaces and the Unicode spaces (what ECMAScript's `\s`
+/// matches, so the spec's patterns and this code agree).
+fn is_blank(c: char) -> bool {
+    matches!(c, '\0'..=' ' | '\u{7f}'..='\u{a0}' | '\u{1680}' | '\u{2000}'..='\u{200a}' | '\u{2028}' | '\u{2029}'
+        | '\u{202f}' | '\u{205f}' | '\u{3000}' | '\u{feff}')
+}
+
+fn is_control(c: char) -> bool {
+    matches!(c, '\0'..='\u{1f}' | '\u{7f}'..='\u{9f}')
+}
+
+fn check_length(value: &str, max: usize) -> Result<(), String> {
+    let len = value.chars().count();
+    if len > max { Err(format!("must be at most {max} characters (got {len})")) } else { Ok(()) }
+}
+
+/// A required single-line text of at most `max` characters, trimmed of blanks.
+pub fn line(value: &str, max: usize) -> Result<String, String> {
+    check_length(value, max)?;
+    if value.chars().any(is_control) {
+        return Err("must be a single line without control characters".into());
     }
+    let trimmed = value.trim_matches(is_blank);
+    if trimmed.is_empty() {
+        return Err("must not be empty".into());
+    }
+    Ok(trimmed.to_string())
+}
+
+/// An optional multi-line text of at most `max` characters, trimmed; blank means none.
+pub fn optional_text(value: Option<&str>, max: usize) -> Result<Option<String>, String> {
+    let Some(value) = value else { return Ok(None) };
+    check_length(value, max)?;
+    if value.chars().any(|c| is_control(c) && !matches!(c, '\t' | '\n' | '\r')) {
+        return Err("must not contain control characters other than tab and line breaks".into());
+    }
+    let trimmed = value.trim_matches(is_blank);
+    Ok((!trimmed.is_empty()).then(|| trimmed.to_string()))
 }
 
 #[cfg(test)]
@@ -69,19 +103,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn text_trims_and_counts_characters_not_bytes() {
-        assert_eq!(text("  Één  ", 1, 3).unwrap(), "Één");
-        assert!(text("   ", 1, 3).is_err());
-        assert!(text("abcd", 1, 3).is_err());
-        assert!(text("a\u{0}b", 1, 3).is_err());
+    fn a_line_is_trimmed_non_blank_and_counted_in_characters() {
+        assert_eq!(line("  Één  ", 7).unwrap(), "Één");
+        assert!(line("Één", 3).is_ok());
+        assert!(line("   ", 3).is_err());
+        assert!(line("\u{feff}", 3).is_err());
+        assert!(line("abcd", 3).is_err());
+        // The raw length counts, as in the spec's maxLength.
+        assert!(line(" ab ", 3).is_err());
+        assert!(line("a\u{0}b", 3).is_err());
+        assert!(line("a\nb", 3).is_err());
+        assert!(line("a\u{86}b", 3).is_err());
+    }
+
+    #[test]
+    fn a_text_keeps_line_breaks_and_blank_means_none() {
+        assert_eq!(optional_text(Some(" a\nb\t "), 10).unwrap().as_deref(), Some("a\nb"));
+        assert_eq!(optional_text(Some("  "), 10).unwrap(), None);
+        assert_eq!(optional_text(None, 10).unwrap(), None);
+        assert!(optional_text(Some("a\u{7}"), 10).is_err());
     }
 
     #[test]
     fn invalid_collects_every_error() {
         let mut inv = Invalid::default();
-        assert!(inv.check("/a", || text("", 1, 2)).is_none());
-        assert!(inv.check("/b", || text("xyz", 1, 2)).is_none());
-        assert_eq!(inv.check("/c", || text("ok", 1, 2)).as_deref(), Some("ok"));
+        assert!(inv.check("/a", || line("", 2)).is_none());
+        assert!(inv.check("/b", || line("xyz", 2)).is_none());
+        assert_eq!(inv.check("/c", || line("ok", 2)).as_deref(), Some("ok"));
         let err = inv.finish(|| ()).unwrap_err();
         let pointers: Vec<_> = err.errors.iter().map(|e| e.pointer.as_str()).collect();
         assert_eq!(pointers, ["/a", "/b"]);

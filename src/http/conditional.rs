@@ -15,25 +15,51 @@ pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
 }
 
-/// Entity tags listed in a header: `None` for `*`.
-fn listed_tags(headers: &HeaderMap, name: header::HeaderName) -> Option<Option<Vec<String>>> {
-    let values: Vec<&str> = headers.get_all(name).filter_map(|v| v.to_str().ok()).collect();
+/// An entity tag: whether it is weak, and its opaque text.
+type Tag = (bool, String);
+
+fn parse_tag_list(value: &str) -> Option<Vec<Tag>> {
+    let ows = |s: &str| s.trim_start_matches([' ', '\t']).to_string();
+    let mut rest = ows(value);
+    let mut tags = Vec::new();
+    loop {
+        let weak = rest.starts_with("W/");
+        if weak {
+            rest = rest[2..].to_string();
+        }
+        let inner = rest.strip_prefix('"')?;
+        let end = inner.find('"')?;
+        let opaque = &inner[..end];
+        if !opaque.bytes().all(|b| b == 0x21 || (0x23..=0x7e).contains(&b)) {
+            return None;
+        }
+        tags.push((weak, opaque.to_string()));
+        rest = ows(&inner[end + 1..]);
+        if rest.is_empty() {
+            return Some(tags);
+        }
+        rest = ows(rest.strip_prefix(',')?);
+    }
+}
+
+/// The entity tags of a conditional header: `None` without the header, `Some(None)` for
+/// `*`. A malformed value lists no tags, so it never matches: a write with a garbled
+/// `If-Match` is refused (412), never applied blindly.
+fn listed_tags(headers: &HeaderMap, name: header::HeaderName) -> Option<Option<Vec<Tag>>> {
+    let values: Vec<&str> = headers.get_all(&name).map(|v| v.to_str().unwrap_or_default()).collect();
     if values.is_empty() {
         return None;
     }
-    let mut tags = Vec::new();
-    for part in values.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|p| !p.is_empty()) {
-        if part == "*" {
-            return Some(None);
-        }
-        tags.push(part.to_string());
+    let joined = values.join(", ");
+    if joined.trim_matches([' ', '\t']) == "*" {
+        return Some(None);
     }
-    Some(Some(tags))
+    Some(Some(parse_tag_list(&joined).unwrap_or_default()))
 }
 
 /// The version a strong entity tag names, if it is one of ours.
 fn version_of(tag: &str) -> Option<i64> {
-    tag.strip_prefix('"')?.strip_suffix('"')?.parse().ok()
+    tag.parse().ok()
 }
 
 /// The `If-Match` precondition of a write.
@@ -52,7 +78,10 @@ impl IfMatch {
         match listed_tags(headers, header::IF_MATCH) {
             None => IfMatch::Absent,
             Some(None) => IfMatch::Any,
-            Some(Some(tags)) => IfMatch::Versions(tags.iter().filter_map(|t| version_of(t)).collect()),
+            // Weak tags never match If-Match (strong comparison, RFC 9110 §13.1.1).
+            Some(Some(tags)) => {
+                IfMatch::Versions(tags.iter().filter(|(weak, _)| !weak).filter_map(|(_, t)| version_of(t)).collect())
+            }
         }
     }
 
@@ -95,12 +124,47 @@ impl FromRequest for IfMatch {
     }
 }
 
+fn header_parameter(name: &str, description: &str) -> utoipa::openapi::path::Parameter {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{ObjectBuilder, Required, Type};
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(description))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String).examples([serde_json::json!("\"1\"")])))
+        .build()
+}
+
+impl utoipa::IntoParams for IfMatch {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        vec![header_parameter(
+            "If-Match",
+            "The ETag you last read (`\"3\"`): the write is refused with 412 if the resource changed since, \
+             or if the value is not one of its ETags. `*` matches any existing version.",
+        )]
+    }
+}
+
+/// Documents `If-None-Match` on reads (see [`respond_tagged`]).
+pub struct IfNoneMatch;
+
+impl utoipa::IntoParams for IfNoneMatch {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        vec![header_parameter("If-None-Match", "An ETag you hold: answered with 304 while it is still current.")]
+    }
+}
+
 /// Whether `If-None-Match` matches the current version (weak comparison, §13.1.2).
 fn none_match(headers: &HeaderMap, version: i64) -> bool {
     match listed_tags(headers, header::IF_NONE_MATCH) {
         None => false,
         Some(None) => true,
-        Some(Some(tags)) => tags.iter().any(|t| version_of(t.strip_prefix("W/").unwrap_or(t)) == Some(version)),
+        Some(Some(tags)) => tags.iter().any(|(_, t)| version_of(t) == Some(version)),
     }
 }
 
@@ -118,10 +182,12 @@ mod tests {
     use super::*;
     use actix_web::test::TestRequest;
 
+    fn headers(name: header::HeaderName, value: &str) -> HeaderMap {
+        TestRequest::default().insert_header((name, value)).to_http_request().headers().clone()
+    }
+
     fn if_match(value: &str) -> IfMatch {
-        IfMatch::from_headers(
-            TestRequest::default().insert_header((header::IF_MATCH, value)).to_http_request().headers(),
-        )
+        IfMatch::from_headers(&headers(header::IF_MATCH, value))
     }
 
     #[test]
@@ -137,11 +203,19 @@ mod tests {
     }
 
     #[test]
+    fn a_malformed_if_match_never_matches() {
+        for bad in ["3", "null", "\"3", "\"3\" \"4\"", "\"3\",", ""] {
+            assert!(if_match(bad).check(3).is_err(), "{bad:?}");
+            assert!(!none_match(&headers(header::IF_NONE_MATCH, bad), 3), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn if_none_match_uses_weak_comparison() {
-        let req = |v: &str| TestRequest::default().insert_header((header::IF_NONE_MATCH, v)).to_http_request();
-        assert!(none_match(req("W/\"2\"").headers(), 2));
-        assert!(none_match(req("\"1\", \"2\"").headers(), 2));
-        assert!(none_match(req("*").headers(), 2));
-        assert!(!none_match(req("\"1\"").headers(), 2));
+        let matches = |v: &str| none_match(&headers(header::IF_NONE_MATCH, v), 2);
+        assert!(matches("W/\"2\""));
+        assert!(matches("\"1\", \"2\""));
+        assert!(matches("*"));
+        assert!(!matches("\"1\""));
     }
 }

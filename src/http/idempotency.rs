@@ -41,14 +41,10 @@ fn check_key(value: &HeaderValue) -> Result<String, ApiError> {
     }
 }
 
-fn request_hash(req: &actix_web::HttpRequest, body: &[u8]) -> Vec<u8> {
+/// What identifies "the same request" for a key: method, path, query, content type and body.
+pub fn request_hash(method: &str, path: &str, query: &str, content_type: &[u8], body: &[u8]) -> Vec<u8> {
     let mut h = Sha256::new();
-    for part in [
-        req.method().as_str().as_bytes(),
-        req.path().as_bytes(),
-        req.query_string().as_bytes(),
-        req.headers().get(header::CONTENT_TYPE).map_or(&b""[..], HeaderValue::as_bytes),
-    ] {
+    for part in [method.as_bytes(), path.as_bytes(), query.as_bytes(), content_type] {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part);
     }
@@ -91,7 +87,13 @@ pub async fn idempotency(
         Ok(body) => body,
         Err(e) => return Ok(ServiceResponse::new(http_req, e.error_response())),
     };
-    let hash = request_hash(&http_req, &body);
+    let hash = request_hash(
+        http_req.method().as_str(),
+        http_req.path(),
+        http_req.query_string(),
+        http_req.headers().get(header::CONTENT_TYPE).map_or(&b""[..], HeaderValue::as_bytes),
+        &body,
+    );
     let ttl = chrono::Duration::seconds(i64::try_from(state.settings.idempotency_ttl_secs).unwrap_or(86_400));
     let store = &state.store;
     let begin = match store.idempotency_begin(&owner, &key, &hash, ttl, chrono::Duration::seconds(LOCK_SECS)).await {

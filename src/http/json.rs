@@ -85,8 +85,14 @@ pub fn json_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiErro
     }
 }
 
-/// Parses a JSON document into `T`.
+/// Parses a JSON object into `T`. Every request body of the API is an object; serde would
+/// also read a struct from an array, so anything else is refused first.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b != b'{') {
+        serde_json::from_slice::<serde::de::IgnoredAny>(body)
+            .map_err(|e| ApiError::BadRequest(format!("The request body is not valid JSON: {e}.")))?;
+        return Err(ApiError::Invalid(Invalid::one("/", "the body must be a JSON object")));
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
     de.end().map_err(|e| ApiError::BadRequest(format!("The request body has data after the JSON value: {e}.")))?;
@@ -159,6 +165,13 @@ mod tests {
     fn missing_and_unknown_fields_point_at_the_field() {
         assert_eq!(pointer_of(r#"{"items":[]}"#), (422, "/name".into()));
         assert_eq!(pointer_of(r#"{"name":"x","items":[],"admin":true}"#), (422, "/admin".into()));
+    }
+
+    #[test]
+    fn only_objects_are_bodies() {
+        assert_eq!(pointer_of("[]"), (422, "/".into()));
+        assert_eq!(pointer_of(" 3"), (422, "/".into()));
+        assert_eq!(pointer_of("[1,").0, 400);
     }
 
     #[test]

@@ -110,7 +110,8 @@ impl<F: SortField> PageRequest<F> {
             Some(s) => Sort::parse(s).map_err(|e| ApiError::BadRequest(format!("{e}.")))?,
         };
         let query = format!("{query}&sort={}", sort.as_param());
-        let after = cursor.map(|c| codec.decode(&query, c)).transpose()?;
+        // An empty cursor is the first page, as if none were given.
+        let after = cursor.filter(|c| !c.is_empty()).map(|c| codec.decode(&query, c)).transpose()?;
         Ok(Self { limit, sort, after, query })
     }
 }

@@ -74,7 +74,8 @@ async fn create_admin_bootstraps_a_facilitator_who_can_sign_in(backend: Backend)
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("password"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the password must be at least 12 characters"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,4 +120,32 @@ async fn postgres_is_never_seeded_by_serve() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let themes = json(app.get("/v1/themes?limit=200").send().await.unwrap()).await;
     assert_eq!(themes["data"].as_array().unwrap().len(), vov::demo::THEMES.len());
+}
+
+#[test]
+fn sigterm_stops_the_service_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/vov.db", dir.path().display());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = vov(&url)
+        .env("VOV_PORT", port.to_string())
+        .env("VOV_DEMO_DATA", "false")
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ready = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(ready, "the service did not start");
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "exit {:?}: {}", out.status, String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("stopped"), "{}", String::from_utf8_lossy(&out.stdout));
+    // The last connection to close checkpoints the WAL away.
+    let wal = dir.path().join("vov.db-wal");
+    assert!(std::fs::metadata(&wal).map_or(0, |m| m.len()) == 0, "the WAL was left behind");
 }

@@ -20,6 +20,7 @@ on_both_databases!(
     a_body_over_the_limit_is_too_large,
     a_body_that_is_not_json_is_an_unsupported_media_type,
     problems_name_the_request_they_answer,
+    an_internal_error_is_an_opaque_500_that_quotes_the_request_id,
 );
 
 async fn post_theme(app: &TestApp, body: &str) -> reqwest::Response {
@@ -138,4 +139,28 @@ async fn problems_name_the_request_they_answer(app: TestApp) {
     assert_eq!(body["instance"], format!("/v1/themes/{id}"));
     assert_eq!(body["request_id"], request_id);
     assert_eq!(body["type"], json!("https://vov.be/problems/not-found"));
+}
+
+async fn an_internal_error_is_an_opaque_500_that_quotes_the_request_id(app: TestApp) {
+    // Break the database under the running service.
+    match app.backend {
+        crate::helpers::Backend::Sqlite => {
+            use sqlx::Connection;
+            let mut conn = sqlx::SqliteConnection::connect(&app.database_url).await.unwrap();
+            sqlx::query("drop table themes").execute(&mut conn).await.unwrap();
+        }
+        crate::helpers::Backend::Postgres => {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&app.database_url).await.unwrap();
+            sqlx::query("drop table themes").execute(&mut conn).await.unwrap();
+        }
+    }
+    let res = app.get("/v1/themes").header("x-request-id", "report-this-id").send().await.unwrap();
+    let body = problem(res, 500).await;
+    assert_eq!(body["request_id"], "report-this-id");
+    assert_eq!(body["type"], "https://vov.be/problems/internal");
+    let text = format!("{} {}", body["title"], body["detail"]).to_lowercase();
+    for leak in ["themes", "table", "sql", "relation"] {
+        assert!(!text.contains(leak), "the 500 leaks `{leak}`: {body}");
+    }
 }

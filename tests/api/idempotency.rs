@@ -11,6 +11,7 @@ on_both_databases!(
     the_same_key_with_another_body_is_refused,
     keys_belong_to_their_caller,
     concurrent_retries_create_exactly_one_resource,
+    a_retry_while_the_first_request_runs_is_told_to_wait,
     a_refused_request_is_replayed_as_refused,
     a_malformed_key_is_a_bad_request,
     two_instances_on_one_database_share_their_keys,
@@ -109,4 +110,37 @@ async fn two_instances_on_one_database_share_their_keys(app: TestApp) {
     assert_eq!(res.headers()["idempotent-replayed"], "true");
     assert_eq!(json(res).await, first);
     assert_eq!(count_themes(&app).await, 1);
+}
+
+async fn a_retry_while_the_first_request_runs_is_told_to_wait(app: TestApp) {
+    let f = app.facilitator().await;
+    let body = json!({"slug": "slow-one", "label_nl": "a", "label_en": "a"});
+    let bytes = serde_json::to_vec(&body).unwrap();
+    // Another instance has claimed the key for this very request and is still running it.
+    let hash = vov::http::idempotency::request_hash("POST", "/v1/themes", "", b"application/json", &bytes);
+    let claimed = app
+        .store
+        .idempotency_begin(
+            &format!("person:{}", f.id),
+            "in-flight",
+            &hash,
+            chrono::Duration::hours(24),
+            chrono::Duration::seconds(60),
+        )
+        .await
+        .unwrap();
+    assert_eq!(claimed, vov::db::idempotency::Begin::Proceed);
+    let res = app
+        .post("/v1/themes")
+        .bearer_auth(&f.token)
+        .header("idempotency-key", "in-flight")
+        .header("content-type", "application/json")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["retry-after"], "1");
+    let problem_body = problem(res, 409).await;
+    assert_eq!(problem_body["type"], "https://vov.be/problems/idempotency-in-flight");
+    assert_eq!(count_themes(&app).await, 0);
 }

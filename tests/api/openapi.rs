@@ -92,10 +92,16 @@ fn schema_rules_match_the_domain_rules() {
     assert_eq!(slug["pattern"], vov::domain::theme::SLUG_PATTERN);
     assert_eq!(slug["maxLength"], vov::domain::theme::SLUG_MAX);
     assert_eq!(slug["minLength"], vov::domain::theme::SLUG_MIN);
-    let label = &doc["components"]["schemas"]["NewTheme"]["properties"]["label_nl"];
-    assert_eq!(label["maxLength"], vov::domain::theme::LABEL_MAX);
-    let description = &doc["components"]["schemas"]["NewTheme"]["properties"]["description"];
-    assert_eq!(description["maxLength"], vov::domain::theme::DESCRIPTION_MAX);
+    for schema in ["NewTheme", "ThemePatch"] {
+        let properties = &doc["components"]["schemas"][schema]["properties"];
+        for label in ["label_nl", "label_en"] {
+            assert_eq!(properties[label]["maxLength"], vov::domain::theme::LABEL_MAX, "{schema}.{label}");
+            assert_eq!(properties[label]["pattern"], vov::domain::validation::LINE_PATTERN, "{schema}.{label}");
+        }
+        let description = &properties["description"];
+        assert_eq!(description["maxLength"], vov::domain::theme::DESCRIPTION_MAX, "{schema}");
+        assert_eq!(description["pattern"], vov::domain::validation::TEXT_PATTERN, "{schema}");
+    }
 }
 
 #[test]

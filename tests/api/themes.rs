@@ -16,6 +16,9 @@ on_both_databases!(
     a_patch_without_if_match_applies_to_the_latest_version,
     a_merge_patch_null_removes_the_description,
     a_patch_that_changes_nothing_keeps_the_version,
+    a_patch_cannot_remove_a_required_field,
+    a_bad_patch_is_refused_before_its_precondition_is_looked_at,
+    a_garbled_if_match_never_lets_a_write_through,
     of_two_concurrent_edits_from_the_same_version_exactly_one_wins,
     a_deleted_theme_is_gone,
     a_delete_with_a_stale_etag_is_refused,
@@ -250,4 +253,45 @@ async fn themes_sort_by_any_allowed_field_both_ways(app: TestApp) {
     assert_eq!(slugs(&app, "sort=-label_en").await, ["a-theme", "c-theme", "b-theme"]);
     assert_eq!(slugs(&app, "sort=created_at").await, ["b-theme", "a-theme", "c-theme"]);
     assert_eq!(slugs(&app, "sort=-created_at").await, ["c-theme", "a-theme", "b-theme"]);
+}
+
+async fn a_patch_cannot_remove_a_required_field(app: TestApp) {
+    let f = app.facilitator().await;
+    let t = created(&app, &f.token, "keep-labels").await;
+    let res = patch(&app, &f.token, t["id"].as_str().unwrap(), None, json!({"label_en": null, "slug": null})).await;
+    let body = problem(res, 422).await;
+    let pointers: Vec<&str> =
+        body["errors"].as_array().unwrap().iter().map(|e| e["pointer"].as_str().unwrap()).collect();
+    assert_eq!(pointers, ["/slug", "/label_en"]);
+}
+
+async fn a_bad_patch_is_refused_before_its_precondition_is_looked_at(app: TestApp) {
+    let f = app.facilitator().await;
+    let t = created(&app, &f.token, "order-of-checks").await;
+    let id = t["id"].as_str().unwrap();
+    // RFC 9110 §13.2.1: a request that would fail anyway fails as such, not with 412.
+    let res = patch(&app, &f.token, id, Some("\"99\""), json!({"slug": "Not A Slug"})).await;
+    problem(res, 422).await;
+    let res = app
+        .request(reqwest::Method::PATCH, &format!("/v1/themes/{id}"))
+        .bearer_auth(&f.token)
+        .header("content-type", "application/merge-patch+json")
+        .header("if-match", "\"99\"")
+        .body("[]")
+        .send()
+        .await
+        .unwrap();
+    problem(res, 422).await;
+}
+
+async fn a_garbled_if_match_never_lets_a_write_through(app: TestApp) {
+    let f = app.facilitator().await;
+    let t = created(&app, &f.token, "guarded").await;
+    let id = t["id"].as_str().unwrap();
+    for garbled in ["1", "null", "\"1", "W/\"1\""] {
+        let res = patch(&app, &f.token, id, Some(garbled), json!({"label_en": "Changed"})).await;
+        problem(res, 412).await;
+    }
+    let res = patch(&app, &f.token, id, Some("*"), json!({"label_en": "Changed"})).await;
+    assert_eq!(res.status(), StatusCode::OK);
 }
