@@ -76,6 +76,11 @@ pub struct Settings {
     /// Origins allowed by CORS, comma-separated; `*` allows any origin (tokens are bearer
     /// tokens, never cookies, so this is safe for third-party front ends).
     pub cors_allowed_origins: String,
+    /// Sign-in attempts (`POST /v1/auth/token`) allowed per account (e-mail address or client
+    /// id) per minute, per service instance.
+    pub sign_in_limit_per_account: u32,
+    /// Sign-in attempts allowed per client IP address per minute, per service instance.
+    pub sign_in_limit_per_ip: u32,
     /// Seed the demo data set on first start when the database is the embedded SQLite one
     /// and empty. PostgreSQL is seeded only by `vov seed-demo`.
     pub demo_data: bool,
@@ -117,6 +122,8 @@ impl Default for Settings {
             workers: 0,
             shutdown_timeout_secs: 30,
             cors_allowed_origins: "*".into(),
+            sign_in_limit_per_account: 10,
+            sign_in_limit_per_ip: 60,
             demo_data: true,
         }
     }
@@ -130,6 +137,9 @@ pub enum SettingsError {
     #[error("invalid setting {name}: {reason}")]
     Invalid { name: &'static str, reason: String },
 }
+
+/// Settings read verbatim from the environment (see [`Settings::load_from`]).
+const SECRET_KEYS: [&str; 3] = ["jwt_secret", "jwt_previous_secrets", "database_url"];
 
 /// Which database a URL points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,13 +157,40 @@ impl Settings {
     }
 
     /// Like [`Settings::load`] over a given base (tests pass their own values).
+    ///
+    /// Only `VOV_*` variables that name a setting are read: platforms inject others (a
+    /// Kubernetes Service called `vov` adds `VOV_SERVICE_HOST`, `VOV_PORT=tcp://...`), and
+    /// those must not stop the service. Secrets are taken verbatim, never parsed as values.
     pub fn load_from(base: Figment) -> Result<Self, SettingsError> {
-        let figment = base
-            .merge(Env::prefixed("VOV_").ignore(&["config", "admin_password"]))
-            .merge(Env::raw().only(&["database_url"]));
-        let settings: Settings = figment.extract().map_err(Box::new)?;
+        let known = Self::keys();
+        let known: Vec<&str> = known.iter().map(String::as_str).collect();
+        let figment = base.merge(Env::prefixed("VOV_").only(&known).ignore(&SECRET_KEYS));
+        let mut settings: Settings = figment.extract().map_err(Box::new)?;
+        for (key, var) in [
+            ("jwt_secret", "VOV_JWT_SECRET"),
+            ("jwt_previous_secrets", "VOV_JWT_PREVIOUS_SECRETS"),
+            ("database_url", "VOV_DATABASE_URL"),
+            ("database_url", "DATABASE_URL"),
+        ] {
+            if let Ok(value) = std::env::var(var) {
+                let value = SecretString::from(value);
+                match key {
+                    "jwt_secret" => settings.jwt_secret = Some(value),
+                    "jwt_previous_secrets" => settings.jwt_previous_secrets = Some(value),
+                    _ => settings.database_url = value,
+                }
+            }
+        }
         settings.validate()?;
         Ok(settings)
+    }
+
+    /// The names of every setting (lowercase, without the prefix).
+    pub fn keys() -> Vec<String> {
+        match serde_json::to_value(Settings::default()) {
+            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+            _ => vec![],
+        }
     }
 
     /// Checks what serde cannot: ranges, URL schemes, secret lengths.
@@ -199,6 +236,9 @@ impl Settings {
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log_level).is_err() {
             return invalid("VOV_LOG_LEVEL", "is not a valid tracing filter");
+        }
+        if self.sign_in_limit_per_account == 0 || self.sign_in_limit_per_ip == 0 {
+            return invalid("VOV_SIGN_IN_LIMIT_PER_ACCOUNT / VOV_SIGN_IN_LIMIT_PER_IP", "must be at least 1");
         }
         if self.cors_allowed_origins.trim().is_empty() {
             return invalid("VOV_CORS_ALLOWED_ORIGINS", "must be `*` or a list of origins");
@@ -321,6 +361,22 @@ mod tests {
     fn an_unknown_database_scheme_is_a_clear_error() {
         let err = load(&[("database_url", "mysql://x")]).unwrap_err();
         assert!(err.to_string().contains("DATABASE_URL"), "{err}");
+    }
+
+    #[test]
+    fn unrelated_vov_variables_are_ignored_and_secrets_are_taken_verbatim() {
+        // Environment variables are process-wide: this test owns these names.
+        // SAFETY: no other test reads or writes them.
+        unsafe {
+            std::env::set_var("VOV_SERVICE_HOST", "10.0.0.1");
+            std::env::set_var("VOV_JWT_SECRET", "[not-an-array-but-a-secret-of-32-bytes+]");
+        }
+        let s = Settings::load_from(Figment::new()).unwrap();
+        assert_eq!(s.jwt_secret.unwrap().expose_secret(), "[not-an-array-but-a-secret-of-32-bytes+]");
+        unsafe {
+            std::env::remove_var("VOV_SERVICE_HOST");
+            std::env::remove_var("VOV_JWT_SECRET");
+        }
     }
 
     #[test]

@@ -46,9 +46,6 @@ pub enum ApiError {
     /// `If-Match` named a version that is not the current one.
     #[error("precondition failed")]
     PreconditionFailed { current_version: Option<i64> },
-    /// The operation needs `If-Match` and the request had none.
-    #[error("precondition required")]
-    PreconditionRequired,
     #[error("payload too large")]
     PayloadTooLarge { limit: usize },
     #[error("unsupported media type: {0}")]
@@ -139,9 +136,6 @@ impl ApiError {
             PreconditionFailed { .. } => {
                 ("precondition-failed", "The resource has changed", StatusCode::PRECONDITION_FAILED)
             }
-            PreconditionRequired => {
-                ("precondition-required", "If-Match is required", StatusCode::PRECONDITION_REQUIRED)
-            }
             PayloadTooLarge { .. } => ("payload-too-large", "Request body too large", StatusCode::PAYLOAD_TOO_LARGE),
             UnsupportedMediaType(_) => {
                 ("unsupported-media-type", "Unsupported media type", StatusCode::UNSUPPORTED_MEDIA_TYPE)
@@ -176,9 +170,7 @@ impl ApiError {
                 "If-Match does not name the current version; the current ETag is \"{v}\". Read the resource again and reapply your change."
             ),
             PreconditionFailed { current_version: None } => "If-Match does not match the resource.".into(),
-            PreconditionRequired => {
-                "This operation needs an If-Match header with the ETag you last read, so that concurrent edits are never lost.".into()
-            }
+            PayloadTooLarge { limit: 0 } => "The request body is too large.".into(),
             PayloadTooLarge { limit } => format!("The request body is larger than {limit} bytes."),
             Internal(_) => "Something went wrong on our side. Quote the request id when you report it.".into(),
         }
@@ -269,16 +261,4 @@ pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix
         return ApiError::BadRequest(format!("The path is not valid: {err}.")).into();
     };
     ApiError::BadRequest(format!("The path is not valid: {e}.")).into()
-}
-
-/// Turns a form-body failure into a problem.
-pub fn form_error(err: actix_web::error::UrlencodedError, _req: &HttpRequest) -> actix_web::Error {
-    use actix_web::error::UrlencodedError;
-    match err {
-        UrlencodedError::Overflow { limit, .. } => ApiError::PayloadTooLarge { limit }.into(),
-        UrlencodedError::ContentType => {
-            ApiError::UnsupportedMediaType("Send the body as application/x-www-form-urlencoded.".into()).into()
-        }
-        other => ApiError::BadRequest(format!("The form body is not valid: {other}.")).into(),
-    }
 }

@@ -76,6 +76,11 @@ impl Metrics {
 
     /// Records one answered request. `route` must be a route template (bounded cardinality).
     pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        // Clients choose the method; only known ones become label values.
+        let method = match method {
+            "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => method,
+            _ => "other",
+        };
         let labels = RequestLabels { method: method.to_string(), route: route.to_string(), status };
         self.inner.requests.get_or_create(&labels).inc();
         self.inner.latency.get_or_create(&labels).observe(seconds);

@@ -3,7 +3,6 @@
 
 use std::net::TcpListener;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix_cors::Cors;
@@ -21,7 +20,8 @@ use crate::config::{DatabaseKind, Settings};
 use crate::db::Store;
 use crate::http::idempotency::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, idempotency};
 use crate::http::pagination::CursorCodec;
-use crate::http::routes::{RouteTable, fallback};
+use crate::http::rate_limit::RateLimiter;
+use crate::http::routes::{RouteTable, fallback, head_as_get};
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::telemetry::{REQUEST_ID, observe};
@@ -122,7 +122,7 @@ fn cors(settings: &Settings) -> Cors {
 }
 
 async fn serve_openapi(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(state.openapi_json.as_str().to_owned())
+    HttpResponse::Ok().content_type("application/json").body(state.openapi_json.clone())
 }
 
 async fn docs_redirect() -> HttpResponse {
@@ -151,7 +151,8 @@ impl Application {
         let cursors = CursorCodec::new(secret.expose_secret().as_bytes());
         let doc = api::openapi();
         let routes = RouteTable::from_openapi(&doc);
-        let openapi_json = Arc::new(serde_json::to_string(&doc)?);
+        let openapi_json = web::Bytes::from(serde_json::to_vec(&doc)?);
+        crate::auth::password::warm_up();
 
         let seeded = settings.demo_data && store.kind() == DatabaseKind::Sqlite && store.is_empty().await?;
         if seeded {
@@ -163,7 +164,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let workers = settings.worker_count();
         let shutdown = settings.shutdown_timeout_secs;
-        let body_limit = settings.body_limit_bytes;
+        let settings_limits = (settings.sign_in_limit_per_account, settings.sign_in_limit_per_ip);
 
         let state = web::Data::new(AppState {
             settings,
@@ -173,6 +174,8 @@ impl Application {
             metrics: Metrics::new(),
             routes,
             openapi_json,
+            sign_in_by_account: RateLimiter::new("sign-in", settings_limits.0, Duration::from_secs(60)),
+            sign_in_by_ip: RateLimiter::new("sign-in-address", settings_limits.1, Duration::from_secs(60)),
         });
         let app_state = state.clone();
         let server = HttpServer::new(move || {
@@ -185,8 +188,6 @@ impl Application {
                 .app_data(state)
                 .app_data(web::QueryConfig::default().error_handler(error::query_error))
                 .app_data(web::PathConfig::default().error_handler(error::path_error))
-                .app_data(web::FormConfig::default().limit(body_limit).error_handler(error::form_error))
-                .app_data(web::PayloadConfig::new(body_limit))
                 .route("/openapi.json", web::get().to(serve_openapi))
                 .route("/docs", web::get().to(docs_redirect))
                 .service(
@@ -200,6 +201,7 @@ impl Application {
                 )
                 .default_service(web::to(fallback))
                 .wrap(from_fn(idempotency))
+                .wrap(from_fn(head_as_get))
                 .wrap(cors)
                 .wrap(from_fn(observe))
         })
@@ -250,16 +252,29 @@ impl Application {
 
 fn spawn_background_tasks(state: &web::Data<AppState>) -> Vec<JoinHandle<()>> {
     let mut tasks = Vec::new();
-    if state.store.kind() == DatabaseKind::Sqlite {
+    if let (DatabaseKind::Sqlite, Some(db)) = (state.store.kind(), state.settings.sqlite_file()) {
+        // Readers that never pause keep SQLite's own (passive) checkpoints from restarting
+        // the WAL, so it would grow for as long as writes go on. A truncating checkpoint
+        // runs every interval, and as soon as the WAL passes the size limit (checked ten
+        // times a second), which bounds it to the limit plus a tenth of a second of writes.
         let store = state.store.clone();
         let every = Duration::from_secs(state.settings.sqlite_checkpoint_interval_secs);
+        let limit = state.settings.sqlite_journal_size_limit_bytes;
+        let mut wal = db.into_os_string();
+        wal.push("-wal");
         tasks.push(tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut last = tokio::time::Instant::now();
             loop {
                 tick.tick().await;
+                let size = std::fs::metadata(&wal).map_or(0, |m| m.len());
+                if size == 0 || (size <= limit && last.elapsed() < every) {
+                    continue;
+                }
+                last = tokio::time::Instant::now();
                 match store.checkpoint().await {
-                    Ok(frames) => tracing::trace!(?frames, "wal checkpoint"),
+                    Ok(frames) => tracing::trace!(?frames, size, "wal checkpoint"),
                     Err(e) => tracing::warn!(error = %e, "wal checkpoint failed"),
                 }
             }

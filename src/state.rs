@@ -1,11 +1,10 @@
 //! What every request handler can reach: storage, token keys, settings and metrics.
 
-use std::sync::Arc;
-
 use crate::auth::jwt::TokenKeys;
 use crate::config::Settings;
 use crate::db::Store;
 use crate::http::pagination::CursorCodec;
+use crate::http::rate_limit::RateLimiter;
 use crate::http::routes::RouteTable;
 use crate::metrics::Metrics;
 
@@ -18,5 +17,8 @@ pub struct AppState {
     pub metrics: Metrics,
     pub routes: RouteTable,
     /// The OpenAPI document, serialised once.
-    pub openapi_json: Arc<String>,
+    pub openapi_json: actix_web::web::Bytes,
+    /// Sign-in attempts per account and per client address.
+    pub sign_in_by_account: RateLimiter,
+    pub sign_in_by_ip: RateLimiter,
 }

@@ -15,9 +15,10 @@ use crate::auth::Subject;
 use crate::auth::jwt::Grant;
 use crate::auth::password;
 use crate::auth::rights::{Role, Scope};
-use crate::db::accounts::{NewRefreshToken, RefreshOutcome};
+use crate::db::accounts::RefreshOutcome;
 use crate::domain::account::Email;
 use crate::http::json::read_body;
+use crate::http::rate_limit::{Decision, RateLimiter};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -109,6 +110,7 @@ struct OAuthFailure {
     status: StatusCode,
     error: &'static str,
     description: String,
+    headers: Vec<(header::HeaderName, String)>,
 }
 
 impl OAuthFailure {
@@ -118,12 +120,44 @@ impl OAuthFailure {
         if self.status == StatusCode::UNAUTHORIZED {
             res.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="vov""#));
         }
+        for (name, value) in self.headers {
+            res.insert_header((name, value));
+        }
         res.json(OAuthError { error: self.error, error_description: self.description })
     }
 }
 
 fn oauth_error(status: StatusCode, error: &'static str, description: impl Into<String>) -> OAuthFailure {
-    OAuthFailure { status, error, description: description.into() }
+    OAuthFailure { status, error, description: description.into(), headers: vec![] }
+}
+
+/// Too many password checks in flight: come back in a second.
+fn busy() -> OAuthFailure {
+    let mut f = oauth_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+        "The service is checking many sign-ins right now; retry in a moment.",
+    );
+    f.headers.push((header::RETRY_AFTER, "1".into()));
+    f
+}
+
+/// 429 unless `key` has attempts left in `limiter`.
+fn within_limit(limiter: &RateLimiter, key: &str) -> Result<(), OAuthFailure> {
+    match limiter.check(key) {
+        Decision::Allowed { .. } => Ok(()),
+        decision @ Decision::Limited { retry_after } => {
+            let mut f = oauth_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "temporarily_unavailable",
+                format!("Too many sign-in attempts; retry in {retry_after} seconds."),
+            );
+            f.headers.push((header::RETRY_AFTER, retry_after.to_string()));
+            f.headers.push((header::HeaderName::from_static("ratelimit-policy"), limiter.policy()));
+            f.headers.push((header::HeaderName::from_static("ratelimit"), limiter.state(decision)));
+            Err(f)
+        }
+    }
 }
 
 fn invalid_request(description: impl Into<String>) -> OAuthFailure {
@@ -243,34 +277,21 @@ fn token_response(
         })
 }
 
-/// Signs a person in: a new access token and the first refresh token of a new family.
-async fn issue_for_person(
-    state: &AppState,
-    person_id: Uuid,
-    role: Role,
-    family_id: Uuid,
-) -> Result<HttpResponse, OAuthFailure> {
-    let internal = |e: &dyn std::fmt::Display| {
-        tracing::error!(error = %e, "issuing tokens failed");
-        oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "Tokens could not be issued; retry.")
-    };
-    let access = state
+fn internal(e: &dyn std::fmt::Display) -> OAuthFailure {
+    tracing::error!(error = %e, "issuing tokens failed");
+    oauth_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "Tokens could not be issued; retry.")
+}
+
+fn refresh_expiry(state: &AppState) -> chrono::DateTime<chrono::Utc> {
+    crate::db::now()
+        + chrono::Duration::seconds(i64::try_from(state.settings.refresh_token_ttl_secs).unwrap_or(i64::MAX / 2))
+}
+
+fn person_access_token(state: &AppState, person_id: Uuid, role: Role) -> Result<String, OAuthFailure> {
+    state
         .tokens
         .issue(&Grant { subject: Subject::Person(person_id), roles: vec![role], scopes: vec![], organisation_id: None })
-        .map_err(|e| internal(&e))?;
-    let refresh = new_secret(REFRESH_TOKEN_PREFIX);
-    let ttl = chrono::Duration::seconds(i64::try_from(state.settings.refresh_token_ttl_secs).unwrap_or(i64::MAX / 2));
-    state
-        .store
-        .insert_refresh_token(&NewRefreshToken {
-            token_hash: token_hash(&refresh),
-            family_id,
-            person_id,
-            expires_at: crate::db::now() + ttl,
-        })
-        .await
-        .map_err(|e| internal(&e))?;
-    Ok(token_response(access, state.tokens.ttl_secs(), Some(refresh), &[]))
+        .map_err(|e| internal(&e))
 }
 
 async fn password_grant(state: &AppState, pairs: &[(String, String)]) -> Result<HttpResponse, OAuthFailure> {
@@ -292,9 +313,18 @@ async fn password_grant(state: &AppState, pairs: &[(String, String)]) -> Result<
         Err(_) => None,
     };
     let hash = account.as_ref().and_then(|a| a.password_hash.clone());
-    let matches = password::verify(secret.to_string(), hash).await;
+    let matches = password::verify(secret.to_string(), hash).await.map_err(|_| busy())?;
     match account {
-        Some(account) if matches => issue_for_person(state, account.id, account.role.role(), Uuid::now_v7()).await,
+        Some(account) if matches => {
+            let access = person_access_token(state, account.id, account.role.role())?;
+            let refresh = new_secret(REFRESH_TOKEN_PREFIX);
+            state
+                .store
+                .start_session(account.id, &token_hash(&refresh), refresh_expiry(state))
+                .await
+                .map_err(|e| internal(&e))?;
+            Ok(token_response(access, state.tokens.ttl_secs(), Some(refresh), &[]))
+        }
         _ => Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "The e-mail address or password is wrong.")),
     }
 }
@@ -319,7 +349,7 @@ async fn client_credentials_grant(
         Err(_) => None,
     };
     let hash = client.as_ref().filter(|c| !c.revoked).map(|c| c.secret_hash.clone());
-    let matches = password::verify(secret, hash).await;
+    let matches = password::verify(secret, hash).await.map_err(|_| busy())?;
     let client = match client {
         Some(c) if matches && !c.revoked => c,
         _ => {
@@ -379,17 +409,16 @@ async fn refresh_grant(state: &AppState, pairs: &[(String, String)]) -> Result<H
             "The refresh token is invalid, expired, revoked or already used; sign in again.",
         )
     };
-    match state.store.use_refresh_token(&token_hash(token)).await.map_err(unavailable)? {
-        RefreshOutcome::Rotated { person_id, family_id } => {
-            let person = match state.store.get_person_account(person_id).await {
-                Ok(p) => p,
-                Err(crate::db::StoreError::NotFound) => return Err(refused()),
-                Err(e) => return Err(unavailable(e)),
-            };
-            if person.password_hash.is_none() {
-                return Err(refused());
-            }
-            issue_for_person(state, person.id, person.role.role(), family_id).await
+    let successor = new_secret(REFRESH_TOKEN_PREFIX);
+    let outcome = state
+        .store
+        .rotate_refresh_token(&token_hash(token), &token_hash(&successor), refresh_expiry(state))
+        .await
+        .map_err(unavailable)?;
+    match outcome {
+        RefreshOutcome::Rotated { person_id, role, .. } => {
+            let access = person_access_token(state, person_id, role.role())?;
+            Ok(token_response(access, state.tokens.ttl_secs(), Some(successor), &[]))
         }
         RefreshOutcome::Reused => {
             tracing::warn!("a spent refresh token was presented again; its family is revoked");
@@ -413,7 +442,9 @@ async fn refresh_grant(state: &AppState, pairs: &[(String, String)]) -> Result<H
 ///   token of that sign-in.
 ///
 /// Access tokens are JWTs that expire after 15 minutes (`expires_in`). Errors are RFC 6749
-/// error objects, not problem documents. `Idempotency-Key` does not apply here.
+/// error objects, not problem documents. `Idempotency-Key` does not apply here. Attempts
+/// are limited per account (10 a minute) and per client address (60 a minute); beyond
+/// that the answer is `429` with `Retry-After`.
 #[utoipa::path(
     tag = "Auth",
     operation_id = "post_token",
@@ -425,7 +456,10 @@ async fn refresh_grant(state: &AppState, pairs: &[(String, String)]) -> Result<H
         (status = 400, description = "`invalid_request`, `invalid_grant` (wrong password, bad refresh token), `unsupported_grant_type` or `invalid_scope`.", body = OAuthError),
         (status = 401, description = "`invalid_client`: the client could not be authenticated.", body = OAuthError,
             example = json!({"error": "invalid_client", "error_description": "Unknown client, wrong secret, or revoked client."})),
-        (status = 503, description = "`temporarily_unavailable`: the database is out of reach.", body = OAuthError,
+        (status = 429, description = "`temporarily_unavailable`: too many sign-in attempts for this account or address; see `Retry-After`.", body = OAuthError,
+            headers(("Retry-After" = String, description = "Seconds to wait"), ("RateLimit-Policy" = String, description = "The limit"), ("RateLimit" = String, description = "What is left")),
+            example = json!({"error": "temporarily_unavailable", "error_description": "Too many sign-in attempts; retry in 6 seconds."})),
+        (status = 503, description = "`temporarily_unavailable`: the database is out of reach, or too many sign-ins are being checked.", body = OAuthError,
             example = json!({"error": "temporarily_unavailable", "error_description": "Retry shortly."})),
     )
 )]
@@ -436,6 +470,22 @@ async fn post_token(req: HttpRequest, payload: web::Payload, state: web::Data<Ap
         Ok(p) => p,
         Err(failure) => return failure.response(),
     };
+    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    if let Err(limited) = within_limit(&state.sign_in_by_ip, &ip) {
+        return limited.response();
+    }
+    let account = match param(&pairs, "grant_type") {
+        Some("password") => param(&pairs, "username").map(|u| format!("person:{}", u.to_lowercase())),
+        Some("client_credentials") => {
+            client_credentials(&req, &pairs).ok().flatten().map(|(id, _)| format!("client:{id}"))
+        }
+        _ => None,
+    };
+    if let Some(account) = account
+        && let Err(limited) = within_limit(&state.sign_in_by_account, &account)
+    {
+        return limited.response();
+    }
     let result = match param(&pairs, "grant_type") {
         Some("password") => password_grant(&state, &pairs).await,
         Some("client_credentials") => client_credentials_grant(&req, &state, &pairs).await,

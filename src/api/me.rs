@@ -80,8 +80,8 @@ async fn get_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpRespon
             }
         }
         Subject::Client(id) => {
-            let client = state.store.get_client(id).await?.ok_or_else(|| {
-                crate::error::ApiError::Unauthorized("The client behind this token no longer exists.".into())
+            let client = state.store.get_client(id).await?.filter(|c| !c.revoked).ok_or_else(|| {
+                crate::error::ApiError::Unauthorized("The client behind this token was revoked or removed.".into())
             })?;
             Me {
                 kind: CallerKind::Client,

@@ -20,7 +20,7 @@ use crate::domain::theme::{self, Theme, ThemeContent, ThemeInput};
 use crate::error::{ApiError, Result};
 use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
 use crate::http::json::Json;
-use crate::http::pagination::{ListResponse, PageRequest, respond_page, sort_schema};
+use crate::http::pagination::{ListResponse, PageRequest, parse_q, respond_page, sort_schema};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -146,7 +146,7 @@ impl ThemePatch {
 #[into_params(parameter_in = Query)]
 pub struct ThemeListQuery {
     /// Words in the slug or labels; case and diacritics are ignored (`een` finds `Één`).
-    #[param(max_length = 200, example = "leren")]
+    #[param(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", example = "leren")]
     pub q: Option<String>,
     /// Sort field; prefix `-` for descending. Default `slug`.
     #[param(schema_with = theme_sort_schema)]
@@ -196,10 +196,7 @@ async fn list_themes(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let query = query.into_inner();
-    if query.q.as_deref().is_some_and(|q| q.chars().count() > 200) {
-        return Err(ApiError::BadRequest("`q` must be at most 200 characters.".into()));
-    }
-    let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(String::from);
+    let q = parse_q(query.q.as_deref(), 200)?;
     let page_req = PageRequest::<ThemeSort>::parse(
         &state.cursors,
         format!("themes?q={}", q.as_deref().unwrap_or_default()),
@@ -315,7 +312,10 @@ async fn update_theme(
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let current = state.store.get_theme(id).await.map_err(not_found(id))?;
+        let current = state.store.get_theme(id).await.map_err(|e| match e {
+            StoreError::NotFound => if_match.missing(not_found(id)(StoreError::NotFound)),
+            other => other.into(),
+        })?;
         if_match.check(current.version)?;
         let input = ThemePatch {
             slug: patch.slug.clone(),
@@ -337,6 +337,9 @@ async fn update_theme(
                     .json(ThemeView::from(theme)));
             }
             Err(StoreError::VersionMismatch { .. }) if if_match.is_absent() && attempts < 3 => continue,
+            Err(StoreError::VersionMismatch { .. }) if if_match.is_absent() => {
+                return Err(ApiError::conflict("The theme is being changed by others right now; retry.", None));
+            }
             Err(e @ StoreError::Conflict(_)) => return Err(slug_conflict(e)),
             Err(e) => return Err(not_found(id)(e)),
         }
@@ -372,7 +375,10 @@ async fn delete_theme(
     let expected = if if_match.is_absent() {
         None
     } else {
-        let current = state.store.get_theme(id).await.map_err(not_found(id))?;
+        let current = state.store.get_theme(id).await.map_err(|e| match e {
+            StoreError::NotFound => if_match.missing(not_found(id)(StoreError::NotFound)),
+            other => other.into(),
+        })?;
         if_match.check(current.version)?;
         Some(current.version)
     };

@@ -1,7 +1,12 @@
 //! Password and client-secret hashing with argon2id (OWASP parameters: 19 MiB, 2 passes).
-//! Hashing is slow on purpose, so it runs on the blocking thread pool.
+//! Hashing is slow and memory-hungry on purpose, so it runs on the blocking thread pool,
+//! at most one per CPU core at a time, and a burst of sign-ins beyond a short queue is
+//! refused (503) instead of exhausting memory.
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{LazyLock, OnceLock};
+
+use tokio::sync::Semaphore;
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 
@@ -30,14 +35,43 @@ fn decoy_hash() -> &'static str {
     })
 }
 
+/// Hashing slots: one per core, shared by the whole process.
+static SLOTS: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+/// Requests waiting for a slot.
+static WAITING: AtomicUsize = AtomicUsize::new(0);
+/// Longest queue before sign-ins are refused as "busy".
+const MAX_WAITING: usize = 64;
+
+/// Too many sign-ins are being checked right now; retry shortly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many concurrent password checks")]
+pub struct Busy;
+
+/// Makes the decoy hash now, so that the first unknown-account sign-in is not slower.
+pub fn warm_up() {
+    let _ = decoy_hash();
+}
+
+async fn run<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, Busy> {
+    if WAITING.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
+        WAITING.fetch_sub(1, Ordering::SeqCst);
+        return Err(Busy);
+    }
+    let permit = SLOTS.acquire().await;
+    WAITING.fetch_sub(1, Ordering::SeqCst);
+    let _permit = permit.map_err(|_| Busy)?;
+    tokio::task::spawn_blocking(work).await.map_err(|_| Busy)
+}
+
 /// Hashes off the async executor.
 pub async fn hash(secret: String) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || hash_blocking(&secret)).await?
+    run(move || hash_blocking(&secret)).await?
 }
 
 /// Verifies off the async executor; `None` for the hash verifies against a decoy and fails.
-pub async fn verify(secret: String, hash: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || match hash {
+pub async fn verify(secret: String, hash: Option<String>) -> Result<bool, Busy> {
+    run(move || match hash {
         Some(h) => verify_blocking(&secret, &h),
         None => {
             verify_blocking(&secret, decoy_hash());
@@ -45,7 +79,6 @@ pub async fn verify(secret: String, hash: Option<String>) -> bool {
         }
     })
     .await
-    .unwrap_or(false)
 }
 
 #[cfg(test)]

@@ -61,21 +61,12 @@ struct ClientRow {
     revoked_at: Option<DateTime<Utc>>,
 }
 
-/// A new refresh token to store (only its hash is kept).
-#[derive(Debug, Clone)]
-pub struct NewRefreshToken {
-    pub token_hash: Vec<u8>,
-    pub family_id: Uuid,
-    pub person_id: Uuid,
-    pub expires_at: DateTime<Utc>,
-}
-
 /// What presenting a refresh token found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefreshOutcome {
-    /// The token was valid and is now spent; issue its successor in `family_id`.
-    Rotated { person_id: Uuid, family_id: Uuid },
-    /// Unknown, expired or revoked.
+    /// The token was valid and is now spent; its successor is stored in `family_id`.
+    Rotated { person_id: Uuid, family_id: Uuid, role: PersonRole },
+    /// Unknown, expired or revoked, or the person can no longer sign in.
     Invalid,
     /// Already spent: someone replayed it. The whole family is now revoked.
     Reused,
@@ -134,7 +125,10 @@ impl Store {
             .await
             .map(|r| r.rows_affected())
         })?;
-        if n == 1 { Ok(()) } else { Err(StoreError::NotFound) }
+        if n != 1 {
+            return Err(StoreError::NotFound);
+        }
+        self.revoke_sessions_of(id).await
     }
 
     #[tracing::instrument(skip(self))]
@@ -225,45 +219,105 @@ impl Store {
         Ok(())
     }
 
-    #[tracing::instrument(skip(self, token))]
-    pub async fn insert_refresh_token(&self, token: &NewRefreshToken) -> StoreResult<()> {
-        on_pool!(self.writer(), |p| {
+    /// Starts a sign-in session with its first refresh token.
+    #[tracing::instrument(skip(self, token_hash))]
+    pub async fn start_session(
+        &self,
+        person_id: Uuid,
+        token_hash: &[u8],
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<Uuid> {
+        let family_id = Uuid::now_v7();
+        let at = now();
+        on_pool!(self.writer(), |p| async {
+            let mut tx = p.begin().await?;
+            sqlx::query("insert into refresh_families (id, person_id, created_at) values ($1, $2, $3)")
+                .bind(family_id)
+                .bind(person_id)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query(
                 "insert into refresh_tokens (id, token_hash, family_id, person_id, created_at, expires_at)
                  values ($1, $2, $3, $4, $5, $6)",
             )
             .bind(Uuid::now_v7())
-            .bind(&token.token_hash)
-            .bind(token.family_id)
-            .bind(token.person_id)
-            .bind(now())
-            .bind(token.expires_at)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
-        Ok(())
+            .bind(token_hash)
+            .bind(family_id)
+            .bind(person_id)
+            .bind(at)
+            .bind(expires_at)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await
+        }
+        .await)?;
+        Ok(family_id)
     }
 
-    /// Spends a refresh token. Exactly one of any number of concurrent presentations of
-    /// the same token wins (`used_at is null` in the update); a later presentation is a
-    /// replay, which revokes the token's whole family (OAuth 2.0 Security BCP §4.14).
-    #[tracing::instrument(skip(self, token_hash))]
-    pub async fn use_refresh_token(&self, token_hash: &[u8]) -> StoreResult<RefreshOutcome> {
+    /// Spends a refresh token and stores its successor, in one transaction: a failure
+    /// leaves the old token unspent, so the client can simply retry. Exactly one of any
+    /// number of concurrent presentations wins (`used_at is null` in the update). A token
+    /// presented again after it was spent is a replay: its whole session is revoked
+    /// (OAuth 2.0 Security BCP §4.14). The session row is locked before the successor is
+    /// written, so a session revoked meanwhile never gains one.
+    #[tracing::instrument(skip(self, token_hash, successor_hash))]
+    pub async fn rotate_refresh_token(
+        &self,
+        token_hash: &[u8],
+        successor_hash: &[u8],
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<RefreshOutcome> {
         let at = now();
-        let spent: Option<(Uuid, Uuid)> = on_pool!(self.writer(), |p| {
-            sqlx::query_as(
+        let outcome: Option<RefreshOutcome> = on_pool!(self.writer(), |p| async {
+            let mut tx = p.begin().await?;
+            let spent: Option<(Uuid, Uuid)> = sqlx::query_as(
                 "update refresh_tokens set used_at = $2
                  where token_hash = $1 and used_at is null and revoked_at is null and expires_at > $2
+                   and not exists (select 1 from refresh_families f
+                                   where f.id = refresh_tokens.family_id and f.revoked_at is not null)
                  returning person_id, family_id",
             )
             .bind(token_hash)
             .bind(at)
-            .fetch_optional(p)
-            .await
-        })?;
-        if let Some((person_id, family_id)) = spent {
-            return Ok(RefreshOutcome::Rotated { person_id, family_id });
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((person_id, family_id)) = spent else { return Ok::<_, StoreError>(None) };
+            // `set id = id` locks the session row on both databases.
+            let revoked: Option<Option<DateTime<Utc>>> =
+                sqlx::query_scalar("update refresh_families set id = id where id = $1 returning revoked_at")
+                    .bind(family_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let role: Option<(String, Option<String>)> =
+                sqlx::query_as("select role, password_hash from people where id = $1")
+                    .bind(person_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let role = match (revoked, role) {
+                (Some(None), Some((role, Some(_)))) => {
+                    PersonRole::parse(&role).ok_or_else(|| anyhow::anyhow!("stored role {role:?}"))?
+                }
+                _ => return Ok(Some(RefreshOutcome::Invalid)),
+            };
+            sqlx::query(
+                "insert into refresh_tokens (id, token_hash, family_id, person_id, created_at, expires_at)
+                 values ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(Uuid::now_v7())
+            .bind(successor_hash)
+            .bind(family_id)
+            .bind(person_id)
+            .bind(at)
+            .bind(expires_at)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(Some(RefreshOutcome::Rotated { person_id, family_id, role }))
+        }
+        .await)?;
+        if let Some(outcome) = outcome {
+            return Ok(outcome);
         }
         let known: Option<(Uuid, Option<DateTime<Utc>>)> = on_pool!(self.writer(), |p| {
             sqlx::query_as("select family_id, used_at from refresh_tokens where token_hash = $1")
@@ -273,14 +327,14 @@ impl Store {
         })?;
         match known {
             Some((family_id, Some(_used))) => {
-                self.revoke_refresh_family(family_id).await?;
+                self.revoke_session(family_id).await?;
                 Ok(RefreshOutcome::Reused)
             }
             _ => Ok(RefreshOutcome::Invalid),
         }
     }
 
-    /// Revokes the family a refresh token belongs to (sign-out, RFC 7009). Unknown tokens
+    /// Revokes the session a refresh token belongs to (sign-out, RFC 7009). Unknown tokens
     /// are ignored.
     #[tracing::instrument(skip(self, token_hash))]
     pub async fn revoke_refresh_token(&self, token_hash: &[u8]) -> StoreResult<()> {
@@ -291,15 +345,29 @@ impl Store {
                 .await
         })?;
         if let Some(family_id) = family {
-            self.revoke_refresh_family(family_id).await?;
+            self.revoke_session(family_id).await?;
         }
         Ok(())
     }
 
-    async fn revoke_refresh_family(&self, family_id: Uuid) -> StoreResult<()> {
+    async fn revoke_session(&self, family_id: Uuid) -> StoreResult<()> {
         on_pool!(self.writer(), |p| {
-            sqlx::query("update refresh_tokens set revoked_at = $2 where family_id = $1 and revoked_at is null")
+            sqlx::query("update refresh_families set revoked_at = $2 where id = $1 and revoked_at is null")
                 .bind(family_id)
+                .bind(now())
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Ends every sign-in session of a person (after a password change).
+    #[tracing::instrument(skip(self))]
+    pub async fn revoke_sessions_of(&self, person_id: Uuid) -> StoreResult<()> {
+        on_pool!(self.writer(), |p| {
+            sqlx::query("update refresh_families set revoked_at = $2 where person_id = $1 and revoked_at is null")
+                .bind(person_id)
                 .bind(now())
                 .execute(p)
                 .await
@@ -319,6 +387,15 @@ impl Store {
                 .await
                 .map(|r| r.rows_affected())
         })?;
+        let sessions = on_pool!(self.writer(), |p| {
+            sqlx::query(
+                "delete from refresh_families
+                 where not exists (select 1 from refresh_tokens t where t.family_id = refresh_families.id)",
+            )
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
         let keys = on_pool!(self.writer(), |p| {
             sqlx::query("delete from idempotency_keys where expires_at < $1")
                 .bind(at)
@@ -326,6 +403,6 @@ impl Store {
                 .await
                 .map(|r| r.rows_affected())
         })?;
-        Ok(tokens + keys)
+        Ok(tokens + sessions + keys)
     }
 }

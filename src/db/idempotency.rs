@@ -1,6 +1,7 @@
 //! Stored `Idempotency-Key`s and the responses they replay.
 
 use chrono::Duration;
+use uuid::Uuid;
 
 use super::{Store, StoreResult, now, on_pool};
 
@@ -15,8 +16,9 @@ pub struct StoredResponse {
 /// What to do with a request that carries an `Idempotency-Key`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Begin {
-    /// First time (or the earlier attempt expired or died): run it, then `complete` or `abandon`.
-    Proceed,
+    /// First time (or the earlier attempt expired or died): run it, then `complete` or
+    /// `abandon` with this claim.
+    Proceed { claim: Uuid },
     /// Seen and finished: answer with this.
     Replay(StoredResponse),
     /// Seen with a different request.
@@ -48,14 +50,15 @@ impl Store {
         lock: Duration,
     ) -> StoreResult<Begin> {
         let at = now();
+        let claim = Uuid::now_v7();
         let claimed: Option<String> = on_pool!(self.writer(), |p| {
             sqlx::query_scalar(
-                "insert into idempotency_keys (owner, key, request_hash, created_at, locked_until, expires_at)
-                 values ($1, $2, $3, $4, $5, $6)
+                "insert into idempotency_keys (owner, key, request_hash, created_at, locked_until, expires_at, claim)
+                 values ($1, $2, $3, $4, $5, $6, $7)
                  on conflict (owner, key) do update
                  set request_hash = excluded.request_hash, response_status = null, response_headers = null,
                      response_body = null, created_at = excluded.created_at,
-                     locked_until = excluded.locked_until, expires_at = excluded.expires_at
+                     locked_until = excluded.locked_until, expires_at = excluded.expires_at, claim = excluded.claim
                  where idempotency_keys.expires_at < excluded.created_at
                     or (idempotency_keys.response_status is null
                         and idempotency_keys.locked_until < excluded.created_at
@@ -68,11 +71,12 @@ impl Store {
             .bind(at)
             .bind(at + lock)
             .bind(at + ttl)
+            .bind(claim)
             .fetch_optional(p)
             .await
         })?;
         if claimed.is_some() {
-            return Ok(Begin::Proceed);
+            return Ok(Begin::Proceed { claim });
         }
         let row: Option<KeyRow> = on_pool!(self.writer(), |p| {
             sqlx::query_as(
@@ -102,20 +106,27 @@ impl Store {
         }
     }
 
-    /// Records the response to replay for `(owner, key)`.
+    /// Records the response to replay for `(owner, key)`, if `claim` still holds the key.
     #[tracing::instrument(skip(self, response))]
-    pub async fn idempotency_complete(&self, owner: &str, key: &str, response: &StoredResponse) -> StoreResult<()> {
+    pub async fn idempotency_complete(
+        &self,
+        owner: &str,
+        key: &str,
+        claim: Uuid,
+        response: &StoredResponse,
+    ) -> StoreResult<()> {
         let headers = serde_json::to_string(&response.headers).map_err(anyhow::Error::from)?;
         on_pool!(self.writer(), |p| {
             sqlx::query(
                 "update idempotency_keys set response_status = $3, response_headers = $4, response_body = $5
-                 where owner = $1 and key = $2",
+                 where owner = $1 and key = $2 and claim = $6",
             )
             .bind(owner)
             .bind(key)
             .bind(i32::from(response.status))
             .bind(&headers)
             .bind(&response.body)
+            .bind(claim)
             .execute(p)
             .await
             .map(|r| r.rows_affected())
@@ -124,15 +135,19 @@ impl Store {
     }
 
     /// Forgets an unfinished claim, so that a retry runs the request again (after a 5xx).
+    /// Only the request that holds the claim can forget it.
     #[tracing::instrument(skip(self))]
-    pub async fn idempotency_abandon(&self, owner: &str, key: &str) -> StoreResult<()> {
+    pub async fn idempotency_abandon(&self, owner: &str, key: &str, claim: Uuid) -> StoreResult<()> {
         on_pool!(self.writer(), |p| {
-            sqlx::query("delete from idempotency_keys where owner = $1 and key = $2 and response_status is null")
-                .bind(owner)
-                .bind(key)
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected())
+            sqlx::query(
+                "delete from idempotency_keys where owner = $1 and key = $2 and claim = $3 and response_status is null",
+            )
+            .bind(owner)
+            .bind(key)
+            .bind(claim)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
         })?;
         Ok(())
     }

@@ -100,6 +100,9 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(ref db) if db.is_unique_violation() => {
                 StoreError::Conflict(db.constraint().map_or_else(|| db.message().to_string(), String::from))
             }
+            // Busy or locked (SQLite), statement timeout, lock timeout, deadlock or
+            // serialisation failure (PostgreSQL): transient, the client may retry.
+            sqlx::Error::Database(ref db) if is_transient(db.code().as_deref()) => StoreError::Unavailable(e),
             other => StoreError::Other(anyhow::Error::new(other)),
         }
     }
@@ -283,6 +286,17 @@ impl Store {
     pub async fn is_empty(&self) -> StoreResult<bool> {
         let n: i64 = on_pool!(self.reader(), |p| sqlx::query_scalar("select count(*) from people").fetch_one(p).await)?;
         Ok(n == 0)
+    }
+}
+
+fn is_transient(code: Option<&str>) -> bool {
+    match code {
+        // PostgreSQL SQLSTATEs are five characters.
+        Some("57014" | "55P03" | "40P01" | "40001") => true,
+        Some(c) if c.len() == 5 => false,
+        // SQLite (extended) result codes: SQLITE_BUSY and SQLITE_LOCKED families.
+        Some(c) => c.parse::<i32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6)),
+        None => false,
     }
 }
 

@@ -14,8 +14,6 @@ pub enum SortValue {
     Text(String),
     #[serde(rename = "t")]
     Time(DateTime<Utc>),
-    #[serde(rename = "i")]
-    Int(i64),
 }
 
 /// Where the next page starts: strictly after `(value, id)` in the sort order.
@@ -34,6 +32,13 @@ pub trait SortField: Copy + Eq + std::fmt::Debug + Send + Sync + 'static {
     fn name(self) -> &'static str;
     /// The SQL column (an allow-listed identifier, never client text).
     fn column(self) -> &'static str;
+    /// Whether the column holds timestamps (else text).
+    fn is_time(self) -> bool;
+
+    /// Whether a cursor's value has this field's type.
+    fn accepts(self, value: &SortValue) -> bool {
+        matches!((self.is_time(), value), (true, SortValue::Time(_)) | (false, SortValue::Text(_)))
+    }
 }
 
 /// A sort order: a field and a direction.
@@ -73,7 +78,6 @@ impl<F: SortField> Sort<F> {
         DB: Database,
         for<'t> String: Encode<'t, DB> + Type<DB>,
         for<'t> DateTime<Utc>: Encode<'t, DB> + Type<DB>,
-        for<'t> i64: Encode<'t, DB> + Type<DB>,
         for<'t> Uuid: Encode<'t, DB> + Type<DB>,
     {
         qb.push(" and (")
@@ -84,7 +88,6 @@ impl<F: SortField> Sort<F> {
         match &after.value {
             SortValue::Text(s) => qb.push_bind(s.clone()),
             SortValue::Time(t) => qb.push_bind(*t),
-            SortValue::Int(i) => qb.push_bind(*i),
         };
         qb.push(", ").push_bind(after.id).push(")");
     }
@@ -152,10 +155,10 @@ mod tests {
     #[test]
     fn a_page_knows_there_is_more_only_from_the_extra_row() {
         let id = Uuid::nil();
-        let key = |n: &i64| Keyset { value: SortValue::Int(*n), id };
+        let key = |n: &i64| Keyset { value: SortValue::Text(n.to_string()), id };
         let page = Page::from_rows(vec![1, 2, 3], 2, key);
         assert_eq!(page.items, [1, 2]);
-        assert_eq!(page.next.unwrap().value, SortValue::Int(2));
+        assert_eq!(page.next.unwrap().value, SortValue::Text("2".into()));
         let page = Page::from_rows(vec![1, 2], 2, key);
         assert!(page.next.is_none());
     }

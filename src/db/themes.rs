@@ -32,6 +32,10 @@ impl SortField for ThemeSort {
         }
     }
 
+    fn is_time(self) -> bool {
+        matches!(self, ThemeSort::CreatedAt | ThemeSort::UpdatedAt)
+    }
+
     fn column(self) -> &'static str {
         // Same names as the API; listed explicitly so that only these reach SQL.
         match self {
@@ -134,13 +138,10 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn get_theme(&self, id: Uuid) -> StoreResult<Theme> {
         let row: Option<ThemeRow> = on_pool!(self.reader(), |p| {
-            sqlx::query_as(
-                "select id, slug, label_nl, label_en, description, created_at, updated_at, version
-                 from themes where id = $1",
-            )
-            .bind(id)
-            .fetch_optional(p)
-            .await
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("select {COLUMNS} from themes where id = $1")))
+                .bind(id)
+                .fetch_optional(p)
+                .await
         })?;
         row.ok_or(StoreError::NotFound)?.try_into()
     }

@@ -57,9 +57,9 @@ fn listed_tags(headers: &HeaderMap, name: header::HeaderName) -> Option<Option<V
     Some(Some(parse_tag_list(&joined).unwrap_or_default()))
 }
 
-/// The version a strong entity tag names, if it is one of ours.
+/// The version an entity tag names, if it is exactly one of ours (`"+01"` is not `"1"`).
 fn version_of(tag: &str) -> Option<i64> {
-    tag.parse().ok()
+    tag.parse::<i64>().ok().filter(|v| v.to_string() == tag)
 }
 
 /// The `If-Match` precondition of a write.
@@ -94,24 +94,14 @@ impl IfMatch {
         }
     }
 
-    /// 428 when the header is missing (for operations that must never overwrite blindly).
-    pub fn required(self) -> Result<Self, ApiError> {
-        match self {
-            IfMatch::Absent => Err(ApiError::PreconditionRequired),
-            other => Ok(other),
-        }
-    }
-
     pub fn is_absent(&self) -> bool {
         matches!(self, IfMatch::Absent)
     }
 
-    /// The version a conditional delete may name directly: one listed version.
-    pub fn single_version(&self) -> Option<i64> {
-        match self {
-            IfMatch::Versions(v) if v.len() == 1 => Some(v[0]),
-            _ => None,
-        }
+    /// The answer when the resource does not exist: with an `If-Match`, the precondition is
+    /// false (RFC 9110 §13.1.1), so 412; without one, `not_found`.
+    pub fn missing(&self, not_found: ApiError) -> ApiError {
+        if self.is_absent() { not_found } else { ApiError::PreconditionFailed { current_version: None } }
     }
 }
 
@@ -200,6 +190,8 @@ mod tests {
         // Weak tags never satisfy If-Match (strong comparison).
         assert!(if_match("W/\"3\"").check(3).is_err());
         assert!(if_match("\"abc\"").check(3).is_err());
+        assert!(if_match("\"+3\"").check(3).is_err());
+        assert!(if_match("\"03\"").check(3).is_err());
     }
 
     #[test]

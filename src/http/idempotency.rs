@@ -24,10 +24,11 @@ const LOCK_SECS: i64 = 60;
 const KEPT_HEADERS: [HeaderName; 5] =
     [header::CONTENT_TYPE, header::LOCATION, header::ETAG, header::LINK, header::CACHE_CONTROL];
 
-/// Whether `Idempotency-Key` applies: every POST of the API except the OAuth endpoints,
-/// whose responses (tokens) must never be replayed.
-pub fn applies(method: &Method, path: &str) -> bool {
-    method == Method::POST && path.starts_with("/v1/") && !path.starts_with("/v1/auth/")
+/// Whether `Idempotency-Key` applies to a route (its template, as matched after decoding
+/// the path): every POST of the API except the OAuth endpoints, whose responses (tokens)
+/// must never be stored or replayed.
+pub fn applies(method: &Method, route: &str) -> bool {
+    method == Method::POST && route.starts_with("/v1/") && !route.starts_with("/v1/auth/")
 }
 
 fn check_key(value: &HeaderValue) -> Result<String, ApiError> {
@@ -66,7 +67,9 @@ pub async fn idempotency(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let Some(value) = req.headers().get(&IDEMPOTENCY_KEY).filter(|_| applies(req.method(), req.path())) else {
+    let applicable = req.headers().contains_key(&IDEMPOTENCY_KEY)
+        && req.match_pattern().is_some_and(|route| applies(req.method(), &route));
+    let Some(value) = req.headers().get(&IDEMPOTENCY_KEY).filter(|_| applicable) else {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     };
     let key = match check_key(value) {
@@ -75,9 +78,8 @@ pub async fn idempotency(
     };
     let owner = match authenticate(req.request()) {
         Ok(Some(caller)) => caller.owner_key(),
-        Ok(None) => "anonymous".to_string(),
-        // The handler answers the 401; nothing to remember.
-        Err(_) => return next.call(req).await.map(ServiceResponse::map_into_boxed_body),
+        // Keys are kept per caller; without a valid token the handler answers 401 anyway.
+        Ok(None) | Err(_) => return next.call(req).await.map(ServiceResponse::map_into_boxed_body),
     };
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(req.error_response(ApiError::Internal(anyhow::anyhow!("application state missing"))));
@@ -104,18 +106,18 @@ pub async fn idempotency(
         Begin::Replay(stored) => Ok(ServiceResponse::new(http_req, replay(stored))),
         Begin::Mismatch => Ok(ServiceResponse::new(http_req, ApiError::IdempotencyKeyReused.error_response())),
         Begin::InFlight => Ok(ServiceResponse::new(http_req, ApiError::IdempotencyInFlight.error_response())),
-        Begin::Proceed => {
+        Begin::Proceed { claim } => {
             let req = ServiceRequest::from_parts(http_req, Payload::from(body));
             let res = match next.call(req).await {
                 Ok(res) => res,
                 Err(e) => {
-                    let _ = store.idempotency_abandon(&owner, &key).await;
+                    let _ = store.idempotency_abandon(&owner, &key, claim).await;
                     return Err(e);
                 }
             };
             if res.status().is_server_error() {
                 // Let a retry run the request again.
-                let _ = store.idempotency_abandon(&owner, &key).await;
+                let _ = store.idempotency_abandon(&owner, &key, claim).await;
                 return Ok(res.map_into_boxed_body());
             }
             let (http_req, response) = res.map_into_boxed_body().into_parts();
@@ -133,7 +135,7 @@ pub async fn idempotency(
                 .filter_map(|(name, v)| Some((name.as_str().to_string(), v.to_str().ok()?.to_string())))
                 .collect();
             let stored = StoredResponse { status: head.status().as_u16(), headers, body: bytes.to_vec() };
-            if let Err(e) = store.idempotency_complete(&owner, &key, &stored).await {
+            if let Err(e) = store.idempotency_complete(&owner, &key, claim, &stored).await {
                 tracing::error!(error = %e, "could not store the idempotent response");
             }
             Ok(ServiceResponse::new(http_req, head.set_body(BoxBody::new(bytes))))

@@ -5,4 +5,5 @@ pub mod conditional;
 pub mod idempotency;
 pub mod json;
 pub mod pagination;
+pub mod rate_limit;
 pub mod routes;

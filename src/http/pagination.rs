@@ -68,11 +68,10 @@ impl CursorCodec {
         };
         let (payload, tag) = cursor.split_once('.').ok_or_else(refuse)?;
         let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| refuse())?;
-        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&self.key).expect("HMAC takes any key length");
-        mac.update(query.as_bytes());
-        mac.update(b"\n");
-        mac.update(payload.as_bytes());
-        mac.verify_truncated_left(&tag).map_err(|_| refuse())?;
+        // Constant-time comparison of the full 16-byte tag; any other length is refused.
+        if tag.len() != 16 || !bool::from(subtle::ConstantTimeEq::ct_eq(&tag[..], &self.tag(query, payload)[..])) {
+            return Err(refuse());
+        }
         let bytes = URL_SAFE_NO_PAD.decode(payload).map_err(|_| refuse())?;
         serde_json::from_slice(&bytes).map_err(|_| refuse())
     }
@@ -105,15 +104,34 @@ impl<F: SortField> PageRequest<F> {
                 return Err(ApiError::BadRequest(format!("`limit` must be between 1 and {MAX_LIMIT} (got {n}).")));
             }
         };
-        let sort = match sort {
+        let sort: Sort<F> = match sort {
             None => Sort::default(),
             Some(s) => Sort::parse(s).map_err(|e| ApiError::BadRequest(format!("{e}.")))?,
         };
         let query = format!("{query}&sort={}", sort.as_param());
         // An empty cursor is the first page, as if none were given.
         let after = cursor.filter(|c| !c.is_empty()).map(|c| codec.decode(&query, c)).transpose()?;
+        if after.as_ref().is_some_and(|k| !sort.field.accepts(&k.value)) {
+            return Err(ApiError::BadRequest("`cursor` does not fit this sort order.".into()));
+        }
         Ok(Self { limit, sort, after, query })
     }
+}
+
+/// The JSON Schema pattern of `q`: no control characters ([`parse_q`] refuses exactly these).
+pub const Q_PATTERN: &str = r"^[^\x00-\x1F\x7F-\x9F]*$";
+
+/// The `q` of a list: at most `max` characters, no control characters; blank means none.
+pub fn parse_q(q: Option<&str>, max: usize) -> Result<Option<String>, ApiError> {
+    let Some(q) = q else { return Ok(None) };
+    if q.chars().count() > max {
+        return Err(ApiError::BadRequest(format!("`q` must be at most {max} characters.")));
+    }
+    if q.chars().any(char::is_control) {
+        return Err(ApiError::BadRequest("`q` must not contain control characters.".into()));
+    }
+    let q = q.trim();
+    Ok((!q.is_empty()).then(|| q.to_string()))
 }
 
 /// A page of a list, as every list endpoint answers it.
@@ -187,6 +205,10 @@ mod tests {
         };
         assert!(codec.decode("themes?q=&sort=slug", &forged).is_err());
         assert!(codec.decode("themes?q=&sort=slug", "garbage").is_err());
+        // A shortened tag is refused, not checked on its prefix only.
+        let (payload, tag) = c.split_once('.').unwrap();
+        let short = URL_SAFE_NO_PAD.encode(&URL_SAFE_NO_PAD.decode(tag).unwrap()[..1]);
+        assert!(codec.decode("themes?q=&sort=slug", &format!("{payload}.{short}")).is_err());
         assert!(CursorCodec::new(b"other").decode("themes?q=&sort=slug", &c).is_err());
     }
 }

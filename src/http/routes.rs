@@ -19,8 +19,11 @@ impl RouteTable {
         let mut routes = Vec::new();
         for (path, item) in &doc.paths.paths {
             let mut methods = Vec::new();
+            if item.get.is_some() {
+                methods.push(Method::GET);
+                methods.push(Method::HEAD);
+            }
             for (method, op) in [
-                (Method::GET, &item.get),
                 (Method::POST, &item.post),
                 (Method::PUT, &item.put),
                 (Method::PATCH, &item.patch),
@@ -33,7 +36,7 @@ impl RouteTable {
             routes.push((ResourceDef::new(path.as_str()), methods));
         }
         // Served outside the OpenAPI document.
-        routes.push((ResourceDef::new("/openapi.json"), vec![Method::GET]));
+        routes.push((ResourceDef::new("/openapi.json"), vec![Method::GET, Method::HEAD]));
         Self { routes }
     }
 
@@ -41,6 +44,19 @@ impl RouteTable {
     pub fn allowed(&self, path: &str) -> Option<&[Method]> {
         self.routes.iter().find(|(def, _)| def.is_match(path)).map(|(_, methods)| methods.as_slice())
     }
+}
+
+/// Answers `HEAD` like `GET` without the body (RFC 9110 §9.3.2), for every route.
+pub async fn head_as_get(
+    mut req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    if req.method() != Method::HEAD {
+        return next.call(req).await.map(actix_web::dev::ServiceResponse::map_into_boxed_body);
+    }
+    req.head_mut().method = Method::GET;
+    let res = next.call(req).await?;
+    Ok(res.map_body(|_, _| actix_web::body::BoxBody::new(())))
 }
 
 /// The default service: 405 or 404 as problems.

@@ -23,6 +23,7 @@ on_both_databases!(
     forged_and_stale_tokens_are_all_refused,
     a_bad_token_is_refused_even_where_anonymous_callers_are_welcome,
     roles_decide_what_a_caller_may_do,
+    repeated_sign_in_attempts_for_one_account_are_slowed_down,
 );
 
 async fn token_request(app: &TestApp, form: &[(&str, &str)]) -> (StatusCode, Value) {
@@ -289,6 +290,10 @@ async fn forged_and_stale_tokens_are_all_refused(app: TestApp) {
         ("wrong audience", with(json!({"aud": "someone-else"}))),
         ("wrong issuer", with(json!({"iss": "https://evil.example"}))),
         ("no exp", with(json!({"exp": null}))),
+        ("no nbf", with(json!({"nbf": null}))),
+        ("no iss", with(json!({"iss": null}))),
+        ("no aud", with(json!({"aud": null}))),
+        ("no sub", with(json!({"sub": null}))),
         ("no kid", sign(&claims(&sub), TEST_SECRET, Algorithm::HS256, None)),
         ("no typ", untyped),
         ("tampered payload", tampered),
@@ -335,4 +340,23 @@ async fn roles_decide_what_a_caller_may_do(app: TestApp) {
     let facilitator = app.facilitator().await;
     let res = app.post("/v1/themes").bearer_auth(&facilitator.token).json(&body).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+async fn repeated_sign_in_attempts_for_one_account_are_slowed_down(app: TestApp) {
+    let (_, email) = app.add_person(PersonRole::Member).await;
+    for _ in 0..10 {
+        let (status, _) =
+            token_request(&app, &[("grant_type", "password"), ("username", &email), ("password", "guess guess guess")])
+                .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+    let res = app.password_grant(&email.to_uppercase(), TEST_PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
+    let retry_after: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=6).contains(&retry_after), "{retry_after}");
+    assert_eq!(res.headers()["ratelimit-policy"], "\"sign-in\";q=10;w=60");
+    assert_eq!(json(res).await["error"], "temporarily_unavailable");
+    // Other accounts are not affected.
+    let other = app.member().await;
+    assert_eq!(me(&app, &other.token).await.status(), StatusCode::OK);
 }

@@ -63,8 +63,26 @@ async fn create_admin_bootstraps_a_facilitator_who_can_sign_in(backend: Backend)
     let res = app.password_grant("root@vov.example", "a long admin passphrase").await;
     assert_eq!(res.status(), StatusCode::OK);
     let token = json(res).await["access_token"].as_str().unwrap().to_string();
+    let res = app.password_grant("root@vov.example", "a long admin passphrase").await;
+    let refresh_token = json(res).await["refresh_token"].as_str().unwrap().to_string();
     let me = json(app.get("/v1/me").bearer_auth(token).send().await.unwrap()).await;
     assert_eq!(me["roles"], serde_json::json!(["facilitator"]));
+
+    // Resetting the password ends every sign-in made with the old one.
+    let out = vov(&url)
+        .args(["create-admin", "--email", "root@vov.example"])
+        .env("VOV_ADMIN_PASSWORD", "a brand new admin passphrase")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let res = app
+        .post("/v1/auth/token")
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 
     // A weak password is refused before anything is written.
     let out = vov(&url)
@@ -95,6 +113,7 @@ async fn the_embedded_default_seeds_demo_data_on_first_start_only() {
     let guard = Arc::new(guard);
     let settings = vov::config::Settings { demo_data: true, ..test_settings(&url) };
     let app = spawn_app_with(Backend::Sqlite, settings.clone(), guard.clone()).await;
+    assert!(app.seeded);
     let res = app.password_grant(vov::demo::FACILITATOR_EMAIL, vov::demo::PASSWORD).await;
     assert_eq!(res.status(), StatusCode::OK);
     let themes = json(app.get("/v1/themes?limit=200").send().await.unwrap()).await;
@@ -103,6 +122,7 @@ async fn the_embedded_default_seeds_demo_data_on_first_start_only() {
     drop(app);
 
     let again = spawn_app_with(Backend::Sqlite, settings, guard).await;
+    assert!(!again.seeded, "a database with people is never seeded again");
     let themes = json(again.get("/v1/themes?limit=200").send().await.unwrap()).await;
     assert_eq!(themes["data"].as_array().unwrap().len(), vov::demo::THEMES.len());
     assert_eq!(themes["data"][0]["id"], first_id);

@@ -69,7 +69,7 @@ async fn a_path_id_that_is_not_a_uuid_is_a_bad_request(app: TestApp) {
 }
 
 async fn a_bad_query_value_is_a_bad_request(app: TestApp) {
-    for query in ["limit=abc", "limit=0", "limit=201", "sort=colour", "cursor=forged"] {
+    for query in ["limit=abc", "limit=0", "limit=201", "sort=colour", "cursor=forged", "q=a%00b", "q=%1F"] {
         let res = app.get(&format!("/v1/themes?{query}")).send().await.unwrap();
         problem(res, 400).await;
     }
@@ -88,11 +88,11 @@ async fn an_unknown_route_is_not_found(app: TestApp) {
 
 async fn a_wrong_method_is_not_allowed_and_says_what_is(app: TestApp) {
     let res = app.request(Method::PUT, "/v1/themes").send().await.unwrap();
-    assert_eq!(res.headers()["allow"], "GET, POST");
+    assert_eq!(res.headers()["allow"], "GET, HEAD, POST");
     problem(res, 405).await;
     let id = uuid::Uuid::now_v7();
     let res = app.request(Method::POST, &format!("/v1/themes/{id}")).send().await.unwrap();
-    assert_eq!(res.headers()["allow"], "GET, PATCH, DELETE");
+    assert_eq!(res.headers()["allow"], "GET, HEAD, PATCH, DELETE");
     problem(res, 405).await;
 }
 

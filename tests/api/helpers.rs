@@ -127,6 +127,8 @@ pub struct TestApp {
     pub store: Store,
     pub backend: Backend,
     pub database_url: String,
+    /// Whether this start seeded the demo data.
+    pub seeded: bool,
     handle: actix_web::dev::ServerHandle,
     _db: Arc<DbGuard>,
 }
@@ -159,6 +161,7 @@ pub async fn spawn_app_with(backend: Backend, settings: Settings, guard: Arc<DbG
     let address = format!("http://127.0.0.1:{}", app.port());
     let store = app.store();
     let handle = app.handle();
+    let seeded = app.seeded_demo_data();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
@@ -166,6 +169,7 @@ pub async fn spawn_app_with(backend: Backend, settings: Settings, guard: Arc<DbG
         store,
         backend,
         database_url,
+        seeded,
         handle,
         _db: guard,
     }

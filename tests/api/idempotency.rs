@@ -69,18 +69,23 @@ async fn concurrent_retries_create_exactly_one_resource(app: TestApp) {
         async move {
             let res = post(app, &token, "race-key", &body).await;
             let status = res.status();
-            let id =
-                if status == StatusCode::CREATED { json(res).await["id"].as_str().map(String::from) } else { None };
-            (status, id)
+            let replayed = res.headers().contains_key("idempotent-replayed");
+            let body = json(res).await;
+            (status, replayed, body)
         }
     });
     let results = futures_util::future::join_all(attempts).await;
-    for (status, _) in &results {
-        // Either the (replayed) creation, or "still in flight, retry".
-        assert!(*status == StatusCode::CREATED || *status == StatusCode::CONFLICT, "{results:?}");
+    let first: Vec<_> = results.iter().filter(|(s, replayed, _)| *s == StatusCode::CREATED && !replayed).collect();
+    assert_eq!(first.len(), 1, "exactly one request ran: {results:?}");
+    let id = &first[0].2["id"];
+    for (status, replayed, body) in &results {
+        match *status {
+            StatusCode::CREATED if *replayed => assert_eq!(&body["id"], id, "a replay is the first response"),
+            StatusCode::CREATED => {}
+            StatusCode::CONFLICT => assert_eq!(body["type"], "https://vov.be/problems/idempotency-in-flight"),
+            other => panic!("unexpected {other}: {body}"),
+        }
     }
-    let ids: std::collections::HashSet<_> = results.iter().filter_map(|(_, id)| id.clone()).collect();
-    assert_eq!(ids.len(), 1, "{results:?}");
     assert_eq!(count_themes(&app).await, 1);
 }
 
@@ -129,7 +134,7 @@ async fn a_retry_while_the_first_request_runs_is_told_to_wait(app: TestApp) {
         )
         .await
         .unwrap();
-    assert_eq!(claimed, vov::db::idempotency::Begin::Proceed);
+    assert!(matches!(claimed, vov::db::idempotency::Begin::Proceed { .. }), "{claimed:?}");
     let res = app
         .post("/v1/themes")
         .bearer_auth(&f.token)

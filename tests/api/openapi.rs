@@ -105,6 +105,22 @@ fn schema_rules_match_the_domain_rules() {
 }
 
 #[test]
+fn every_q_parameter_refuses_what_the_server_refuses() {
+    let doc = generated();
+    let mut seen = 0;
+    for (_, _, op) in operations(&doc) {
+        for param in op["parameters"].as_array().into_iter().flatten() {
+            if param["name"] == "q" {
+                seen += 1;
+                assert_eq!(param["schema"]["pattern"], vov::http::pagination::Q_PATTERN, "{param}");
+                assert!(param["schema"]["maxLength"].is_number(), "{param}");
+            }
+        }
+    }
+    assert!(seen >= 1);
+}
+
+#[test]
 fn request_and_response_bodies_carry_examples() {
     let doc = generated();
     for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {

@@ -12,6 +12,7 @@ on_both_databases!(
     a_request_id_is_echoed_when_well_formed_and_made_otherwise,
     swagger_ui_and_the_openapi_document_are_served,
     cors_lets_any_front_end_read_the_api_headers,
+    head_answers_like_get_without_a_body,
 );
 
 async fn liveness_answers_without_a_token(app: TestApp) {
@@ -101,4 +102,16 @@ async fn cors_lets_any_front_end_read_the_api_headers(app: TestApp) {
     for header in ["etag", "location", "link", "x-request-id"] {
         assert!(exposed.contains(header), "{exposed}");
     }
+}
+
+async fn head_answers_like_get_without_a_body(app: TestApp) {
+    let res = app.request(reqwest::Method::HEAD, "/v1/themes").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/json");
+    assert!(res.bytes().await.unwrap().is_empty());
+    let res = app.request(reqwest::Method::HEAD, "/health/ready").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let id = uuid::Uuid::now_v7();
+    let res = app.request(reqwest::Method::HEAD, &format!("/v1/themes/{id}")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
