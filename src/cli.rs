@@ -98,9 +98,12 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::SeedDemo => {
             let store = open_store(&settings).await?;
-            demo::seed(&store).await?;
+            let client = demo::seed(&store).await?;
             store.close().await;
             println!("demo data seeded; sign in as {} / {}", demo::FACILITATOR_EMAIL, demo::PASSWORD);
+            if let Some(client) = client {
+                print_demo_client(&client);
+            }
         }
         Command::CreateAdmin { email, name } => {
             let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("--email {e}"))?;
@@ -140,12 +143,28 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 println!("    password: {}", demo::PASSWORD);
                 println!("  or: curl -s {base}/v1/auth/token -d grant_type=password \\");
                 println!("        -d username={} -d password={}", demo::FACILITATOR_EMAIL, demo::PASSWORD);
+                println!(
+                    "  Other demo roles (same password): org admin {}, member {}, policy reader {}",
+                    demo::ORG_ADMIN_EMAIL,
+                    demo::MEMBER_EMAIL,
+                    demo::POLICY_READER_EMAIL
+                );
+            }
+            if let Some(client) = app.demo_client() {
+                print_demo_client(client);
             }
             println!();
             app.run_until_stopped().await?;
         }
     }
     Ok(())
+}
+
+fn print_demo_client(client: &demo::DemoClient) {
+    println!("  Demo integration client of Zorgnet Kempen (people:read people:write); the secret is shown once:");
+    println!("    client_id:     {}", client.client_id);
+    println!("    client_secret: {}", client.secret);
+    println!("    organisation:  {}", client.organisation_id);
 }
 
 fn display_host(host: &str) -> &str {

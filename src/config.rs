@@ -76,6 +76,9 @@ pub struct Settings {
     /// Origins allowed by CORS, comma-separated; `*` allows any origin (tokens are bearer
     /// tokens, never cookies, so this is safe for third-party front ends).
     pub cors_allowed_origins: String,
+    /// Days of change-feed history kept: older tombstones and superseded changes are
+    /// compacted away, and cursors from before that answer 410.
+    pub feed_retention_days: u32,
     /// Sign-in attempts (`POST /v1/auth/token`) allowed per account (e-mail address or client
     /// id) per minute, per service instance.
     pub sign_in_limit_per_account: u32,
@@ -122,6 +125,7 @@ impl Default for Settings {
             workers: 0,
             shutdown_timeout_secs: 30,
             cors_allowed_origins: "*".into(),
+            feed_retention_days: 30,
             sign_in_limit_per_account: 10,
             sign_in_limit_per_ip: 60,
             demo_data: true,
@@ -236,6 +240,9 @@ impl Settings {
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log_level).is_err() {
             return invalid("VOV_LOG_LEVEL", "is not a valid tracing filter");
+        }
+        if self.feed_retention_days == 0 {
+            return invalid("VOV_FEED_RETENTION_DAYS", "must be at least 1");
         }
         if self.sign_in_limit_per_account == 0 || self.sign_in_limit_per_ip == 0 {
             return invalid("VOV_SIGN_IN_LIMIT_PER_ACCOUNT / VOV_SIGN_IN_LIMIT_PER_IP", "must be at least 1");

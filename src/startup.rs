@@ -34,6 +34,7 @@ pub struct Application {
     state: web::Data<AppState>,
     tasks: Vec<JoinHandle<()>>,
     seeded: bool,
+    demo_client: Option<demo::DemoClient>,
 }
 
 /// Finds the token secret: the configured one, or on the embedded SQLite default one made
@@ -155,9 +156,7 @@ impl Application {
         crate::auth::password::warm_up();
 
         let seeded = settings.demo_data && store.kind() == DatabaseKind::Sqlite && store.is_empty().await?;
-        if seeded {
-            demo::seed(&store).await?;
-        }
+        let demo_client = if seeded { demo::seed(&store).await? } else { None };
 
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))
             .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", settings.host, settings.port))?;
@@ -211,7 +210,7 @@ impl Application {
         .run();
 
         let tasks = spawn_background_tasks(&state);
-        Ok(Self { port, server, state, tasks, seeded })
+        Ok(Self { port, server, state, tasks, seeded, demo_client })
     }
 
     /// The port the server listens on.
@@ -222,6 +221,11 @@ impl Application {
     /// Whether this start seeded the demo data.
     pub fn seeded_demo_data(&self) -> bool {
         self.seeded
+    }
+
+    /// The demo integration client this start created, with its only copy of the secret.
+    pub fn demo_client(&self) -> Option<&demo::DemoClient> {
+        self.demo_client.as_ref()
     }
 
     /// The storage, for tests and commands that share the process.
@@ -281,6 +285,7 @@ fn spawn_background_tasks(state: &web::Data<AppState>) -> Vec<JoinHandle<()>> {
         }));
     }
     let store = state.store.clone();
+    let retention = chrono::Duration::days(i64::from(state.settings.feed_retention_days));
     tasks.push(tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
@@ -289,6 +294,11 @@ fn spawn_background_tasks(state: &web::Data<AppState>) -> Vec<JoinHandle<()>> {
                 Ok(n) if n > 0 => tracing::info!(rows = n, "purged expired tokens and idempotency keys"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "purge failed"),
+            }
+            match store.purge_feed(crate::db::now() - retention).await {
+                Ok(n) if n > 0 => tracing::info!(rows = n, "compacted the change feed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "feed compaction failed"),
             }
         }
     }));

@@ -8,6 +8,14 @@ use crate::http::rate_limit::RateLimiter;
 use crate::http::routes::RouteTable;
 use crate::metrics::Metrics;
 
+impl AppState {
+    /// Today's date in the network's time zone (Europe/Brussels is within a day of UTC;
+    /// memberships are day-granular).
+    pub fn today(&self) -> chrono::NaiveDate {
+        chrono::Utc::now().date_naive()
+    }
+}
+
 /// Shared application state, built once at start and shared by every worker.
 pub struct AppState {
     pub settings: Settings,

@@ -2,7 +2,11 @@
 //! registration (`utoipa-actix-web`), and the parts every operation shares in the spec.
 
 pub mod auth;
+pub mod changes;
+pub mod clients;
 pub mod me;
+pub mod organisations;
+pub mod people;
 pub mod system;
 pub mod themes;
 
@@ -56,6 +60,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
     system::routes(cfg);
     auth::routes(cfg);
     me::routes(cfg);
+    organisations::routes(cfg);
+    people::routes(cfg);
+    clients::routes(cfg);
+    changes::routes(cfg);
     themes::routes(cfg);
 }
 

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::auth::rights::Role;
 use crate::auth::{Caller, MaybeCaller};
 use crate::db::StoreError;
+use crate::db::feed::{FeedResource, ResourceType};
 use crate::db::themes::{ThemeFilter, ThemeSort};
 use crate::domain::theme::{self, Theme, ThemeContent, ThemeInput};
 use crate::error::{ApiError, Result};
@@ -53,6 +54,22 @@ pub struct ThemeView {
     pub updated_at: DateTime<Utc>,
     /// Incremented on every change; the `ETag` is this number in quotes.
     pub version: i64,
+}
+
+impl FeedResource for Theme {
+    const TYPE: ResourceType = ResourceType::Theme;
+
+    fn feed_id(&self) -> Uuid {
+        self.id
+    }
+
+    fn feed_version(&self) -> i64 {
+        self.version
+    }
+
+    fn feed_json(&self) -> serde_json::Result<String> {
+        serde_json::to_string(&ThemeView::from(self.clone()))
+    }
 }
 
 impl From<Theme> for ThemeView {

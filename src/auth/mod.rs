@@ -1,6 +1,7 @@
 //! Authentication: access tokens the service signs itself, passwords and client secrets,
 //! and the `Caller` extractor that tells handlers who is calling.
 
+pub mod access;
 pub mod jwt;
 pub mod password;
 pub mod rights;

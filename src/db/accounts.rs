@@ -3,9 +3,10 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Store, StoreError, StoreResult, is_unique_violation, now, on_pool};
+use super::{Store, StoreError, StoreResult, now, on_pool};
 use crate::auth::rights::{PersonRole, Scope};
 use crate::domain::account::Email;
+use crate::domain::person::{PersonContent, StakeholderGroup};
 
 /// What signing in needs to know about a person.
 #[derive(Debug, Clone)]
@@ -61,6 +62,45 @@ struct ClientRow {
     revoked_at: Option<DateTime<Utc>>,
 }
 
+/// An integration client as its organisation's admins see it (never its secret).
+#[derive(Debug, Clone)]
+pub struct ClientSummary {
+    pub id: Uuid,
+    pub name: String,
+    pub organisation_id: Option<Uuid>,
+    pub scopes: Vec<Scope>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ClientSummaryRow {
+    id: Uuid,
+    name: String,
+    organisation_id: Option<Uuid>,
+    scopes: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<ClientSummaryRow> for ClientSummary {
+    type Error = StoreError;
+
+    fn try_from(r: ClientSummaryRow) -> Result<Self, StoreError> {
+        Ok(ClientSummary {
+            scopes: Scope::parse_list(&r.scopes).map_err(|s| anyhow::anyhow!("stored scope {s:?}"))?,
+            id: r.id,
+            name: r.name,
+            organisation_id: r.organisation_id,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            revoked_at: r.revoked_at,
+        })
+    }
+}
+
 /// What presenting a refresh token found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefreshOutcome {
@@ -73,7 +113,9 @@ pub enum RefreshOutcome {
 }
 
 impl Store {
-    /// Adds a person who can sign in. `Conflict` when the e-mail address is taken.
+    /// Adds a person who can sign in (stakeholder group from the role: facilitators are
+    /// facilitators, others `other` until they fill in their profile). `Conflict` when the
+    /// e-mail address is taken.
     #[tracing::instrument(skip(self, password_hash))]
     pub async fn create_person_account(
         &self,
@@ -82,52 +124,31 @@ impl Store {
         role: PersonRole,
         password_hash: Option<&str>,
     ) -> StoreResult<Uuid> {
-        let id = Uuid::now_v7();
-        let at = now();
-        on_pool!(self.writer(), |p| {
-            sqlx::query(
-                "insert into people (id, email, email_key, display_name, role, password_hash, created_at, updated_at, version)
-                 values ($1, $2, $3, $4, $5, $6, $7, $7, 1)",
-            )
-            .bind(id)
-            .bind(email.as_str())
-            .bind(email.key())
-            .bind(display_name)
-            .bind(role.as_str())
-            .bind(password_hash)
-            .bind(at)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected())
-        })
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Conflict(format!("a person with e-mail address {} already exists", email.as_str()))
-            } else {
-                e.into()
-            }
-        })?;
-        Ok(id)
+        let content = PersonContent {
+            name: display_name.to_string(),
+            email: email.clone(),
+            stakeholder_group: match role {
+                PersonRole::Facilitator => StakeholderGroup::Facilitator,
+                PersonRole::PolicyReader => StakeholderGroup::PolicyMaker,
+                PersonRole::Member => StakeholderGroup::Other,
+            },
+            birth_year: None,
+            age_band: None,
+            languages: vec![],
+        };
+        let (person, _) = self.create_person(&content, role, password_hash, None).await?;
+        Ok(person.id)
     }
 
-    /// Sets a person's password hash and role (used by `vov create-admin` on an existing account).
+    /// Makes a person a facilitator with a new password hash (`vov create-admin` on an
+    /// existing account), ending their existing sign-ins.
     #[tracing::instrument(skip(self, password_hash))]
     pub async fn set_person_credentials(&self, id: Uuid, role: PersonRole, password_hash: &str) -> StoreResult<()> {
-        let n = on_pool!(self.writer(), |p| {
-            sqlx::query(
-                "update people set role = $2, password_hash = $3, updated_at = $4, version = version + 1 where id = $1",
-            )
-            .bind(id)
-            .bind(role.as_str())
-            .bind(password_hash)
-            .bind(now())
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
-        if n != 1 {
-            return Err(StoreError::NotFound);
+        let person = self.get_person(id).await?;
+        if person.role != role {
+            self.set_person_role(id, person.version, role).await?;
         }
+        self.set_password_hash(id, password_hash).await?;
         self.revoke_sessions_of(id).await
     }
 
@@ -203,6 +224,53 @@ impl Store {
             })
         })
         .transpose()
+    }
+
+    /// The clients of an organisation, oldest first.
+    #[tracing::instrument(skip(self))]
+    pub async fn list_clients(&self, organisation_id: Uuid) -> StoreResult<Vec<ClientSummary>> {
+        let rows: Vec<ClientSummaryRow> = on_pool!(self.reader(), |p| {
+            sqlx::query_as(
+                "select id, name, organisation_id, scopes, created_at, updated_at, revoked_at from api_clients
+                 where organisation_id = $1 order by created_at, id",
+            )
+            .bind(organisation_id)
+            .fetch_all(p)
+            .await
+        })?;
+        rows.into_iter().map(ClientSummary::try_from).collect()
+    }
+
+    /// One client's public data.
+    pub async fn get_client_summary(&self, id: Uuid) -> StoreResult<ClientSummary> {
+        let row: Option<ClientSummaryRow> = on_pool!(self.reader(), |p| {
+            sqlx::query_as(
+                "select id, name, organisation_id, scopes, created_at, updated_at, revoked_at from api_clients
+                 where id = $1",
+            )
+            .bind(id)
+            .fetch_optional(p)
+            .await
+        })?;
+        row.ok_or(StoreError::NotFound)?.try_into()
+    }
+
+    /// Replaces a client's secret: the old one stops working at once.
+    #[tracing::instrument(skip(self, secret_hash))]
+    pub async fn rotate_client_secret(&self, id: Uuid, secret_hash: &str) -> StoreResult<()> {
+        let n = on_pool!(self.writer(), |p| {
+            sqlx::query(
+                "update api_clients set secret_hash = $2, updated_at = $3, version = version + 1
+                 where id = $1 and revoked_at is null",
+            )
+            .bind(id)
+            .bind(secret_hash)
+            .bind(now())
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        if n == 1 { Ok(()) } else { Err(StoreError::NotFound) }
     }
 
     /// Marks a client revoked: its secret no longer yields tokens.

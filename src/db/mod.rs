@@ -13,12 +13,17 @@ use chrono::{DateTime, SubsecRound, Utc};
 use secrecy::ExposeSecret;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use uuid::Uuid;
 
 use crate::config::{DatabaseKind, Settings};
 
 pub mod accounts;
+pub mod feed;
 pub mod idempotency;
+pub mod organisations;
 pub mod page;
+pub mod people;
+pub mod refs;
 pub mod themes;
 
 pub use page::{Keyset, SortValue};
@@ -297,6 +302,23 @@ fn is_transient(code: Option<&str>) -> bool {
         // SQLite (extended) result codes: SQLITE_BUSY and SQLITE_LOCKED families.
         Some(c) => c.parse::<i32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6)),
         None => false,
+    }
+}
+
+impl Store {
+    /// After a conditional write touched nothing: `NotFound`, or the row's current version.
+    pub(crate) async fn current_version_error(&self, table: &'static str, id: Uuid) -> StoreResult<StoreError> {
+        debug_assert!(["themes", "organisations", "people", "memberships"].contains(&table));
+        // `table` is one of the allow-listed names above, never client input.
+        let sql = format!("select version from {table} where id = $1");
+        let current: Option<i64> = on_pool!(self.writer(), |p| sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(id)
+            .fetch_optional(p)
+            .await)?;
+        Ok(match current {
+            Some(current) => StoreError::VersionMismatch { current },
+            None => StoreError::NotFound,
+        })
     }
 }
 

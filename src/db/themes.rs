@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
+use super::feed::{Change, FeedWriter, ResourceType};
 use super::page::{Keyset, Page, Sort, SortField, SortValue, contains_pattern, fold};
 use super::{Store, StoreError, StoreResult, is_unique_violation, now, on_pool};
 use crate::domain::theme::{Slug, Theme, ThemeContent};
@@ -159,7 +160,9 @@ impl Store {
             updated_at: at,
             version: 1,
         };
-        on_pool!(self.writer(), |p| {
+        let changes = [Change::of(&theme, true, vec![])?];
+        on_pool!(self.writer(), |p| async {
+            let mut tx = p.begin().await?;
             sqlx::query(
                 "insert into themes (id, slug, label_nl, label_en, description, search_text, created_at, updated_at, version)
                  values ($1, $2, $3, $4, $5, $6, $7, $7, 1)",
@@ -171,10 +174,12 @@ impl Store {
             .bind(&theme.description)
             .bind(search_text(content))
             .bind(at)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected())
-        })
+            .execute(&mut *tx)
+            .await?;
+            (*tx).record(&changes).await?;
+            tx.commit().await
+        }
+        .await)
         .map_err(|e| slug_conflict(e, &content.slug))?;
         Ok(theme)
     }
@@ -182,8 +187,9 @@ impl Store {
     /// Replaces a theme's content if its version is still `expected_version`.
     #[tracing::instrument(skip(self))]
     pub async fn update_theme(&self, id: Uuid, expected_version: i64, content: &ThemeContent) -> StoreResult<Theme> {
-        let row: Option<ThemeRow> = on_pool!(self.writer(), |p| {
-            sqlx::query_as(
+        let updated: Option<Theme> = on_pool!(self.writer(), |p| async {
+            let mut tx = p.begin().await?;
+            let row: Option<ThemeRow> = sqlx::query_as(
                 "update themes
                  set slug = $3, label_nl = $4, label_en = $5, description = $6, search_text = $7,
                      updated_at = $8, version = version + 1
@@ -198,38 +204,44 @@ impl Store {
             .bind(&content.description)
             .bind(search_text(content))
             .bind(now())
-            .fetch_optional(p)
+            .fetch_optional(&mut *tx)
             .await
-        })
-        .map_err(|e| slug_conflict(e, &content.slug))?;
-        match row {
-            Some(row) => row.try_into(),
-            None => Err(self.version_mismatch(id).await?),
+            .map_err(|e| slug_conflict(e, &content.slug))?;
+            let Some(row) = row else { return Ok::<_, StoreError>(None) };
+            let theme = Theme::try_from(row)?;
+            (*tx).record(&[Change::of(&theme, true, vec![])?]).await?;
+            tx.commit().await?;
+            Ok(Some(theme))
+        }
+        .await)?;
+        match updated {
+            Some(theme) => Ok(theme),
+            None => Err(self.current_version_error("themes", id).await?),
         }
     }
 
     /// Deletes a theme, if its version is `expected_version` when one is given.
     #[tracing::instrument(skip(self))]
     pub async fn delete_theme(&self, id: Uuid, expected_version: Option<i64>) -> StoreResult<()> {
-        let deleted = on_pool!(self.writer(), |p| {
-            sqlx::query("delete from themes where id = $1 and ($2 is null or version = $2)")
-                .bind(id)
-                .bind(expected_version)
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
-        if deleted == 1 { Ok(()) } else { Err(self.version_mismatch(id).await?) }
-    }
-
-    /// After a conditional write touched nothing: `NotFound`, or the current version.
-    async fn version_mismatch(&self, id: Uuid) -> StoreResult<StoreError> {
-        let current: Option<i64> = on_pool!(self.writer(), |p| {
-            sqlx::query_scalar("select version from themes where id = $1").bind(id).fetch_optional(p).await
-        })?;
-        Ok(match current {
-            Some(current) => StoreError::VersionMismatch { current },
-            None => StoreError::NotFound,
-        })
+        let deleted: Option<i64> = on_pool!(self.writer(), |p| async {
+            let mut tx = p.begin().await?;
+            let version: Option<i64> = sqlx::query_scalar(
+                "delete from themes where id = $1 and ($2 is null or version = $2) returning version",
+            )
+            .bind(id)
+            .bind(expected_version)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(v) = version {
+                (*tx).record(&[Change::delete(ResourceType::Theme, id, v + 1, true, vec![])]).await?;
+            }
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(version)
+        }
+        .await)?;
+        match deleted {
+            Some(_) => Ok(()),
+            None => Err(self.current_version_error("themes", id).await?),
+        }
     }
 }

@@ -54,12 +54,21 @@ impl CursorCodec {
     }
 
     pub fn encode(&self, query: &str, keyset: &Keyset) -> String {
-        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(keyset).expect("keysets serialise"));
+        self.encode_value(query, keyset)
+    }
+
+    pub fn decode(&self, query: &str, cursor: &str) -> Result<Keyset, ApiError> {
+        self.decode_value(query, cursor)
+    }
+
+    /// Signs any position (the change feed's sequence number, for instance).
+    pub fn encode_value<T: Serialize>(&self, query: &str, value: &T) -> String {
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).expect("positions serialise"));
         let tag = URL_SAFE_NO_PAD.encode(self.tag(query, &payload));
         format!("{payload}.{tag}")
     }
 
-    pub fn decode(&self, query: &str, cursor: &str) -> Result<Keyset, ApiError> {
+    pub fn decode_value<T: serde::de::DeserializeOwned>(&self, query: &str, cursor: &str) -> Result<T, ApiError> {
         let refuse = || {
             ApiError::BadRequest(
                 "`cursor` is not a cursor for this query; pass `next_cursor` from the previous page unchanged, with the same filters and sort."

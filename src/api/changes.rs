@@ -1,0 +1,171 @@
+//! The change feed: everything created, updated or deleted after a cursor, in commit order.
+
+use actix_web::{HttpResponse, get, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::auth::access::Access;
+use crate::db::feed::{Operation, ResourceType};
+use crate::error::{ApiError, Problem, Result};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_changes);
+}
+
+/// Default and largest number of changes per page.
+pub const DEFAULT_LIMIT: usize = 100;
+pub const MAX_LIMIT: usize = 1000;
+
+/// Where to continue, and what to read.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ChangesQuery {
+    /// `next_cursor` of your previous read; leave it out to read from the start, which
+    /// holds the current state of everything you may see.
+    pub after: Option<String>,
+    /// Resource types to include, comma-separated (default: all you may see).
+    #[param(
+        pattern = "^(theme|organisation|person|membership)(,(theme|organisation|person|membership))*$",
+        example = "person,membership"
+    )]
+    pub types: Option<String>,
+    /// Changes per page, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000, example = 1000)]
+    pub limit: Option<i64>,
+}
+
+/// One change.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "person",
+    "id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d11",
+    "version": 2,
+    "operation": "update",
+    "changed_at": "2026-11-27T09:00:00Z",
+    "resource": {"id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d11", "view": "full", "name": "Mira Peeters", "stakeholder_group": "employee", "version": 2}
+}))]
+pub struct ChangeView {
+    #[serde(rename = "type")]
+    pub resource_type: ResourceType,
+    pub id: Uuid,
+    /// The resource's version after this change (a delete counts as one).
+    pub version: i64,
+    pub operation: Operation,
+    pub changed_at: DateTime<Utc>,
+    /// The resource as of this version, as its `GET` shows it in full; `null` for a delete.
+    #[schema(value_type = Option<Object>)]
+    pub resource: Option<Box<RawValue>>,
+}
+
+/// A page of the feed.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "data": [
+        {"type": "person", "id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d11", "version": 2, "operation": "update",
+         "changed_at": "2026-11-27T09:00:00Z",
+         "resource": {"id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d11", "view": "full", "name": "Mira Peeters", "version": 2}},
+        {"type": "membership", "id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d13", "version": 3, "operation": "delete",
+         "changed_at": "2026-11-27T09:01:00Z", "resource": null}
+    ],
+    "next_cursor": "MTA0Mg.Jx0c8xkq2m1g0dVqf3n0pW",
+    "has_more": false
+}))]
+pub struct ChangesPage {
+    /// Changes in commit order.
+    pub data: Vec<ChangeView>,
+    /// Store it and pass it as `after` next time: you will get exactly the changes that
+    /// follow. Always present.
+    pub next_cursor: String,
+    /// Whether more changes follow right away (read again without waiting).
+    pub has_more: bool,
+}
+
+const CURSOR_QUERY: &str = "changes";
+
+/// Read the change feed
+///
+/// Every create, update and delete you may see, in commit order: themes and
+/// organisations for every caller; people and memberships of your organisation for an
+/// integration client with `people:read`; yourself and the members of the organisations
+/// you administer for a person; everything for facilitators. Deletes are tombstones
+/// (`resource: null`).
+///
+/// Store `next_cursor` and pass it as `after` on your next read: you never miss a change
+/// and never see one twice, however writes interleave across service instances. Without
+/// `after`, the feed starts at its beginning, which holds the latest change of every
+/// existing resource: reading it through is a full sync. History older than the retention
+/// period (30 days by default) is compacted; a cursor from before it answers `410`: read
+/// again from the start.
+#[utoipa::path(
+    tag = "Sync",
+    operation_id = "list_changes",
+    params(ChangesQuery),
+    responses(
+        (status = 200, description = "A page of changes.", body = ChangesPage),
+        (status = 410, description = "The cursor is older than the retained history; read again from the start.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/changes")]
+async fn list_changes(
+    caller: Caller,
+    query: web::Query<ChangesQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let query = query.into_inner();
+    let limit = match query.limit {
+        None => DEFAULT_LIMIT,
+        Some(n) if (1..=MAX_LIMIT as i64).contains(&n) => n as usize,
+        Some(n) => return Err(ApiError::BadRequest(format!("`limit` must be between 1 and {MAX_LIMIT} (got {n})."))),
+    };
+    let mut types = Vec::new();
+    for name in query.types.as_deref().unwrap_or_default().split(',').filter(|t| !t.is_empty()) {
+        let t = ResourceType::parse(name).ok_or_else(|| {
+            ApiError::BadRequest(format!("`types` lists `{name}`; use theme, organisation, person or membership."))
+        })?;
+        if !types.contains(&t) {
+            types.push(t);
+        }
+    }
+    let after: i64 = match query.after.as_deref().filter(|a| !a.is_empty()) {
+        None => 0,
+        Some(cursor) => state.cursors.decode_value(CURSOR_QUERY, cursor)?,
+    };
+    let horizon = state.store.feed_horizon().await?;
+    if after > 0 && after < horizon {
+        return Err(ApiError::Gone(
+            "This cursor is older than the retained history. Read the feed again from the start (no `after`): it \
+             holds the current state of everything you may see."
+                .into(),
+        ));
+    }
+    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let page = state.store.read_changes(&access.feed_reader(), after, &types, limit).await?;
+    let last = page.entries.last().map_or(after, |e| e.seq);
+    let mut data = Vec::with_capacity(page.entries.len());
+    for e in page.entries {
+        data.push(ChangeView {
+            resource_type: e.resource_type,
+            id: e.resource_id,
+            version: e.version,
+            operation: e.operation,
+            changed_at: e.changed_at,
+            resource: e
+                .body
+                .map(RawValue::from_string)
+                .transpose()
+                .map_err(|err| ApiError::Internal(anyhow::anyhow!("stored change body: {err}")))?,
+        });
+    }
+    Ok(HttpResponse::Ok().json(ChangesPage {
+        data,
+        next_cursor: state.cursors.encode_value(CURSOR_QUERY, &last),
+        has_more: page.more,
+    }))
+}

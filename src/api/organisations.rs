@@ -1,0 +1,538 @@
+//! Organisations: the stakeholders of the network. Every signed-in caller reads them;
+//! facilitators create and delete them; an organisation's admins edit it.
+
+use actix_web::http::header::{self, HeaderName};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::auth::access::Access;
+use crate::auth::rights::Role;
+use crate::db::StoreError;
+use crate::db::feed::{FeedResource, ResourceType};
+use crate::db::organisations::{OrganisationFilter, OrganisationSort};
+use crate::db::refs::{ExternalRef, Upserted};
+use crate::domain::organisation::{
+    Organisation, OrganisationContent, OrganisationInput, OrganisationKind, Region, SizeBand, parse_nace,
+};
+use crate::domain::{FieldError, Invalid};
+use crate::error::{ApiError, Problem, Result};
+use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
+use crate::http::json::Json;
+use crate::http::pagination::{ListResponse, PageRequest, parse_q, respond_page, sort_schema};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_organisations)
+        .service(create_organisation)
+        .service(upsert_organisation_by_ref)
+        .service(get_organisation)
+        .service(update_organisation)
+        .service(delete_organisation);
+}
+
+/// The header that says what an upsert did: `created`, `updated` or `unchanged`.
+pub const UPSERT_RESULT: HeaderName = HeaderName::from_static("upsert-result");
+
+/// An organisation.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d11",
+    "name": "Zorgnet Kempen",
+    "kind": "employer",
+    "enterprise_number": "0123456749",
+    "sector": "86.10",
+    "size_band": "large",
+    "region": "antwerp",
+    "website": "https://www.zorgnetkempen.example/",
+    "themes": ["older-workers", "workplace-learning"],
+    "created_at": "2026-11-27T09:00:00Z",
+    "updated_at": "2026-11-27T09:00:00Z",
+    "version": 1
+}))]
+pub struct OrganisationView {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: OrganisationKind,
+    /// Belgian enterprise number (KBO/BCE), ten digits.
+    pub enterprise_number: Option<String>,
+    /// NACE-BEL activity code.
+    pub sector: Option<String>,
+    pub size_band: Option<SizeBand>,
+    pub region: Option<Region>,
+    pub website: Option<String>,
+    /// Theme slugs.
+    pub themes: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Incremented on every change; the `ETag` is this number in quotes.
+    pub version: i64,
+}
+
+impl From<&Organisation> for OrganisationView {
+    fn from(o: &Organisation) -> Self {
+        let c = &o.content;
+        Self {
+            id: o.id,
+            name: c.name.clone(),
+            kind: c.kind,
+            enterprise_number: c.enterprise_number.as_ref().map(|e| e.as_str().to_string()),
+            sector: c.sector.clone(),
+            size_band: c.size_band,
+            region: c.region,
+            website: c.website.clone(),
+            themes: c.themes.clone(),
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+            version: o.version,
+        }
+    }
+}
+
+impl FeedResource for Organisation {
+    const TYPE: ResourceType = ResourceType::Organisation;
+
+    fn feed_id(&self) -> Uuid {
+        self.id
+    }
+
+    fn feed_version(&self) -> i64 {
+        self.version
+    }
+
+    fn feed_json(&self) -> serde_json::Result<String> {
+        serde_json::to_string(&OrganisationView::from(self))
+    }
+}
+
+/// A new organisation (also the full content that `PUT .../by-ref/...` replaces).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Zorgnet Kempen",
+    "kind": "employer",
+    "enterprise_number": "0123.456.749",
+    "sector": "86.10",
+    "size_band": "large",
+    "region": "antwerp",
+    "website": "https://www.zorgnetkempen.example",
+    "themes": ["older-workers"]
+}))]
+pub struct NewOrganisation {
+    /// 1 to 200 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF][^\x00-\x1F\x7F-\x9F]*$"
+    )]
+    pub name: String,
+    pub kind: OrganisationKind,
+    /// Belgian enterprise number; dots, spaces and a `BE` prefix are accepted. Checked with
+    /// its modulo-97 check digits. Unique.
+    #[schema(example = "0123.456.749")]
+    pub enterprise_number: Option<String>,
+    /// NACE-BEL code: section (`P`), division (`85`), group (`85.5`), class (`85.59`) or subclass (`85.592`).
+    #[schema(pattern = r"^([A-U]|[0-9]{2}(\.[0-9]{1,3})?)$")]
+    pub sector: Option<String>,
+    pub size_band: Option<SizeBand>,
+    pub region: Option<Region>,
+    /// An absolute `http` or `https` URL.
+    #[schema(
+        max_length = 300,
+        pattern = r"^https?://([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?(:[0-9]{1,4})?(/[!-~]*)?$"
+    )]
+    pub website: Option<String>,
+    /// Slugs of existing themes, at most 20.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub themes: Vec<String>,
+}
+
+impl From<NewOrganisation> for OrganisationInput {
+    fn from(b: NewOrganisation) -> Self {
+        OrganisationInput {
+            name: b.name,
+            kind: b.kind,
+            enterprise_number: b.enterprise_number,
+            sector: b.sector,
+            size_band: b.size_band,
+            region: b.region,
+            website: b.website,
+            themes: b.themes,
+        }
+    }
+}
+
+/// Changes to an organisation, as a JSON Merge Patch (RFC 7396): members present are
+/// replaced; `null` removes an optional member.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"size_band": "medium", "website": null}))]
+pub struct OrganisationPatch {
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<String>, nullable = false, min_length = 1, max_length = 200)]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<OrganisationKind>, nullable = false)]
+    pub kind: Option<Option<OrganisationKind>>,
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub enterprise_number: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<String>, pattern = r"^([A-U]|[0-9]{2}(\.[0-9]{1,3})?)$")]
+    pub sector: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<SizeBand>)]
+    pub size_band: Option<Option<SizeBand>>,
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<Region>)]
+    pub region: Option<Option<Region>>,
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<String>, max_length = 300, pattern = r"^https?://([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?(:[0-9]{1,4})?(/[!-~]*)?$")]
+    pub website: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<Vec<String>>, nullable = false, max_items = 20)]
+    pub themes: Option<Option<Vec<String>>>,
+}
+
+/// The error for `null` on a member that cannot be removed.
+fn cannot_remove(pointer: &str) -> FieldError {
+    FieldError::new(pointer, "is required and cannot be removed (null)")
+}
+
+impl OrganisationPatch {
+    fn apply(self, mut input: OrganisationInput) -> std::result::Result<OrganisationInput, Invalid> {
+        let mut inv = Invalid::default();
+        match self.name {
+            Some(Some(v)) => input.name = v,
+            Some(None) => inv.errors.push(cannot_remove("/name")),
+            None => {}
+        }
+        match self.kind {
+            Some(Some(v)) => input.kind = v,
+            Some(None) => inv.errors.push(cannot_remove("/kind")),
+            None => {}
+        }
+        match self.themes {
+            Some(Some(v)) => input.themes = v,
+            Some(None) => inv.errors.push(cannot_remove("/themes")),
+            None => {}
+        }
+        if let Some(v) = self.enterprise_number {
+            input.enterprise_number = v;
+        }
+        if let Some(v) = self.sector {
+            input.sector = v;
+        }
+        if let Some(v) = self.size_band {
+            input.size_band = v;
+        }
+        if let Some(v) = self.region {
+            input.region = v;
+        }
+        if let Some(v) = self.website {
+            input.website = v;
+        }
+        inv.finish(|| input)
+    }
+}
+
+/// Filters, sort and page of the organisation list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OrganisationListQuery {
+    /// Only organisations of this kind.
+    pub kind: Option<OrganisationKind>,
+    /// Only organisations in this NACE section, division, group or class (`85` also finds `85.59`).
+    #[param(pattern = r"^([A-U]|[0-9]{2}(\.[0-9]{1,3})?)$", example = "85")]
+    pub sector: Option<String>,
+    /// Only organisations in this region.
+    pub region: Option<Region>,
+    /// Words in the name, or the enterprise number; case and accents are ignored.
+    #[param(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", example = "zorg")]
+    pub q: Option<String>,
+    /// Sort field; prefix `-` for descending. Default `name`.
+    #[param(schema_with = organisation_sort_schema)]
+    pub sort: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200, example = 50)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page, unchanged.
+    pub cursor: Option<String>,
+}
+
+fn organisation_sort_schema() -> utoipa::openapi::Object {
+    sort_schema::<OrganisationSort>()
+}
+
+fn not_found(id: Uuid) -> impl FnOnce(StoreError) -> ApiError {
+    move |e| match e {
+        StoreError::NotFound => ApiError::not_found(format!("No organisation with id {id}.")),
+        StoreError::Conflict(detail) if detail.contains("enterprise number") => {
+            ApiError::conflict(detail, Some("/enterprise_number"))
+        }
+        other => other.into(),
+    }
+}
+
+/// Validates content and checks that its themes exist.
+async fn validated(state: &AppState, input: OrganisationInput) -> Result<OrganisationContent> {
+    let content = OrganisationContent::parse(input)?;
+    let missing = state.store.missing_theme_slugs(&content.themes).await?;
+    if !missing.is_empty() {
+        return Err(Invalid::one("/themes", format!("no such theme: {}", missing.join(", "))).into());
+    }
+    Ok(content)
+}
+
+/// List organisations
+///
+/// The network's organisations, filtered by kind, sector, region and `q`, a page at a time.
+/// Every signed-in caller may read them.
+#[utoipa::path(
+    tag = "Stakeholders",
+    operation_id = "list_organisations",
+    params(OrganisationListQuery),
+    responses((status = 200, description = "A page of organisations.", body = ListResponse<OrganisationView>,
+        headers(("Link" = String, description = "`<...>; rel=\"next\"` when there is a next page"))))
+)]
+#[get("/v1/organisations")]
+async fn list_organisations(
+    req: HttpRequest,
+    _caller: Caller,
+    query: web::Query<OrganisationListQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let query = query.into_inner();
+    let sector = query
+        .sector
+        .as_deref()
+        .map(parse_nace)
+        .transpose()
+        .map_err(|e| ApiError::BadRequest(format!("`sector` {e}.")))?;
+    let q = parse_q(query.q.as_deref(), 200)?;
+    let filter = OrganisationFilter { kind: query.kind, sector, region: query.region, q };
+    let page_req = PageRequest::<OrganisationSort>::parse(
+        &state.cursors,
+        format!("organisations?{filter:?}"),
+        query.limit,
+        query.sort.as_deref(),
+        query.cursor.as_deref(),
+    )?;
+    let page = state.store.list_organisations(&filter, page_req.sort, page_req.after.as_ref(), page_req.limit).await?;
+    Ok(respond_page(&req, &state.cursors, &page_req, page, |o| OrganisationView::from(&o)))
+}
+
+/// Create an organisation
+///
+/// Adds an organisation to the network. Facilitators only.
+#[utoipa::path(
+    tag = "Stakeholders",
+    operation_id = "create_organisation",
+    request_body = NewOrganisation,
+    responses(
+        (status = 201, description = "Created.", body = OrganisationView,
+            headers(("Location" = String, description = "The new organisation's URL"), ("ETag" = String, description = "The version, quoted"))),
+        (status = 403, description = "Only facilitators add organisations.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An organisation with this enterprise number exists.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/organisations")]
+async fn create_organisation(
+    caller: Caller,
+    body: Json<NewOrganisation>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    caller.require_role(Role::Facilitator)?;
+    let content = validated(&state, body.0.into()).await?;
+    let org = state.store.create_organisation(&content, None).await.map_err(not_found(Uuid::nil()))?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/v1/organisations/{}", org.id)))
+        .insert_header((header::ETAG, etag(org.version)))
+        .json(OrganisationView::from(&org)))
+}
+
+/// Get an organisation
+///
+/// One organisation with its `ETag`; `If-None-Match` gives `304` while it is unchanged.
+#[utoipa::path(
+    tag = "Stakeholders",
+    operation_id = "get_organisation",
+    params(("id" = Uuid, Path, description = "The organisation's id"), IfNoneMatch),
+    responses(
+        (status = 200, description = "The organisation.", body = OrganisationView, headers(("ETag" = String, description = "The version, quoted"))),
+        (status = 304, description = "Not modified since the ETag in `If-None-Match`."),
+    )
+)]
+#[get("/v1/organisations/{id}")]
+async fn get_organisation(
+    req: HttpRequest,
+    _caller: Caller,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let id = id.into_inner();
+    let org = state.store.get_organisation(id).await.map_err(not_found(id))?;
+    Ok(respond_tagged(&req, org.version, &OrganisationView::from(&org)))
+}
+
+/// Update an organisation
+///
+/// Changes an organisation with a JSON Merge Patch (RFC 7396). Facilitators, and admins of
+/// this organisation. Send `If-Match` with the ETag you read: a stale one answers `412`.
+#[utoipa::path(
+    tag = "Stakeholders",
+    operation_id = "update_organisation",
+    params(("id" = Uuid, Path, description = "The organisation's id"), IfMatch),
+    request_body(content = OrganisationPatch, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "Updated.", body = OrganisationView, headers(("ETag" = String, description = "The new version, quoted"))),
+        (status = 403, description = "Only facilitators and this organisation's admins edit it.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another organisation has this enterprise number.", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The organisation changed since the ETag in `If-Match`.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/v1/organisations/{id}")]
+async fn update_organisation(
+    caller: Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<OrganisationPatch>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let id = id.into_inner();
+    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let current = state.store.get_organisation(id).await.map_err(not_found(id))?;
+    let may_edit =
+        access.is_facilitator() || matches!(&access, Access::Person { admin_of, .. } if admin_of.contains(&id));
+    if !may_edit {
+        return Err(ApiError::Forbidden("Only facilitators and this organisation's admins edit it.".into()));
+    }
+    let content = validated(&state, body.0.apply(current.content.to_input())?).await?;
+    if_match.check(current.version)?;
+    if content == current.content {
+        return Ok(HttpResponse::Ok()
+            .insert_header((header::ETAG, etag(current.version)))
+            .json(OrganisationView::from(&current)));
+    }
+    let org = state.store.update_organisation(id, current.version, &content).await.map_err(not_found(id))?;
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(org.version))).json(OrganisationView::from(&org)))
+}
+
+/// Delete an organisation
+///
+/// Removes an organisation that has no memberships left, and revokes its integration
+/// clients. Facilitators only.
+#[utoipa::path(
+    tag = "Stakeholders",
+    operation_id = "delete_organisation",
+    params(("id" = Uuid, Path, description = "The organisation's id"), IfMatch),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "Only facilitators delete organisations.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The organisation still has memberships.", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The organisation changed since the ETag in `If-Match`.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/v1/organisations/{id}")]
+async fn delete_organisation(
+    caller: Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    caller.require_role(Role::Facilitator)?;
+    let id = id.into_inner();
+    let expected = if if_match.is_absent() {
+        None
+    } else {
+        let current = state.store.get_organisation(id).await.map_err(not_found(id))?;
+        if_match.check(current.version)?;
+        Some(current.version)
+    };
+    state.store.delete_organisation(id, expected).await.map_err(|e| match e {
+        StoreError::Conflict(detail) => ApiError::conflict(detail, None),
+        other => not_found(id)(other),
+    })?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The `{system}/{external_id}` of an upsert path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct RefPath {
+    /// The external system, such as `crm` or `sdworx`.
+    #[param(pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", example = "crm")]
+    pub system: String,
+    /// The resource's id in that system.
+    #[param(pattern = r"^[^\x00-\x1F\x7F/]{1,200}$", example = "ORG-0042")]
+    pub external_id: String,
+}
+
+impl RefPath {
+    pub fn parse(&self) -> Result<ExternalRef> {
+        ExternalRef::parse(&self.system, &self.external_id, "#/path")
+            .map_err(|inv| ApiError::BadRequest(format!("The path is not valid: {}.", inv.errors[0].detail)))
+    }
+}
+
+/// The status and headers of an upsert's answer.
+pub fn upserted(result: Upserted) -> actix_web::HttpResponseBuilder {
+    let mut res = match result {
+        Upserted::Created => HttpResponse::Created(),
+        Upserted::Updated | Upserted::Unchanged => HttpResponse::Ok(),
+    };
+    res.insert_header((
+        UPSERT_RESULT,
+        match result {
+            Upserted::Created => "created",
+            Upserted::Updated => "updated",
+            Upserted::Unchanged => "unchanged",
+        },
+    ));
+    res
+}
+
+/// Create or replace an organisation by external reference
+///
+/// Creates the organisation your system knows as `{system}/{external_id}`, or replaces its
+/// content (this is a `PUT`: members left out are cleared). Answers `201` when it was
+/// created and `200` otherwise; the `Upsert-Result` header says `created`, `updated` or
+/// `unchanged`. Safe to repeat. Facilitators only (references to organisations are kept by
+/// the network).
+#[utoipa::path(
+    tag = "Sync",
+    operation_id = "upsert_organisation_by_ref",
+    params(RefPath),
+    request_body = NewOrganisation,
+    responses(
+        (status = 200, description = "Updated or unchanged.", body = OrganisationView,
+            headers(("Upsert-Result" = String, description = "`updated` or `unchanged`"), ("ETag" = String, description = "The version, quoted"))),
+        (status = 201, description = "Created.", body = OrganisationView,
+            headers(("Upsert-Result" = String, description = "`created`"), ("Location" = String, description = "The organisation's URL"))),
+        (status = 403, description = "Only facilitators upsert organisations.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another organisation has this enterprise number.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/v1/organisations/by-ref/{system}/{external_id}")]
+async fn upsert_organisation_by_ref(
+    caller: Caller,
+    path: web::Path<RefPath>,
+    body: Json<NewOrganisation>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    caller.require_role(Role::Facilitator)?;
+    let reference = path.parse()?;
+    let content = validated(&state, body.0.into()).await?;
+    let (org, result) =
+        state.store.upsert_organisation_by_ref(&reference, &content).await.map_err(not_found(Uuid::nil()))?;
+    Ok(upserted(result)
+        .insert_header((header::LOCATION, format!("/v1/organisations/{}", org.id)))
+        .insert_header((header::ETAG, etag(org.version)))
+        .json(OrganisationView::from(&org)))
+}

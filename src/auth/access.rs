@@ -1,0 +1,117 @@
+//! What a caller may reach, resolved once per request: the token says who is calling, live
+//! memberships say which organisations a person administers (so removing an admin takes
+//! effect at once, not when their token expires).
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use super::rights::{Role, Scope};
+use super::{Caller, Subject};
+use crate::db::Store;
+use crate::db::feed::{FeedReader, ResourceType};
+use crate::error::ApiError;
+
+/// A caller's reach.
+#[derive(Debug, Clone)]
+pub enum Access {
+    /// VOV staff: every object.
+    Facilitator { id: Uuid },
+    /// A person: their own data, the network directory, and the organisations they
+    /// administer (active `org_admin` memberships).
+    Person { id: Uuid, admin_of: Vec<Uuid> },
+    /// An integration client: its own organisation, within its scopes.
+    Client { id: Uuid, organisation_id: Option<Uuid>, scopes: Vec<Scope> },
+}
+
+impl Access {
+    pub async fn resolve(caller: &Caller, store: &Store, today: NaiveDate) -> Result<Self, ApiError> {
+        Ok(match caller.subject {
+            Subject::Person(id) if caller.has_role(Role::Facilitator) => Access::Facilitator { id },
+            Subject::Person(id) => Access::Person { id, admin_of: store.admin_organisations(id, today).await? },
+            Subject::Client(id) => {
+                Access::Client { id, organisation_id: caller.organisation_id, scopes: caller.scopes.clone() }
+            }
+        })
+    }
+
+    pub fn is_facilitator(&self) -> bool {
+        matches!(self, Access::Facilitator { .. })
+    }
+
+    /// The person behind the caller, if any.
+    pub fn person_id(&self) -> Option<Uuid> {
+        match self {
+            Access::Facilitator { id } | Access::Person { id, .. } => Some(*id),
+            Access::Client { .. } => None,
+        }
+    }
+
+    /// The organisations whose members and data this caller manages: every one for
+    /// facilitators (`None`), those a person administers, a client's own with `people:write`.
+    pub fn managed_organisations(&self) -> Option<Vec<Uuid>> {
+        match self {
+            Access::Facilitator { .. } => None,
+            Access::Person { admin_of, .. } => Some(admin_of.clone()),
+            Access::Client { organisation_id, scopes, .. } => {
+                Some(organisation_id.filter(|_| scopes.contains(&Scope::PeopleWrite)).into_iter().collect())
+            }
+        }
+    }
+
+    /// The organisations whose members this caller may read in full.
+    pub fn readable_organisations(&self) -> Option<Vec<Uuid>> {
+        match self {
+            Access::Facilitator { .. } => None,
+            Access::Person { admin_of, .. } => Some(admin_of.clone()),
+            Access::Client { organisation_id, scopes, .. } => Some(
+                organisation_id
+                    .filter(|_| scopes.contains(&Scope::PeopleRead) || scopes.contains(&Scope::PeopleWrite))
+                    .into_iter()
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Whether this caller manages `organisation`'s members and data.
+    pub fn manages(&self, organisation: Uuid) -> bool {
+        self.managed_organisations().is_none_or(|orgs| orgs.contains(&organisation))
+    }
+
+    /// Whether this caller reads `organisation`'s members in full.
+    pub fn reads(&self, organisation: Uuid) -> bool {
+        self.readable_organisations().is_none_or(|orgs| orgs.contains(&organisation))
+    }
+
+    /// What this caller may see of the change feed.
+    pub fn feed_reader(&self) -> FeedReader {
+        let public = vec![ResourceType::Theme, ResourceType::Organisation];
+        match self {
+            Access::Facilitator { .. } => FeedReader::Everything,
+            Access::Person { id, admin_of } => {
+                let mut audience = admin_of.clone();
+                audience.push(*id);
+                FeedReader::Audience {
+                    audience,
+                    types: vec![
+                        ResourceType::Theme,
+                        ResourceType::Organisation,
+                        ResourceType::Person,
+                        ResourceType::Membership,
+                    ],
+                }
+            }
+            Access::Client { .. } => match self.readable_organisations() {
+                Some(orgs) if !orgs.is_empty() => FeedReader::Audience {
+                    audience: orgs,
+                    types: vec![
+                        ResourceType::Theme,
+                        ResourceType::Organisation,
+                        ResourceType::Person,
+                        ResourceType::Membership,
+                    ],
+                },
+                _ => FeedReader::Audience { audience: vec![], types: public },
+            },
+        }
+    }
+}

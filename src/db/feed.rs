@@ -1,0 +1,307 @@
+//! The change feed: every create, update and delete, in commit order, with who may see it.
+//!
+//! Writers call [`FeedWriter::record`] inside the transaction that makes the change, as its
+//! last step. On PostgreSQL that step takes a transaction-scoped advisory lock, so change
+//! sequence numbers are handed out in commit order across every instance: a reader that
+//! has seen `seq = n` can never later find a committed change below `n`. On SQLite the one
+//! writer connection gives the same order. See `docs/decisions/0005-change-feed.md`.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, QueryBuilder, SqliteConnection};
+use uuid::Uuid;
+
+use super::{Store, StoreError, StoreResult, now, on_pool};
+
+/// The advisory lock that orders feed writers on PostgreSQL ("VOVFEED" in ASCII).
+const FEED_LOCK: i64 = 0x0056_4F56_4645_4544;
+
+crate::domain::str_enum! {
+    /// A resource type in the change feed.
+    ResourceType {
+        Theme = "theme",
+        Organisation = "organisation",
+        Person = "person",
+        Membership = "membership",
+    }
+}
+
+crate::domain::str_enum! {
+    /// What happened to the resource.
+    Operation {
+        Create = "create",
+        Update = "update",
+        Delete = "delete",
+    }
+}
+
+/// One change to record.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub resource_type: ResourceType,
+    pub resource_id: Uuid,
+    pub version: i64,
+    pub operation: Operation,
+    /// The resource as of this version (JSON); `None` for deletes.
+    pub body: Option<String>,
+    /// Every signed-in caller may see it (themes, organisations).
+    pub public: bool,
+    /// Organisations and people who may see it when it is not public.
+    pub audience: Vec<Uuid>,
+}
+
+impl Change {
+    /// A tombstone: the id and last version, no content.
+    pub fn delete(resource_type: ResourceType, id: Uuid, version: i64, public: bool, audience: Vec<Uuid>) -> Self {
+        Self { resource_type, resource_id: id, version, operation: Operation::Delete, body: None, public, audience }
+    }
+}
+
+/// Records changes on a connection inside the writing transaction.
+pub trait FeedWriter {
+    fn record<'a>(&'a mut self, changes: &'a [Change]) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'a;
+}
+
+macro_rules! feed_writer {
+    ($conn:ty, $db:ty, |$c:ident| $before:block) => {
+        impl FeedWriter for $conn {
+            fn record<'a>(
+                &'a mut self,
+                changes: &'a [Change],
+            ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'a {
+                async move {
+                    if changes.is_empty() {
+                        return Ok(());
+                    }
+                    let $c = &mut *self;
+                    $before
+                    let at = now();
+                    // Bounded by the largest batch (1,000 items, two changes each) times 7
+                    // parameters: far below both databases' parameter limits.
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "insert into changes (resource_type, resource_id, version, operation, body, public, changed_at) ",
+                    );
+                    qb.push_values(changes, |mut row, c| {
+                        row.push_bind(c.resource_type.as_str())
+                            .push_bind(c.resource_id)
+                            .push_bind(c.version)
+                            .push_bind(c.operation.as_str())
+                            .push_bind(c.body.as_deref())
+                            .push_bind(c.public)
+                            .push_bind(at);
+                    });
+                    qb.push(" returning seq, resource_id, version");
+                    let seqs: Vec<(i64, Uuid, i64)> = qb.build_query_as().fetch_all(&mut *self).await?;
+                    let mut audience: Vec<(Uuid, i64)> = Vec::new();
+                    for c in changes {
+                        if let Some((seq, ..)) =
+                            seqs.iter().find(|(_, id, version)| *id == c.resource_id && *version == c.version)
+                        {
+                            audience.extend(c.audience.iter().map(|a| (*a, *seq)));
+                        }
+                    }
+                    audience.sort_unstable();
+                    audience.dedup();
+                    for chunk in audience.chunks(5000) {
+                        let mut qb = QueryBuilder::<$db>::new("insert into change_audience (audience_id, seq) ");
+                        qb.push_values(chunk, |mut row, (a, seq)| {
+                            row.push_bind(*a).push_bind(*seq);
+                        });
+                        qb.build().execute(&mut *self).await?;
+                    }
+                    Ok(())
+                }
+            }
+        }
+    };
+}
+
+// SQLite: the single writer connection already serialises commits.
+feed_writer!(SqliteConnection, sqlx::Sqlite, |_conn| {});
+// PostgreSQL: hold the feed lock from here to commit, so seq order is commit order.
+feed_writer!(PgConnection, sqlx::Postgres, |conn| {
+    sqlx::query("select pg_advisory_xact_lock($1)").bind(FEED_LOCK).execute(&mut *conn).await?;
+});
+
+/// Who is reading the feed.
+#[derive(Debug, Clone)]
+pub enum FeedReader {
+    /// Sees everything.
+    Everything,
+    /// Sees public changes, and non-public ones addressed to one of `audience`, of `types`.
+    Audience { audience: Vec<Uuid>, types: Vec<ResourceType> },
+}
+
+/// One change as read back.
+#[derive(Debug, Clone)]
+pub struct ChangeEntry {
+    pub seq: i64,
+    pub resource_type: ResourceType,
+    pub resource_id: Uuid,
+    pub version: i64,
+    pub operation: Operation,
+    pub body: Option<String>,
+    pub changed_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ChangeRow {
+    seq: i64,
+    resource_type: String,
+    resource_id: Uuid,
+    version: i64,
+    operation: String,
+    body: Option<String>,
+    changed_at: DateTime<Utc>,
+}
+
+impl TryFrom<ChangeRow> for ChangeEntry {
+    type Error = StoreError;
+
+    fn try_from(r: ChangeRow) -> Result<Self, StoreError> {
+        Ok(ChangeEntry {
+            seq: r.seq,
+            resource_type: ResourceType::parse(&r.resource_type)
+                .ok_or_else(|| anyhow::anyhow!("stored resource type {:?}", r.resource_type))?,
+            resource_id: r.resource_id,
+            version: r.version,
+            operation: Operation::parse(&r.operation)
+                .ok_or_else(|| anyhow::anyhow!("stored operation {:?}", r.operation))?,
+            body: r.body,
+            changed_at: r.changed_at,
+        })
+    }
+}
+
+/// A page of the feed.
+#[derive(Debug, Clone)]
+pub struct FeedPage {
+    pub entries: Vec<ChangeEntry>,
+    /// Whether more changes follow right away.
+    pub more: bool,
+}
+
+impl Store {
+    /// The position before which history has been purged: cursors below it are gone.
+    pub async fn feed_horizon(&self) -> StoreResult<i64> {
+        Ok(on_pool!(self.reader(), |p| sqlx::query_scalar("select seq from feed_horizon where id = 1")
+            .fetch_one(p)
+            .await)?)
+    }
+
+    /// Changes after `after` that `reader` may see, of `types` (all when empty), in order.
+    #[tracing::instrument(skip(self))]
+    pub async fn read_changes(
+        &self,
+        reader: &FeedReader,
+        after: i64,
+        types: &[ResourceType],
+        limit: usize,
+    ) -> StoreResult<FeedPage> {
+        let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
+        let rows: Vec<ChangeRow> = on_pool!(self.reader(), |p, DB| {
+            let mut qb = QueryBuilder::<DB>::new(
+                "select c.seq, c.resource_type, c.resource_id, c.version, c.operation, c.body, c.changed_at
+                 from changes c where c.seq > ",
+            );
+            qb.push_bind(after);
+            if !types.is_empty() {
+                qb.push(" and c.resource_type in (");
+                let mut list = qb.separated(", ");
+                for t in types {
+                    list.push_bind(t.as_str());
+                }
+                qb.push(")");
+            }
+            if let FeedReader::Audience { audience, types: allowed } = reader {
+                qb.push(" and c.resource_type in (");
+                let mut list = qb.separated(", ");
+                for t in allowed {
+                    list.push_bind(t.as_str());
+                }
+                list.push_unseparated(")");
+                qb.push(" and (c.public = ").push_bind(true);
+                if !audience.is_empty() {
+                    qb.push(" or exists (select 1 from change_audience a where a.seq = c.seq and a.audience_id in (");
+                    let mut list = qb.separated(", ");
+                    for a in audience {
+                        list.push_bind(*a);
+                    }
+                    qb.push("))");
+                }
+                qb.push(")");
+            }
+            qb.push(" order by c.seq limit ").push_bind(fetch);
+            qb.build_query_as().fetch_all(p).await
+        })?;
+        let more = rows.len() > limit;
+        let entries = rows.into_iter().take(limit).map(ChangeEntry::try_from).collect::<StoreResult<Vec<_>>>()?;
+        Ok(FeedPage { entries, more })
+    }
+
+    /// Drops history older than `before` that a client no longer needs for a correct state:
+    /// tombstones, and changes superseded by a later change of the same resource. The latest
+    /// change of every existing resource stays, so reading the feed from the start still
+    /// yields the whole current state. Moves the horizon past what was dropped.
+    #[tracing::instrument(skip(self))]
+    pub async fn purge_feed(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        on_pool!(self.writer(), |p| async {
+            let mut tx = p.begin().await?;
+            let purged: Option<i64> = sqlx::query_scalar(
+                "select max(c.seq) from changes c
+                 where c.changed_at < $1
+                   and (c.operation = 'delete'
+                        or exists (select 1 from changes n where n.resource_id = c.resource_id and n.seq > c.seq))",
+            )
+            .bind(before)
+            .fetch_one(&mut *tx)
+            .await?;
+            let Some(horizon) = purged else { return Ok::<u64, sqlx::Error>(0) };
+            let n = sqlx::query(
+                "delete from changes
+                 where seq <= $1 and changed_at < $2
+                   and (operation = 'delete'
+                        or exists (select 1 from changes n where n.resource_id = changes.resource_id and n.seq > changes.seq))",
+            )
+            .bind(horizon)
+            .bind(before)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            sqlx::query("update feed_horizon set seq = $1 where id = 1 and seq < $1")
+                .bind(horizon)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(n)
+        }
+        .await)
+        .map_err(StoreError::from)
+    }
+}
+
+/// A resource that appears in the feed: its type and its full representation (the one
+/// facilitators and the resource's audience read). Implemented next to each API view.
+pub trait FeedResource {
+    const TYPE: ResourceType;
+    fn feed_id(&self) -> Uuid;
+    fn feed_version(&self) -> i64;
+    fn feed_json(&self) -> serde_json::Result<String>;
+}
+
+impl Change {
+    /// The create or update of `resource`, as it now is.
+    pub fn of<R: FeedResource>(resource: &R, public: bool, audience: Vec<Uuid>) -> StoreResult<Self> {
+        let version = resource.feed_version();
+        Ok(Self {
+            resource_type: R::TYPE,
+            resource_id: resource.feed_id(),
+            version,
+            operation: if version == 1 { Operation::Create } else { Operation::Update },
+            body: Some(resource.feed_json().map_err(anyhow::Error::from)?),
+            public,
+            audience,
+        })
+    }
+}

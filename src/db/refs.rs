@@ -1,0 +1,167 @@
+//! External references: the `(system, external_id)` pairs an organisation's own systems
+//! use for our resources, so an HR system can upsert by its own ids.
+
+use uuid::Uuid;
+
+use super::feed::ResourceType;
+use super::{Store, StoreError, StoreResult, on_pool};
+use crate::domain::Invalid;
+
+/// The scope of references to organisations themselves (kept by the network).
+pub const NETWORK_SCOPE: Uuid = Uuid::nil();
+
+/// Longest system name and external id, in characters.
+pub const SYSTEM_MAX: usize = 64;
+pub const EXTERNAL_ID_MAX: usize = 200;
+/// Patterns, as written into the OpenAPI document.
+pub const SYSTEM_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$";
+pub const EXTERNAL_ID_PATTERN: &str = r"^[^\x00-\x1F\x7F/]{1,200}$";
+
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Upserted {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// A validated `(system, external id)` pair.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct ExternalRef {
+    /// The external system, such as `sdworx` or `personio`.
+    #[schema(example = "sdworx")]
+    pub system: String,
+    /// The resource's id in that system.
+    #[schema(example = "E-10442")]
+    pub id: String,
+}
+
+impl ExternalRef {
+    pub fn parse(system: &str, id: &str, pointer: &str) -> Result<Self, Invalid> {
+        let mut inv = Invalid::default();
+        let system_ok = !system.is_empty()
+            && system.len() <= SYSTEM_MAX
+            && system.as_bytes()[0].is_ascii_alphanumeric()
+            && system.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if !system_ok {
+            inv.errors.push(crate::domain::FieldError::new(
+                format!("{pointer}/system"),
+                "must be 1 to 64 letters, digits, `.`, `_` or `-`, starting with a letter or digit",
+            ));
+        }
+        let id_len = id.chars().count();
+        if id_len == 0 || id_len > EXTERNAL_ID_MAX || id.chars().any(|c| c.is_control() || c == '/') {
+            inv.errors.push(crate::domain::FieldError::new(
+                format!("{pointer}/id"),
+                "must be 1 to 200 characters without `/` or control characters",
+            ));
+        }
+        inv.finish(|| ExternalRef { system: system.to_string(), id: id.to_string() })
+    }
+}
+
+impl Store {
+    /// The resource a reference names in `scope`, if any.
+    pub async fn find_ref(
+        &self,
+        scope: Uuid,
+        system: &str,
+        resource_type: ResourceType,
+        external_id: &str,
+    ) -> StoreResult<Option<Uuid>> {
+        Ok(on_pool!(self.writer(), |p| {
+            sqlx::query_scalar(
+                "select resource_id from external_refs
+                 where scope_id = $1 and system = $2 and resource_type = $3 and external_id = $4",
+            )
+            .bind(scope)
+            .bind(system)
+            .bind(resource_type.as_str())
+            .bind(external_id)
+            .fetch_optional(p)
+            .await
+        })?)
+    }
+
+    /// The references of `resources` in the given scopes (all scopes when `None`).
+    pub async fn refs_of(&self, resources: &[Uuid], scopes: Option<&[Uuid]>) -> StoreResult<Vec<(Uuid, ExternalRef)>> {
+        if resources.is_empty() || scopes.is_some_and(<[Uuid]>::is_empty) {
+            return Ok(vec![]);
+        }
+        let rows: Vec<(Uuid, String, String)> = on_pool!(self.reader(), |p, DB| {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "select resource_id, system, external_id from external_refs where resource_id in (",
+            );
+            let mut list = qb.separated(", ");
+            for r in resources {
+                list.push_bind(*r);
+            }
+            qb.push(")");
+            if let Some(scopes) = scopes {
+                qb.push(" and scope_id in (");
+                let mut list = qb.separated(", ");
+                for s in scopes {
+                    list.push_bind(*s);
+                }
+                qb.push(")");
+            }
+            qb.push(" order by system, external_id");
+            qb.build_query_as().fetch_all(p).await
+        })?;
+        Ok(rows.into_iter().map(|(r, system, id)| (r, ExternalRef { system, id })).collect())
+    }
+}
+
+/// Writes a reference inside a transaction; implemented for both connection types.
+pub trait RefWriter {
+    fn insert_ref<'a>(
+        &'a mut self,
+        scope: Uuid,
+        reference: &'a ExternalRef,
+        resource_type: ResourceType,
+        resource_id: Uuid,
+    ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'a;
+}
+
+macro_rules! ref_writer {
+    ($conn:ty) => {
+        impl RefWriter for $conn {
+            fn insert_ref<'a>(
+                &'a mut self,
+                scope: Uuid,
+                reference: &'a ExternalRef,
+                resource_type: ResourceType,
+                resource_id: Uuid,
+            ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'a {
+                async move {
+                    sqlx::query(
+                        "insert into external_refs (scope_id, system, resource_type, external_id, resource_id)
+                         values ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(scope)
+                    .bind(&reference.system)
+                    .bind(resource_type.as_str())
+                    .bind(&reference.id)
+                    .bind(resource_id)
+                    .execute(&mut *self)
+                    .await
+                    .map_err(|e| {
+                        if super::is_unique_violation(&e) {
+                            StoreError::Conflict(format!(
+                                "the reference {}/{} is already in use",
+                                reference.system, reference.id
+                            ))
+                        } else {
+                            e.into()
+                        }
+                    })?;
+                    Ok(())
+                }
+            }
+        }
+    };
+}
+
+ref_writer!(sqlx::SqliteConnection);
+ref_writer!(sqlx::PgConnection);

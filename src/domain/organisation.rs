@@ -1,0 +1,291 @@
+//! Organisations: the employers, policy bodies, social partners, sector funds, learning
+//! providers and network partners of the network.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::validation::{Invalid, line};
+
+/// Longest organisation name, in characters.
+pub const NAME_MAX: usize = 200;
+/// Longest website URL, in characters.
+pub const WEBSITE_MAX: usize = 300;
+/// Most themes on one organisation.
+pub const THEMES_MAX: usize = 20;
+/// The NACE code pattern, as written into the OpenAPI document.
+pub const NACE_PATTERN: &str = r"^([A-U]|[0-9]{2}(\.[0-9]{1,3})?)$";
+
+str_enum! {
+    /// What kind of stakeholder an organisation is.
+    OrganisationKind {
+        PolicyBody = "policy_body",
+        Employer = "employer",
+        SocialPartner = "social_partner",
+        SectorFund = "sector_fund",
+        LearningProvider = "learning_provider",
+        NetworkPartner = "network_partner",
+    }
+}
+
+str_enum! {
+    /// Head count: micro (fewer than 10), small (10–49), medium (50–249), large (250 or more).
+    SizeBand {
+        Micro = "micro",
+        Small = "small",
+        Medium = "medium",
+        Large = "large",
+    }
+}
+
+str_enum! {
+    /// A Flemish province, or Brussels.
+    Region {
+        Antwerp = "antwerp",
+        EastFlanders = "east_flanders",
+        FlemishBrabant = "flemish_brabant",
+        Limburg = "limburg",
+        WestFlanders = "west_flanders",
+        Brussels = "brussels",
+    }
+}
+
+/// A Belgian enterprise number (KBO/BCE): ten digits starting with 0 or 1, the last two
+/// being 97 minus the first eight modulo 97. Accepts `0123.456.749`, `BE 0123456749`, ...
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnterpriseNumber(String);
+
+impl EnterpriseNumber {
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let trimmed = value.trim();
+        let without_country = trimmed.strip_prefix("BE").or_else(|| trimmed.strip_prefix("be")).unwrap_or(trimmed);
+        let digits: String = without_country.chars().filter(|c| !matches!(c, '.' | ' ')).collect();
+        if digits.len() != 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("must be a Belgian enterprise number of ten digits, such as 0123.456.749".into());
+        }
+        if !matches!(digits.as_bytes()[0], b'0' | b'1') {
+            return Err("a Belgian enterprise number starts with 0 or 1".into());
+        }
+        let body: u64 = digits[..8].parse().map_err(|_| "not a number".to_string())?;
+        let check: u64 = digits[8..].parse().map_err(|_| "not a number".to_string())?;
+        if 97 - body % 97 != check {
+            return Err("the check digits do not match: the number has a typo".into());
+        }
+        Ok(Self(digits))
+    }
+
+    /// Ten digits, no separators.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A NACE-BEL activity code: a section letter (`P`), a division (`85`), a group (`85.5`), a
+/// class (`85.59`) or a Belgian subclass (`85.592`).
+pub fn parse_nace(value: &str) -> Result<String, String> {
+    let v = value.trim();
+    let ok = match v.len() {
+        1 => v.bytes().all(|b| (b'A'..=b'U').contains(&b)),
+        2 => v.bytes().all(|b| b.is_ascii_digit()),
+        4..=6 => {
+            let (division, rest) = v.split_at(2);
+            division.bytes().all(|b| b.is_ascii_digit())
+                && rest.starts_with('.')
+                && rest.len() > 1
+                && rest[1..].bytes().all(|b| b.is_ascii_digit())
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(v.to_string())
+    } else {
+        Err("must be a NACE code such as `P`, `85`, `85.5`, `85.59` or `85.592`".into())
+    }
+}
+
+/// The JSON Schema pattern of a web address; [`parse_web_url`] accepts exactly what it matches.
+pub const WEB_URL_PATTERN: &str = r"^https?://([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?(:[0-9]{1,4})?(/[!-~]*)?$";
+
+/// An absolute `http` or `https` URL with a domain name: letters, digits and hyphens in dotted
+/// labels (the last starting with a letter), an optional port, and a path of visible ASCII.
+/// Kept as given.
+pub fn parse_web_url(value: &str, max: usize) -> Result<String, String> {
+    let bad = || Err("must be an absolute http or https URL with a domain name, such as https://www.vov.be".into());
+    if value.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    let Some(rest) = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://")) else {
+        return bad();
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    if !path.bytes().all(|b| (b'!'..=b'~').contains(&b)) {
+        return bad();
+    }
+    let (host, port) = match authority.split_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (authority, None),
+    };
+    if port.is_some_and(|p| p.is_empty() || p.len() > 4 || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return bad();
+    }
+    let labels: Vec<&str> = host.split('.').collect();
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    let last_ok = labels.last().is_some_and(|l| l.as_bytes().first().is_some_and(u8::is_ascii_alphabetic));
+    if !labels.iter().all(|l| label_ok(l)) || !last_ok {
+        return bad();
+    }
+    url::Url::parse(value).map_err(|_| "is not a valid URL".to_string())?;
+    Ok(value.to_string())
+}
+
+/// A stored organisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organisation {
+    pub id: Uuid,
+    pub content: OrganisationContent,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+/// The editable content of an organisation, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganisationContent {
+    pub name: String,
+    pub kind: OrganisationKind,
+    pub enterprise_number: Option<EnterpriseNumber>,
+    pub sector: Option<String>,
+    pub size_band: Option<SizeBand>,
+    pub region: Option<Region>,
+    pub website: Option<String>,
+    /// Theme slugs; that they exist is checked against storage.
+    pub themes: Vec<String>,
+}
+
+/// Unvalidated organisation content (a create body, or current content with a patch applied).
+#[derive(Debug, Clone)]
+pub struct OrganisationInput {
+    pub name: String,
+    pub kind: OrganisationKind,
+    pub enterprise_number: Option<String>,
+    pub sector: Option<String>,
+    pub size_band: Option<SizeBand>,
+    pub region: Option<Region>,
+    pub website: Option<String>,
+    pub themes: Vec<String>,
+}
+
+impl OrganisationContent {
+    pub fn parse(input: OrganisationInput) -> Result<Self, Invalid> {
+        let mut inv = Invalid::default();
+        let name = inv.check("/name", || line(&input.name, NAME_MAX));
+        let enterprise_number = inv.check("/enterprise_number", || {
+            input.enterprise_number.as_deref().map(EnterpriseNumber::parse).transpose()
+        });
+        let sector = inv.check("/sector", || input.sector.as_deref().map(parse_nace).transpose());
+        let website =
+            inv.check("/website", || input.website.as_deref().map(|w| parse_web_url(w, WEBSITE_MAX)).transpose());
+        let themes = inv.check("/themes", || parse_theme_slugs(&input.themes));
+        inv.finish(|| OrganisationContent {
+            name: name.expect("checked"),
+            kind: input.kind,
+            enterprise_number: enterprise_number.expect("checked"),
+            sector: sector.expect("checked"),
+            size_band: input.size_band,
+            region: input.region,
+            website: website.expect("checked"),
+            themes: themes.expect("checked"),
+        })
+    }
+
+    pub fn to_input(&self) -> OrganisationInput {
+        OrganisationInput {
+            name: self.name.clone(),
+            kind: self.kind,
+            enterprise_number: self.enterprise_number.as_ref().map(|e| e.as_str().to_string()),
+            sector: self.sector.clone(),
+            size_band: self.size_band,
+            region: self.region,
+            website: self.website.clone(),
+            themes: self.themes.clone(),
+        }
+    }
+}
+
+/// Theme slugs: well-formed, at most [`THEMES_MAX`], duplicates removed, order kept.
+pub fn parse_theme_slugs(slugs: &[String]) -> Result<Vec<String>, String> {
+    if slugs.len() > THEMES_MAX {
+        return Err(format!("at most {THEMES_MAX} themes"));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(slugs.len());
+    for slug in slugs {
+        let slug = super::theme::Slug::parse(slug).map_err(|e| format!("`{slug}` {e}"))?;
+        if !out.iter().any(|s| s == slug.as_str()) {
+            out.push(slug.as_str().to_string());
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enterprise_numbers_are_checked_with_modulo_97() {
+        assert_eq!(EnterpriseNumber::parse("0123.456.749").unwrap().as_str(), "0123456749");
+        assert_eq!(EnterpriseNumber::parse("BE 0123 456 749").unwrap().as_str(), "0123456749");
+        assert!(EnterpriseNumber::parse("0123.456.748").is_err(), "typo in the check digits");
+        assert!(EnterpriseNumber::parse("0123.465.749").is_err(), "swapped digits");
+        assert!(EnterpriseNumber::parse("2123.456.749").is_err(), "must start with 0 or 1");
+        assert!(EnterpriseNumber::parse("123.456.749").is_err(), "nine digits");
+        assert!(EnterpriseNumber::parse("0123.456.74x").is_err());
+    }
+
+    #[test]
+    fn nace_codes_at_every_level() {
+        for ok in ["P", "85", "85.5", "85.59", "85.592"] {
+            assert!(parse_nace(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "Z", "8", "855", "85.", "85.5921", "p", "85,59"] {
+            assert!(parse_nace(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn websites_are_http_or_https() {
+        assert_eq!(parse_web_url("https://www.vov.be", 300).unwrap(), "https://www.vov.be");
+        assert!(parse_web_url("http://localhost:8080/a?b=c#d", 300).is_ok());
+        for bad in [
+            "javascript:alert(1)",
+            "https://",
+            "https://-a.be",
+            "https://1.2.3.4",
+            "https://a..be",
+            "https://a.be:",
+            "https://a.be/ x",
+            "https://a.be:123456",
+        ] {
+            assert!(parse_web_url(bad, 300).is_err(), "{bad}");
+        }
+        assert!(parse_web_url("ftp://vov.be", 300).is_err());
+        assert!(parse_web_url("vov.be", 300).is_err());
+    }
+
+    #[test]
+    fn theme_lists_are_checked_and_deduplicated() {
+        let slugs = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            parse_theme_slugs(&slugs(&["a-b", "c", "a-b"])).unwrap_err(),
+            "`c` must be between 2 and 64 characters (got 1)"
+        );
+        assert_eq!(parse_theme_slugs(&slugs(&["a-b", "cd", "a-b"])).unwrap(), ["a-b", "cd"]);
+    }
+}
