@@ -51,7 +51,7 @@ pub enum Command {
 
 /// Writes the OpenAPI document as pretty JSON with a trailing newline.
 pub fn openapi_json() -> String {
-    let mut json = serde_json::to_string_pretty(&api::openapi()).expect("the OpenAPI document serialises");
+    let mut json = serde_json::to_string_pretty(&api::openapi_json()).expect("the OpenAPI document serialises");
     json.push('\n');
     json
 }

@@ -33,6 +33,9 @@ pub enum ApiError {
     Forbidden(String),
     #[error("not found: {0}")]
     NotFound(String),
+    /// The body names a resource that does not exist (or that the caller may not know of).
+    #[error("missing reference: {detail}")]
+    MissingReference { detail: String, pointer: String },
     #[error("method not allowed")]
     MethodNotAllowed(Vec<Method>),
     #[error("conflict: {detail}")]
@@ -122,7 +125,7 @@ impl ApiError {
             Invalid(_) => ("validation", "Your request is not valid", StatusCode::UNPROCESSABLE_ENTITY),
             Unauthorized(_) => ("unauthorized", "Authentication required", StatusCode::UNAUTHORIZED),
             Forbidden(_) => ("forbidden", "Not allowed", StatusCode::FORBIDDEN),
-            NotFound(_) => ("not-found", "Not found", StatusCode::NOT_FOUND),
+            NotFound(_) | MissingReference { .. } => ("not-found", "Not found", StatusCode::NOT_FOUND),
             MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed", StatusCode::METHOD_NOT_ALLOWED),
             Conflict { .. } => ("conflict", "Conflict with the current state", StatusCode::CONFLICT),
             IdempotencyInFlight => {
@@ -151,7 +154,7 @@ impl ApiError {
         match self {
             BadRequest(d) | Unauthorized(d) | Forbidden(d) | NotFound(d) | UnsupportedMediaType(d) | Gone(d)
             | ServiceUnavailable(d) => d.clone(),
-            Conflict { detail, .. } => detail.clone(),
+            Conflict { detail, .. } | MissingReference { detail, .. } => detail.clone(),
             Invalid(inv) => match inv.errors.len() {
                 1 => format!("`{}` {}.", inv.errors[0].pointer, inv.errors[0].detail),
                 n => format!("{n} fields are not valid; see `errors`."),
@@ -183,7 +186,9 @@ impl ApiError {
         let mut errors = Vec::new();
         match self {
             ApiError::Invalid(inv) => errors.clone_from(&inv.errors),
-            ApiError::Conflict { pointer: Some(p), detail } => errors.push(FieldError::new(p.clone(), detail.clone())),
+            ApiError::Conflict { pointer: Some(p), detail } | ApiError::MissingReference { pointer: p, detail } => {
+                errors.push(FieldError::new(p.clone(), detail.clone()))
+            }
             _ => {}
         }
         Problem {
@@ -255,10 +260,11 @@ pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest)
     ApiError::BadRequest(detail).into()
 }
 
-/// Turns a path-segment parse failure (such as an id that is not a UUID) into a 400 problem.
+/// Turns a path-segment parse failure (an id that is not a UUID) into a 404: there is no
+/// resource at such an address.
 pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
     let actix_web::error::PathError::Deserialize(e) = &err else {
-        return ApiError::BadRequest(format!("The path is not valid: {err}.")).into();
+        return ApiError::not_found(format!("There is nothing at this address: {err}.")).into();
     };
-    ApiError::BadRequest(format!("The path is not valid: {e}.")).into()
+    ApiError::not_found(format!("There is nothing at this address: {e}.")).into()
 }

@@ -125,7 +125,10 @@ async fn list_changes(
         Some(n) => return Err(ApiError::BadRequest(format!("`limit` must be between 1 and {MAX_LIMIT} (got {n})."))),
     };
     let mut types = Vec::new();
-    for name in query.types.as_deref().unwrap_or_default().split(',').filter(|t| !t.is_empty()) {
+    if query.types.as_deref() == Some("") {
+        return Err(ApiError::BadRequest("`types` is empty; leave it out to get every type.".into()));
+    }
+    for name in query.types.as_deref().map(|t| t.split(',').collect::<Vec<_>>()).unwrap_or_default() {
         let t = ResourceType::parse(name).ok_or_else(|| {
             ApiError::BadRequest(format!("`types` lists `{name}`; use theme, organisation, person or membership."))
         })?;

@@ -73,6 +73,25 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     finalize(doc)
 }
 
+/// The OpenAPI document as JSON, with what utoipa's model cannot express added: the
+/// cross-field rule "a birth year or an age band, not both" (`not`).
+pub fn openapi_json() -> serde_json::Value {
+    let mut doc = serde_json::to_value(openapi()).expect("the OpenAPI document serialises");
+    for name in ["NewPerson", "PersonPatch", "NewOrganisationPerson", "PersonRecord", "BatchItem"] {
+        if let Some(schema) = doc.pointer_mut(&format!("/components/schemas/{name}")).and_then(|s| s.as_object_mut()) {
+            schema.insert(
+                "not".into(),
+                serde_json::json!({
+                    "description": "A birth year or an age band, not both.",
+                    "required": ["birth_year", "age_band"],
+                    "properties": {"birth_year": {"type": "integer"}, "age_band": {"type": "string"}}
+                }),
+            );
+        }
+    }
+    doc
+}
+
 /// The shared error responses, by status: component name, description, example detail.
 const COMMON_RESPONSES: &[(&str, &str, &str, &str, &str)] = &[
     (
@@ -90,7 +109,13 @@ const COMMON_RESPONSES: &[(&str, &str, &str, &str, &str)] = &[
         "The access token is invalid or has expired; get a new one.",
     ),
     ("403", "Forbidden", "Authenticated, but not allowed to do this.", "forbidden", "This needs the facilitator role."),
-    ("404", "NotFound", "No such resource, or not one the caller may know of.", "not-found", "No theme with this id."),
+    (
+        "404",
+        "NotFound",
+        "No such resource, or not one the caller may know of; also when the body names one (then `errors` points at it).",
+        "not-found",
+        "No theme with this id.",
+    ),
     (
         "409",
         "Conflict",
@@ -183,8 +208,7 @@ fn idempotency_key_parameter() -> Parameter {
                 .schema_type(Type::String)
                 .min_length(Some(1))
                 .max_length(Some(255))
-                .pattern(Some("^[\\x21-\\x7e]+$"))
-                .examples([serde_json::json!("4f1c2a0e-6f0e-4d5b-9a51-3f0c2b9e8d11")]),
+                .pattern(Some("^[\\x21-\\x7e]+$")),
         ))
         .build()
 }

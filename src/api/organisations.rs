@@ -133,7 +133,7 @@ pub struct NewOrganisation {
     pub kind: OrganisationKind,
     /// Belgian enterprise number; dots, spaces and a `BE` prefix are accepted. Checked with
     /// its modulo-97 check digits. Unique.
-    #[schema(example = "0123.456.749")]
+    #[schema(example = "0123.456.749", pattern = r"^(BE ?)?[01][0-9]{3}[. ]?[0-9]{3}[. ]?[0-9]{3}$")]
     pub enterprise_number: Option<String>,
     /// NACE-BEL code: section (`P`), division (`85`), group (`85.5`), class (`85.59`) or subclass (`85.592`).
     #[schema(pattern = r"^([A-U]|[0-9]{2}(\.[0-9]{1,3})?)$")]
@@ -146,10 +146,10 @@ pub struct NewOrganisation {
         pattern = r"^https?://([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?(:[0-9]{1,4})?(/[!-~]*)?$"
     )]
     pub website: Option<String>,
-    /// Slugs of existing themes, at most 20.
+    /// Slugs of existing themes, at most 20 (an unknown one is a 404 pointing at it).
     #[serde(default)]
     #[schema(max_items = 20)]
-    pub themes: Vec<String>,
+    pub themes: Vec<ThemeSlug>,
 }
 
 impl From<NewOrganisation> for OrganisationInput {
@@ -162,10 +162,15 @@ impl From<NewOrganisation> for OrganisationInput {
             size_band: b.size_band,
             region: b.region,
             website: b.website,
-            themes: b.themes,
+            themes: b.themes.into_iter().map(|t| t.0).collect(),
         }
     }
 }
+
+/// A theme's slug.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(value_type = String, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 2, max_length = 64, example = "older-workers")]
+pub struct ThemeSlug(pub String);
 
 /// Changes to an organisation, as a JSON Merge Patch (RFC 7396): members present are
 /// replaced; `null` removes an optional member.
@@ -174,13 +179,13 @@ impl From<NewOrganisation> for OrganisationInput {
 #[schema(example = json!({"size_band": "medium", "website": null}))]
 pub struct OrganisationPatch {
     #[serde(default, deserialize_with = "crate::http::json::nullable")]
-    #[schema(value_type = Option<String>, nullable = false, min_length = 1, max_length = 200)]
+    #[schema(value_type = Option<String>, nullable = false, min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF][^\x00-\x1F\x7F-\x9F]*$")]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::http::json::nullable")]
     #[schema(value_type = Option<OrganisationKind>, nullable = false)]
     pub kind: Option<Option<OrganisationKind>>,
     #[serde(default, deserialize_with = "crate::http::json::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^(BE ?)?[01][0-9]{3}[. ]?[0-9]{3}[. ]?[0-9]{3}$")]
     pub enterprise_number: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::http::json::nullable")]
     #[schema(value_type = Option<String>, pattern = r"^([A-U]|[0-9]{2}(\.[0-9]{1,3})?)$")]
@@ -195,8 +200,8 @@ pub struct OrganisationPatch {
     #[schema(value_type = Option<String>, max_length = 300, pattern = r"^https?://([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?(:[0-9]{1,4})?(/[!-~]*)?$")]
     pub website: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::http::json::nullable")]
-    #[schema(value_type = Option<Vec<String>>, nullable = false, max_items = 20)]
-    pub themes: Option<Option<Vec<String>>>,
+    #[schema(value_type = Option<Vec<ThemeSlug>>, nullable = false, max_items = 20)]
+    pub themes: Option<Option<Vec<ThemeSlug>>>,
 }
 
 /// The error for `null` on a member that cannot be removed.
@@ -218,7 +223,7 @@ impl OrganisationPatch {
             None => {}
         }
         match self.themes {
-            Some(Some(v)) => input.themes = v,
+            Some(Some(v)) => input.themes = v.into_iter().map(|t| t.0).collect(),
             Some(None) => inv.errors.push(cannot_remove("/themes")),
             None => {}
         }
@@ -284,8 +289,13 @@ fn not_found(id: Uuid) -> impl FnOnce(StoreError) -> ApiError {
 async fn validated(state: &AppState, input: OrganisationInput) -> Result<OrganisationContent> {
     let content = OrganisationContent::parse(input)?;
     let missing = state.store.missing_theme_slugs(&content.themes).await?;
-    if !missing.is_empty() {
-        return Err(Invalid::one("/themes", format!("no such theme: {}", missing.join(", "))).into());
+    if let Some(first) = missing.first() {
+        // A reference to something that does not exist, like a path to it: 404.
+        let index = content.themes.iter().position(|t| t == first).unwrap_or(0);
+        return Err(ApiError::MissingReference {
+            detail: format!("No theme with slug `{first}`."),
+            pointer: format!("/themes/{index}"),
+        });
     }
     Ok(content)
 }
@@ -339,6 +349,7 @@ async fn list_organisations(
         (status = 201, description = "Created.", body = OrganisationView,
             headers(("Location" = String, description = "The new organisation's URL"), ("ETag" = String, description = "The version, quoted"))),
         (status = 403, description = "Only facilitators add organisations.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "A theme named in `themes` does not exist.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "An organisation with this enterprise number exists.", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -470,7 +481,7 @@ pub struct RefPath {
     #[param(pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", example = "crm")]
     pub system: String,
     /// The resource's id in that system.
-    #[param(pattern = r"^[^\x00-\x1F\x7F/]{1,200}$", example = "ORG-0042")]
+    #[param(pattern = r"^[^\x00-\x1F\x7F-\x9F/]{1,200}$", example = "ORG-0042")]
     pub external_id: String,
 }
 
@@ -516,6 +527,7 @@ pub fn upserted(result: Upserted) -> actix_web::HttpResponseBuilder {
         (status = 201, description = "Created.", body = OrganisationView,
             headers(("Upsert-Result" = String, description = "`created`"), ("Location" = String, description = "The organisation's URL"))),
         (status = 403, description = "Only facilitators upsert organisations.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "A theme named in `themes` does not exist.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another organisation has this enterprise number.", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -261,12 +261,13 @@ pub struct NewPerson {
     /// Unique in the network, compared without regard to case.
     #[schema(
         max_length = 254,
-        pattern = r"^[^\s@]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+        pattern = r"^[^@\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
     )]
     pub email: String,
     pub stakeholder_group: StakeholderGroup,
-    /// Year of birth (14 years ago at the latest); or give `age_band`, not both.
-    #[schema(minimum = 1900, maximum = 2012)]
+    /// Year of birth (1900 to 2100); or give `age_band`, not both.
+    #[schema(minimum = 1900, maximum = 2100)]
+    #[serde(default, deserialize_with = "crate::http::json::whole")]
     pub birth_year: Option<i32>,
     pub age_band: Option<AgeBand>,
     /// ISO 639-1 codes, at most 10.
@@ -301,22 +302,22 @@ impl NewPerson {
 #[schema(example = json!({"languages": ["nl", "en"], "birth_year": null, "age_band": "55_64"}))]
 pub struct PersonPatch {
     #[serde(default, deserialize_with = "crate::http::json::nullable")]
-    #[schema(value_type = Option<String>, nullable = false, min_length = 1, max_length = 120)]
+    #[schema(value_type = Option<String>, nullable = false, min_length = 1, max_length = 120, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF][^\x00-\x1F\x7F-\x9F]*$")]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::http::json::nullable")]
-    #[schema(value_type = Option<String>, nullable = false, max_length = 254)]
+    #[schema(value_type = Option<String>, nullable = false, max_length = 254, pattern = r"^[^@\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")]
     pub email: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::http::json::nullable")]
     #[schema(value_type = Option<StakeholderGroup>, nullable = false)]
     pub stakeholder_group: Option<Option<StakeholderGroup>>,
-    #[serde(default, deserialize_with = "crate::http::json::nullable")]
-    #[schema(value_type = Option<i32>, minimum = 1900, maximum = 2012)]
+    #[serde(default, deserialize_with = "crate::http::json::nullable_whole")]
+    #[schema(value_type = Option<i32>, minimum = 1900, maximum = 2100)]
     pub birth_year: Option<Option<i32>>,
     #[serde(default, deserialize_with = "crate::http::json::nullable")]
     #[schema(value_type = Option<AgeBand>)]
     pub age_band: Option<Option<AgeBand>>,
     #[serde(default, deserialize_with = "crate::http::json::nullable")]
-    #[schema(value_type = Option<Vec<String>>, nullable = false, max_items = 10)]
+    #[schema(value_type = Option<Vec<LanguageCode>>, nullable = false, max_items = 10)]
     pub languages: Option<Option<Vec<LanguageCode>>>,
     /// Network-wide role; only facilitators change it.
     #[serde(default, deserialize_with = "crate::http::json::nullable")]
@@ -428,12 +429,20 @@ pub struct MembershipPatch {
     "membership": {"role": "hr", "starts_on": "2024-09-01"}
 }))]
 pub struct NewOrganisationPerson {
-    #[schema(min_length = 1, max_length = 120)]
+    #[schema(
+        min_length = 1,
+        max_length = 120,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub name: String,
-    #[schema(max_length = 254)]
+    #[schema(
+        max_length = 254,
+        pattern = r"^[^@\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+    )]
     pub email: String,
     pub stakeholder_group: StakeholderGroup,
-    #[schema(minimum = 1900, maximum = 2012)]
+    #[schema(minimum = 1900, maximum = 2100)]
+    #[serde(default, deserialize_with = "crate::http::json::whole")]
     pub birth_year: Option<i32>,
     pub age_band: Option<AgeBand>,
     #[serde(default)]
@@ -455,12 +464,20 @@ pub struct NewOrganisationPerson {
     "membership": {"role": "employee", "starts_on": "2019-03-01", "ends_on": null}
 }))]
 pub struct PersonRecord {
-    #[schema(min_length = 1, max_length = 120)]
+    #[schema(
+        min_length = 1,
+        max_length = 120,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub name: String,
-    #[schema(max_length = 254)]
+    #[schema(
+        max_length = 254,
+        pattern = r"^[^@\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+    )]
     pub email: String,
     pub stakeholder_group: StakeholderGroup,
-    #[schema(minimum = 1900, maximum = 2012)]
+    #[schema(minimum = 1900, maximum = 2100)]
+    #[serde(default, deserialize_with = "crate::http::json::whole")]
     pub birth_year: Option<i32>,
     pub age_band: Option<AgeBand>,
     #[serde(default)]
@@ -492,14 +509,22 @@ impl PersonRecord {
 }))]
 pub struct BatchItem {
     /// The person's id in your system (the batch's `system`).
-    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1F\x7F/]{1,200}$", example = "E-10442")]
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F/]{1,200}$", example = "E-10442")]
     pub external_id: String,
-    #[schema(min_length = 1, max_length = 120)]
+    #[schema(
+        min_length = 1,
+        max_length = 120,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub name: String,
-    #[schema(max_length = 254)]
+    #[schema(
+        max_length = 254,
+        pattern = r"^[^@\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+    )]
     pub email: String,
     pub stakeholder_group: StakeholderGroup,
-    #[schema(minimum = 1900, maximum = 2012)]
+    #[schema(minimum = 1900, maximum = 2100)]
+    #[serde(default, deserialize_with = "crate::http::json::whole")]
     pub birth_year: Option<i32>,
     pub age_band: Option<AgeBand>,
     #[serde(default)]
@@ -527,7 +552,9 @@ pub struct PeopleBatch {
     /// Your system's name, such as `sdworx` or `personio`.
     #[schema(pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", example = "sdworx")]
     pub system: String,
-    #[schema(max_items = 1000)]
+    /// Up to 1,000 items. Each is checked on its own: an invalid item gets an `error` result,
+    /// the others are processed.
+    #[schema(value_type = Vec<BatchItem>, max_items = 1000)]
     pub items: Vec<serde_json::Value>,
 }
 
@@ -712,8 +739,8 @@ async fn access_of(caller: &Caller, state: &AppState) -> Result<Access> {
     Ok(access)
 }
 
-fn validated_person(input: PersonInput, today: NaiveDate, prefix: &str) -> std::result::Result<PersonContent, Invalid> {
-    PersonContent::parse(input, today).map_err(|inv| Invalid {
+fn validated_person(input: PersonInput, prefix: &str) -> std::result::Result<PersonContent, Invalid> {
+    PersonContent::parse(input).map_err(|inv| Invalid {
         errors: inv.errors.into_iter().map(|e| FieldError::new(format!("{prefix}{}", e.pointer), e.detail)).collect(),
     })
 }
@@ -809,7 +836,7 @@ async fn list_people(
 async fn create_person(caller: Caller, body: Json<NewPerson>, state: web::Data<AppState>) -> Result<HttpResponse> {
     caller.require_role(Role::Facilitator)?;
     let body = body.0;
-    let content = validated_person(body.input(), state.today(), "")?;
+    let content = validated_person(body.input(), "")?;
     let role = body.role.unwrap_or(PersonRole::Member);
     let (person, _) = state.store.create_person(&content, role, None, None).await.map_err(email_conflict)?;
     Ok(HttpResponse::Created()
@@ -875,15 +902,15 @@ async fn update_person(
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let access = access_of(&caller, &state).await?;
-    let current = state.store.get_person(id).await.map_err(|_| if_match.missing(no_person(id)))?;
+    let current = state.store.get_person(id).await.map_err(|_| no_person(id))?;
     if view_of(&state, &access, &current).await?.is_none() {
-        return Err(if_match.missing(no_person(id)));
+        return Err(no_person(id));
     }
     if !may_edit(&state, &access, id).await? {
         return Err(ApiError::Forbidden("You may change only your own profile and your members'.".into()));
     }
     let patch = body.0;
-    let content = validated_person(patch.apply(current.content.to_input())?, state.today(), "")?;
+    let content = validated_person(patch.apply(current.content.to_input())?, "")?;
     let new_role = patch.role.flatten();
     if new_role.is_some_and(|r| r != current.role) && !access.is_facilitator() {
         return Err(Invalid::one("/role", "only facilitators change roles").into());
@@ -928,7 +955,7 @@ async fn delete_person(
     let expected = if if_match.is_absent() {
         None
     } else {
-        let current = state.store.get_person(id).await.map_err(|_| if_match.missing(no_person(id)))?;
+        let current = state.store.get_person(id).await.map_err(|_| no_person(id))?;
         if_match.check(current.version)?;
         Some(current.version)
     };
@@ -964,6 +991,9 @@ async fn set_password(
     let id = id.into_inner();
     let body = body.0;
     check_password(&body.new_password).map_err(|e| Invalid::one("/new_password", e))?;
+    if body.current_password.as_ref().is_some_and(|p| p.chars().count() > crate::domain::account::PASSWORD_MAX) {
+        return Err(Invalid::one("/current_password", "must be at most 256 characters").into());
+    }
     let facilitator = caller.has_role(Role::Facilitator);
     if caller.person_id() != Some(id) && !facilitator {
         return match caller.person_id() {
@@ -1090,8 +1120,10 @@ async fn organisation_for(state: &AppState, access: &Access, id: Uuid) -> Result
 
 /// Add a membership
 ///
-/// Adds a person to the organisation. Its admins, facilitators, and its integration
-/// clients with `people:write` (for people they already see).
+/// Adds a membership of the organisation (a new role or period) for one of its members:
+/// its admins and its integration clients with `people:write`. Linking a person who is not
+/// yet a member is for facilitators, so that no organisation can read an outsider's
+/// profile by adding them.
 #[utoipa::path(
     tag = "Stakeholders",
     operation_id = "create_membership",
@@ -1100,7 +1132,8 @@ async fn organisation_for(state: &AppState, access: &Access, id: Uuid) -> Result
     responses(
         (status = 201, description = "Created.", body = MembershipView,
             headers(("Location" = String, description = "The membership's URL"), ("ETag" = String, description = "The version, quoted"))),
-        (status = 403, description = "Only the organisation's admins and facilitators.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the organisation's admins and facilitators; an outsider only by facilitators.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organisation, or no such person (`errors` points at `/person_id`).", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/organisations/{id}/memberships")]
@@ -1124,7 +1157,20 @@ async fn create_membership(
         None => false,
     };
     if !visible {
-        return Err(Invalid::one("/person_id", "no such person").into());
+        return Err(ApiError::MissingReference {
+            detail: format!("No person with id {}.", body.person_id),
+            pointer: "/person_id".into(),
+        });
+    }
+    // Adding someone from outside would show their e-mail address to the organisation's
+    // admins and clients: only facilitators link an existing person to a new organisation.
+    let already_member = state.store.memberships_of_people(&[body.person_id]).await?.iter().any(|(_, org)| *org == id);
+    if !already_member && !access.is_facilitator() {
+        return Err(ApiError::Forbidden(
+            "This person is not a member of the organisation yet; a facilitator links an existing person to a new \
+             organisation."
+                .into(),
+        ));
     }
     let m = state.store.create_membership(body.person_id, id, terms).await?;
     Ok(HttpResponse::Created()
@@ -1190,7 +1236,7 @@ async fn update_membership(
     let id = id.into_inner();
     let access = access_of(&caller, &state).await?;
     let current = membership_for(&state, &access, id).await.map_err(|e| match e {
-        ApiError::NotFound(_) => if_match.missing(no_membership(id)),
+        ApiError::NotFound(_) => no_membership(id),
         other => other,
     })?;
     if !access.manages(current.organisation_id) {
@@ -1251,7 +1297,7 @@ async fn delete_membership(
     let id = id.into_inner();
     let access = access_of(&caller, &state).await?;
     let current = membership_for(&state, &access, id).await.map_err(|e| match e {
-        ApiError::NotFound(_) => if_match.missing(no_membership(id)),
+        ApiError::NotFound(_) => no_membership(id),
         other => other,
     })?;
     if !access.manages(current.organisation_id) {
@@ -1303,7 +1349,7 @@ async fn create_organisation_person(
         languages: b.languages.into_iter().map(|l| l.0).collect(),
     };
     let mut inv = Invalid::default();
-    let content = validated_person(input, state.today(), "").map_err(|e| inv.errors.extend(e.errors)).ok();
+    let content = validated_person(input, "").map_err(|e| inv.errors.extend(e.errors)).ok();
     let terms = b.membership.parse("/membership").map_err(|e| inv.errors.extend(e.errors)).ok();
     inv.finish(|| ())?;
     let (content, terms) = (content.expect("checked"), terms.expect("checked"));
@@ -1368,7 +1414,7 @@ async fn upsert_person_by_ref(
     }
     let body = body.0;
     let mut inv = Invalid::default();
-    let content = validated_person(body.input(), state.today(), "").map_err(|e| inv.errors.extend(e.errors)).ok();
+    let content = validated_person(body.input(), "").map_err(|e| inv.errors.extend(e.errors)).ok();
     let terms = body.membership.parse("/membership").map_err(|e| inv.errors.extend(e.errors)).ok();
     inv.finish(|| ())?;
     let item = PersonUpsert {
@@ -1429,7 +1475,6 @@ async fn upsert_people_batch(
     let system = ExternalRef::parse(&body.system, "x", "")
         .map_err(|_| Invalid::one("/system", "must be 1 to 64 letters, digits, `.`, `_` or `-`"))?
         .system;
-    let today = state.today();
     // Parse and validate each item on its own, so one bad item refuses only itself.
     let mut results: Vec<Option<BatchItemResult>> = Vec::with_capacity(body.items.len());
     let mut valid: Vec<(usize, PersonUpsert)> = Vec::new();
@@ -1465,7 +1510,7 @@ async fn upsert_people_batch(
             age_band: item.age_band,
             languages: item.languages.into_iter().map(|l| l.0).collect(),
         };
-        let content = validated_person(input, today, &prefix).map_err(|e| inv.errors.extend(e.errors)).ok();
+        let content = validated_person(input, &prefix).map_err(|e| inv.errors.extend(e.errors)).ok();
         let terms =
             item.membership.parse(&format!("{prefix}/membership")).map_err(|e| inv.errors.extend(e.errors)).ok();
         if inv.errors.is_empty() {

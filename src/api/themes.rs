@@ -330,7 +330,7 @@ async fn update_theme(
     loop {
         attempts += 1;
         let current = state.store.get_theme(id).await.map_err(|e| match e {
-            StoreError::NotFound => if_match.missing(not_found(id)(StoreError::NotFound)),
+            StoreError::NotFound => not_found(id)(StoreError::NotFound),
             other => other.into(),
         })?;
         if_match.check(current.version)?;
@@ -393,7 +393,7 @@ async fn delete_theme(
         None
     } else {
         let current = state.store.get_theme(id).await.map_err(|e| match e {
-            StoreError::NotFound => if_match.missing(not_found(id)(StoreError::NotFound)),
+            StoreError::NotFound => not_found(id)(StoreError::NotFound),
             other => other.into(),
         })?;
         if_match.check(current.version)?;

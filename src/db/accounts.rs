@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Store, StoreError, StoreResult, now, on_pool};
+use super::{BeginWrite, Store, StoreError, StoreResult, now, on_pool};
 use crate::auth::rights::{PersonRole, Scope};
 use crate::domain::account::Email;
 use crate::domain::person::{PersonContent, StakeholderGroup};
@@ -298,7 +298,7 @@ impl Store {
         let family_id = Uuid::now_v7();
         let at = now();
         on_pool!(self.writer(), |p| async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("insert into refresh_families (id, person_id, created_at) values ($1, $2, $3)")
                 .bind(family_id)
                 .bind(person_id)
@@ -338,7 +338,7 @@ impl Store {
     ) -> StoreResult<RefreshOutcome> {
         let at = now();
         let outcome: Option<RefreshOutcome> = on_pool!(self.writer(), |p| async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let spent: Option<(Uuid, Uuid)> = sqlx::query_as(
                 "update refresh_tokens set used_at = $2
                  where token_hash = $1 and used_at is null and revoked_at is null and expires_at > $2

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, QueryBuilder, SqliteConnection};
 use uuid::Uuid;
 
-use super::{Store, StoreError, StoreResult, now, on_pool};
+use super::{BeginWrite, Store, StoreError, StoreResult, now, on_pool};
 
 /// The advisory lock that orders feed writers on PostgreSQL ("VOVFEED" in ASCII).
 const FEED_LOCK: i64 = 0x0056_4F56_4645_4544;
@@ -247,7 +247,7 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn purge_feed(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         on_pool!(self.writer(), |p| async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let purged: Option<i64> = sqlx::query_scalar(
                 "select max(c.seq) from changes c
                  where c.changed_at < $1

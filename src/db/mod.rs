@@ -55,6 +55,34 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken
+/// at once (waiting up to the busy timeout), so a transaction that reads before it writes
+/// can never fail to upgrade when another connection (or instance) wrote in between.
+pub(crate) trait BeginWrite {
+    type Db: sqlx::Database;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>> + Send;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error>> + Send {
+        self.begin_with("BEGIN IMMEDIATE")
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error>> + Send {
+        self.begin()
+    }
+}
+
 /// A borrowed pool of either backend.
 #[derive(Clone, Copy)]
 pub enum Pool<'a> {

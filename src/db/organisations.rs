@@ -7,9 +7,9 @@ use uuid::Uuid;
 use super::feed::{Change, FeedWriter, ResourceType};
 use super::page::{Keyset, Page, Sort, SortField, SortValue, fold};
 use super::refs::{ExternalRef, NETWORK_SCOPE, RefWriter, Upserted};
-use super::{Store, StoreError, StoreResult, is_unique_violation, now, on_pool};
+use super::{BeginWrite, Store, StoreError, StoreResult, is_unique_violation, now, on_pool};
 use crate::domain::organisation::{
-    EnterpriseNumber, Organisation, OrganisationContent, OrganisationKind, Region, SizeBand,
+    EnterpriseNumber, Organisation, OrganisationContent, OrganisationKind, Region, SectorFilter, SizeBand,
 };
 
 /// Fields an organisation list can be sorted by; `name` is the default.
@@ -140,10 +140,17 @@ impl Store {
             if let Some(kind) = filter.kind {
                 qb.push(" and kind = ").push_bind(kind.as_str());
             }
-            if let Some(sector) = &filter.sector {
-                // A section, division or group matches every code below it.
-                qb.push(" and (sector = ").push_bind(sector.clone());
-                qb.push(" or sector like ").push_bind(format!("{sector}.%")).push(")");
+            match SectorFilter::of(filter.sector.as_deref().unwrap_or_default()) {
+                _ if filter.sector.is_none() => {}
+                SectorFilter::Section { letter, first, last } => {
+                    qb.push(" and (sector = ").push_bind(letter);
+                    qb.push(" or (length(sector) >= 2 and substr(sector, 1, 2) between ").push_bind(first);
+                    qb.push(" and ").push_bind(last).push("))");
+                }
+                // A checked code holds only digits and dots: no LIKE wildcards.
+                SectorFilter::Prefix(code) => {
+                    qb.push(" and sector like ").push_bind(format!("{code}%"));
+                }
             }
             if let Some(region) = filter.region {
                 qb.push(" and region = ").push_bind(region.as_str());
@@ -208,7 +215,7 @@ impl Store {
             Organisation { id: Uuid::now_v7(), content: content.clone(), created_at: at, updated_at: at, version: 1 };
         let changes = [Change::of(&org, true, vec![])?];
         on_pool!(self.writer(), |p| async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let c = &org.content;
             sqlx::query(
                 "insert into organisations (id, name, kind, enterprise_number, sector, size_band, region, website,
@@ -249,7 +256,7 @@ impl Store {
         content: &OrganisationContent,
     ) -> StoreResult<Organisation> {
         let updated: Option<Organisation> = on_pool!(self.writer(), |p| async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let c = content;
             let row: Option<OrganisationRow> = sqlx::query_as(
                 "update organisations
@@ -292,7 +299,7 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn delete_organisation(&self, id: Uuid, expected_version: Option<i64>) -> StoreResult<()> {
         let deleted: Option<i64> = on_pool!(self.writer(), |p| async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let members: i64 = sqlx::query_scalar("select count(*) from memberships where organisation_id = $1")
                 .bind(id)
                 .fetch_one(&mut *tx)

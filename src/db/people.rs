@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::feed::{Change, FeedWriter, ResourceType};
 use super::page::{Keyset, Page, Sort, SortField, SortValue, contains_pattern, fold};
 use super::refs::{ExternalRef, RefWriter, Upserted};
-use super::{Store, StoreError, StoreResult, is_unique_violation, now, on_pool};
+use super::{BeginWrite, Store, StoreError, StoreResult, is_unique_violation, now, on_pool};
 use crate::auth::rights::PersonRole;
 use crate::domain::account::Email;
 use crate::domain::person::{
@@ -348,7 +348,7 @@ impl Store {
             changes.push(membership_change(m)?);
         }
         on_pool!(self.writer(), |p| async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             (*tx)
                 .insert_people(std::slice::from_ref(&person), password_hash)
                 .await
@@ -369,7 +369,7 @@ impl Store {
     pub async fn update_person(&self, id: Uuid, expected_version: i64, content: &PersonContent) -> StoreResult<Person> {
         let orgs: Vec<Uuid> = self.memberships_of_people(&[id]).await?.into_iter().map(|(_, o)| o).collect();
         let updated: Option<Person> = on_pool!(self.writer(), |p| async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let row: Option<PersonRow> = sqlx::query_as(
                 "update people
                  set email = $3, email_key = $4, display_name = $5, stakeholder_group = $6, birth_year = $7,
@@ -411,7 +411,7 @@ impl Store {
     pub async fn set_person_role(&self, id: Uuid, expected_version: i64, role: PersonRole) -> StoreResult<Person> {
         let orgs: Vec<Uuid> = self.memberships_of_people(&[id]).await?.into_iter().map(|(_, o)| o).collect();
         let updated: Option<Person> = on_pool!(self.writer(), |p| async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let row: Option<PersonRow> = sqlx::query_as(
                 "update people set role = $3, updated_at = $4, version = version + 1
                  where id = $1 and version = $2
@@ -455,7 +455,7 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn delete_person(&self, id: Uuid, expected_version: Option<i64>) -> StoreResult<()> {
         let deleted: Option<i64> = on_pool!(self.writer(), |p| async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let memberships: Vec<(Uuid, Uuid, i64)> =
                 sqlx::query_as("select id, organisation_id, version from memberships where person_id = $1")
                     .bind(id)
@@ -536,6 +536,9 @@ impl Store {
         row.ok_or(StoreError::NotFound)?.try_into()
     }
 
+    /// Adds a membership. When the person joins an organisation they had no membership of,
+    /// the person's own version moves on too, with that organisation in the change's
+    /// audience: its admins and clients learn about the person from the feed.
     #[tracing::instrument(skip(self))]
     pub async fn create_membership(
         &self,
@@ -553,10 +556,26 @@ impl Store {
             updated_at: at,
             version: 1,
         };
-        let changes = [membership_change(&m)?];
+        let mut changes = vec![membership_change(&m)?];
         on_pool!(self.writer(), |p| async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
+            let before = (*tx).load_memberships(&[person_id]).await?;
             (*tx).insert_memberships(std::slice::from_ref(&m)).await?;
+            if !before.iter().any(|b| b.organisation_id == organisation_id) {
+                let row: Option<PersonRow> = sqlx::query_as(
+                    "update people set version = version + 1, updated_at = $2 where id = $1
+                     returning id, email, display_name, role, stakeholder_group, birth_year, age_band, languages,
+                               created_at, updated_at, version",
+                )
+                .bind(person_id)
+                .bind(at)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let person = Person::try_from(row.ok_or(StoreError::NotFound)?)?;
+                let mut orgs: Vec<Uuid> = before.iter().map(|b| b.organisation_id).collect();
+                orgs.push(organisation_id);
+                changes.push(person_change(&person, &orgs)?);
+            }
             (*tx).record(&changes).await?;
             tx.commit().await?;
             Ok::<_, StoreError>(())
@@ -573,7 +592,7 @@ impl Store {
         terms: MembershipTerms,
     ) -> StoreResult<Membership> {
         let updated: Option<Membership> = on_pool!(self.writer(), |p| async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let m = (*tx).update_membership_row(id, expected_version, terms, now()).await?;
             if let Some(m) = &m {
                 (*tx).record(&[membership_change(m)?]).await?;
@@ -591,7 +610,7 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn delete_membership(&self, id: Uuid, expected_version: Option<i64>) -> StoreResult<()> {
         let deleted: Option<(Uuid, Uuid, i64)> = on_pool!(self.writer(), |p| async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let row: Option<(Uuid, Uuid, i64)> = sqlx::query_as(
                 "delete from memberships where id = $1 and ($2 is null or version = $2)
                  returning person_id, organisation_id, version",
@@ -653,7 +672,7 @@ impl Store {
     ) -> StoreResult<Vec<Result<UpsertOutcome, ItemConflict>>> {
         let at = now();
         on_pool!(self.writer(), |p| async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let conn = &mut *tx;
 
             // What exists: references, people by reference and by e-mail, their memberships.
@@ -738,6 +757,9 @@ impl Store {
                 }
 
                 let mut result = Upserted::Unchanged;
+                // An existing person who gets their first membership here changes too: the
+                // organisation's audience must learn about them from the feed.
+                let joins = !here.contains_key(&person_id);
                 let person = match target.and_then(|t| people.get(&t)) {
                     None => {
                         result = Upserted::Created;
@@ -752,7 +774,7 @@ impl Store {
                         new_people.push(person.clone());
                         person
                     }
-                    Some(current) if current.content != item.content => {
+                    Some(current) if current.content != item.content || joins => {
                         result = Upserted::Updated;
                         let person = Person {
                             content: item.content.clone(),

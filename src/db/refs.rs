@@ -15,7 +15,7 @@ pub const SYSTEM_MAX: usize = 64;
 pub const EXTERNAL_ID_MAX: usize = 200;
 /// Patterns, as written into the OpenAPI document.
 pub const SYSTEM_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$";
-pub const EXTERNAL_ID_PATTERN: &str = r"^[^\x00-\x1F\x7F/]{1,200}$";
+pub const EXTERNAL_ID_PATTERN: &str = r"^[^\x00-\x1F\x7F-\x9F/]{1,200}$";
 
 /// What an upsert did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]

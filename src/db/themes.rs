@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::feed::{Change, FeedWriter, ResourceType};
 use super::page::{Keyset, Page, Sort, SortField, SortValue, contains_pattern, fold};
-use super::{Store, StoreError, StoreResult, is_unique_violation, now, on_pool};
+use super::{BeginWrite, Store, StoreError, StoreResult, is_unique_violation, now, on_pool};
 use crate::domain::theme::{Slug, Theme, ThemeContent};
 
 /// Fields a theme list can be sorted by; `slug` is the default.
@@ -162,7 +162,7 @@ impl Store {
         };
         let changes = [Change::of(&theme, true, vec![])?];
         on_pool!(self.writer(), |p| async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query(
                 "insert into themes (id, slug, label_nl, label_en, description, search_text, created_at, updated_at, version)
                  values ($1, $2, $3, $4, $5, $6, $7, $7, 1)",
@@ -188,7 +188,7 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn update_theme(&self, id: Uuid, expected_version: i64, content: &ThemeContent) -> StoreResult<Theme> {
         let updated: Option<Theme> = on_pool!(self.writer(), |p| async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let row: Option<ThemeRow> = sqlx::query_as(
                 "update themes
                  set slug = $3, label_nl = $4, label_en = $5, description = $6, search_text = $7,
@@ -224,7 +224,7 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn delete_theme(&self, id: Uuid, expected_version: Option<i64>) -> StoreResult<()> {
         let deleted: Option<i64> = on_pool!(self.writer(), |p| async {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let version: Option<i64> = sqlx::query_scalar(
                 "delete from themes where id = $1 and ($2 is null or version = $2) returning version",
             )

@@ -49,24 +49,42 @@ str_enum! {
     }
 }
 
+/// The JSON Schema pattern of an enterprise number; [`EnterpriseNumber::parse`] accepts what
+/// it matches and then checks the check digits (which no pattern can).
+pub const ENTERPRISE_NUMBER_PATTERN: &str = r"^(BE ?)?[01][0-9]{3}[. ]?[0-9]{3}[. ]?[0-9]{3}$";
+
 /// A Belgian enterprise number (KBO/BCE): ten digits starting with 0 or 1, the last two
-/// being 97 minus the first eight modulo 97. Accepts `0123.456.749`, `BE 0123456749`, ...
+/// being 97 minus the first eight modulo 97. Accepts `0123.456.749`, `0123 456 749`,
+/// `BE0123456749` and `BE 0123.456.749`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnterpriseNumber(String);
 
 impl EnterpriseNumber {
     pub fn parse(value: &str) -> Result<Self, String> {
-        let trimmed = value.trim();
-        let without_country = trimmed.strip_prefix("BE").or_else(|| trimmed.strip_prefix("be")).unwrap_or(trimmed);
-        let digits: String = without_country.chars().filter(|c| !matches!(c, '.' | ' ')).collect();
-        if digits.len() != 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err("must be a Belgian enterprise number of ten digits, such as 0123.456.749".into());
+        let malformed = || "must be a Belgian enterprise number of ten digits, such as 0123.456.749".to_string();
+        let rest = value.strip_prefix("BE").map(|r| r.strip_prefix(' ').unwrap_or(r)).unwrap_or(value);
+        let bytes = rest.as_bytes();
+        let mut digits = String::with_capacity(10);
+        let mut i = 0;
+        for group in [4usize, 3, 3] {
+            if !digits.is_empty() && i < bytes.len() && matches!(bytes[i], b'.' | b' ') {
+                i += 1;
+            }
+            let part = rest.get(i..i + group).ok_or_else(malformed)?;
+            if !part.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(malformed());
+            }
+            digits.push_str(part);
+            i += group;
+        }
+        if i != bytes.len() {
+            return Err(malformed());
         }
         if !matches!(digits.as_bytes()[0], b'0' | b'1') {
             return Err("a Belgian enterprise number starts with 0 or 1".into());
         }
-        let body: u64 = digits[..8].parse().map_err(|_| "not a number".to_string())?;
-        let check: u64 = digits[8..].parse().map_err(|_| "not a number".to_string())?;
+        let body: u64 = digits[..8].parse().map_err(|_| malformed())?;
+        let check: u64 = digits[8..].parse().map_err(|_| malformed())?;
         if 97 - body % 97 != check {
             return Err("the check digits do not match: the number has a typo".into());
         }
@@ -99,6 +117,49 @@ pub fn parse_nace(value: &str) -> Result<String, String> {
         Ok(v.to_string())
     } else {
         Err("must be a NACE code such as `P`, `85`, `85.5`, `85.59` or `85.592`".into())
+    }
+}
+
+/// The NACE sections and the divisions they hold (NACE Rev. 2).
+const SECTIONS: &[(u8, &str, &str)] = &[
+    (b'A', "01", "03"),
+    (b'B', "05", "09"),
+    (b'C', "10", "33"),
+    (b'D', "35", "35"),
+    (b'E', "36", "39"),
+    (b'F', "41", "43"),
+    (b'G', "45", "47"),
+    (b'H', "49", "53"),
+    (b'I', "55", "56"),
+    (b'J', "58", "63"),
+    (b'K', "64", "66"),
+    (b'L', "68", "68"),
+    (b'M', "69", "75"),
+    (b'N', "77", "82"),
+    (b'O', "84", "84"),
+    (b'P', "85", "85"),
+    (b'Q', "86", "88"),
+    (b'R', "90", "93"),
+    (b'S', "94", "96"),
+    (b'T', "97", "98"),
+    (b'U', "99", "99"),
+];
+
+/// What a sector filter matches: a section's division range, or every code starting with a
+/// numeric code (`85` finds `85.59`, `85.5` finds `85.59`, `86.10` finds `86.101`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SectorFilter {
+    Section { letter: String, first: &'static str, last: &'static str },
+    Prefix(String),
+}
+
+impl SectorFilter {
+    /// From a code already checked by [`parse_nace`].
+    pub fn of(code: &str) -> Self {
+        match SECTIONS.iter().find(|(letter, ..)| code.as_bytes() == [*letter]) {
+            Some((_, first, last)) => SectorFilter::Section { letter: code.to_string(), first, last },
+            None => SectorFilter::Prefix(code.to_string()),
+        }
     }
 }
 
@@ -247,6 +308,10 @@ mod tests {
         assert!(EnterpriseNumber::parse("2123.456.749").is_err(), "must start with 0 or 1");
         assert!(EnterpriseNumber::parse("123.456.749").is_err(), "nine digits");
         assert!(EnterpriseNumber::parse("0123.456.74x").is_err());
+        assert!(EnterpriseNumber::parse("BE0123456749").is_ok());
+        for bad in ["be0123456749", "0123..456.749", " 0123.456.749", "0123.456.749 ", "BE  0123456749", ""] {
+            assert!(EnterpriseNumber::parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]
@@ -257,6 +322,14 @@ mod tests {
         for bad in ["", "Z", "8", "855", "85.", "85.5921", "p", "85,59"] {
             assert!(parse_nace(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_section_letter_covers_its_divisions() {
+        assert_eq!(SectorFilter::of("P"), SectorFilter::Section { letter: "P".into(), first: "85", last: "85" });
+        assert_eq!(SectorFilter::of("Q"), SectorFilter::Section { letter: "Q".into(), first: "86", last: "88" });
+        assert_eq!(SectorFilter::of("85.5"), SectorFilter::Prefix("85.5".into()));
+        assert!(SECTIONS.iter().all(|(_, a, b)| a <= b));
     }
 
     #[test]

@@ -97,12 +97,6 @@ impl IfMatch {
     pub fn is_absent(&self) -> bool {
         matches!(self, IfMatch::Absent)
     }
-
-    /// The answer when the resource does not exist: with an `If-Match`, the precondition is
-    /// false (RFC 9110 §13.1.1), so 412; without one, `not_found`.
-    pub fn missing(&self, not_found: ApiError) -> ApiError {
-        if self.is_absent() { not_found } else { ApiError::PreconditionFailed { current_version: None } }
-    }
 }
 
 impl FromRequest for IfMatch {

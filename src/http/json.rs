@@ -130,6 +130,34 @@ where
     <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
 }
 
+/// For integer members: JSON Schema counts `1968.0` as the integer 1968, so it is read as one.
+/// Use with `#[serde(default, deserialize_with = "crate::http::json::whole")]` on `Option<i32>`.
+pub fn whole<'de, D>(deserializer: D) -> Result<Option<i32>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let value = <Option<serde_json::Number> as serde::Deserialize>::deserialize(deserializer)?;
+    value
+        .map(|n| whole_number(&n).ok_or_else(|| serde::de::Error::custom(format!("{n} is not a whole number"))))
+        .transpose()
+}
+
+/// [`whole`] for merge-patch members that may be `null`.
+pub fn nullable_whole<'de, D>(deserializer: D) -> Result<Option<Option<i32>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    whole(deserializer).map(Some)
+}
+
+fn whole_number(n: &serde_json::Number) -> Option<i32> {
+    if let Some(i) = n.as_i64() {
+        return i32::try_from(i).ok();
+    }
+    let f = n.as_f64()?;
+    (f.fract() == 0.0 && f >= f64::from(i32::MIN) && f <= f64::from(i32::MAX)).then_some(f as i32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +193,23 @@ mod tests {
     fn missing_and_unknown_fields_point_at_the_field() {
         assert_eq!(pointer_of(r#"{"items":[]}"#), (422, "/name".into()));
         assert_eq!(pointer_of(r#"{"name":"x","items":[],"admin":true}"#), (422, "/admin".into()));
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Year {
+        #[serde(default, deserialize_with = "whole")]
+        year: Option<i32>,
+    }
+
+    #[test]
+    fn whole_numbers_may_be_written_with_a_zero_fraction() {
+        let year = |body: &str| parse::<Year>(body.as_bytes()).map(|y| y.year);
+        assert_eq!(year(r#"{"year": 1968}"#).unwrap(), Some(1968));
+        assert_eq!(year(r#"{"year": 1968.0}"#).unwrap(), Some(1968));
+        assert_eq!(year(r#"{"year": null}"#).unwrap(), None);
+        assert_eq!(year("{}").unwrap(), None);
+        assert!(year(r#"{"year": 1968.5}"#).is_err());
+        assert!(year(r#"{"year": "1968"}"#).is_err());
     }
 
     #[test]

@@ -12,7 +12,7 @@ on_both_databases!(
     an_unknown_field_is_refused_and_pointed_at,
     a_missing_field_is_pointed_at,
     every_invalid_field_is_listed_at_once,
-    a_path_id_that_is_not_a_uuid_is_a_bad_request,
+    a_path_id_that_is_not_a_uuid_is_not_found,
     a_bad_query_value_is_a_bad_request,
     an_unknown_query_parameter_is_a_bad_request,
     an_unknown_route_is_not_found,
@@ -63,9 +63,10 @@ async fn every_invalid_field_is_listed_at_once(app: TestApp) {
     assert_eq!(body["type"], "https://vov.be/problems/validation");
 }
 
-async fn a_path_id_that_is_not_a_uuid_is_a_bad_request(app: TestApp) {
+async fn a_path_id_that_is_not_a_uuid_is_not_found(app: TestApp) {
     let res = app.get("/v1/themes/not-a-uuid").send().await.unwrap();
-    problem(res, 400).await;
+    let body = problem(res, 404).await;
+    assert!(body["detail"].as_str().unwrap().contains("UUID"), "{body}");
 }
 
 async fn a_bad_query_value_is_a_bad_request(app: TestApp) {

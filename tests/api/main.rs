@@ -5,10 +5,13 @@ mod helpers;
 
 mod auth;
 mod cli;
+mod clients;
 mod errors;
 mod idempotency;
 mod openapi;
 mod operations;
 mod pagination;
+mod stakeholders;
 mod storage;
+mod sync;
 mod themes;

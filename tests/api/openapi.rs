@@ -105,6 +105,37 @@ fn schema_rules_match_the_domain_rules() {
 }
 
 #[test]
+fn every_e_mail_address_and_name_follows_the_servers_rules() {
+    let doc = generated();
+    let mut emails = 0;
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        for (field, property) in schema["properties"].as_object().into_iter().flatten() {
+            let request = ["NewPerson", "PersonPatch", "NewOrganisationPerson", "PersonRecord", "BatchItem"];
+            if field == "email" && request.contains(&name.as_str()) {
+                emails += 1;
+                assert_eq!(property["pattern"], vov::domain::account::EMAIL_PATTERN, "{name}.email");
+            }
+            if field == "name"
+                && [
+                    "NewPerson",
+                    "PersonPatch",
+                    "NewOrganisationPerson",
+                    "PersonRecord",
+                    "BatchItem",
+                    "NewOrganisation",
+                    "OrganisationPatch",
+                    "NewClient",
+                ]
+                .contains(&name.as_str())
+            {
+                assert_eq!(property["pattern"], vov::domain::validation::LINE_PATTERN, "{name}.name");
+            }
+        }
+    }
+    assert_eq!(emails, 5, "every request schema with an e-mail address is checked");
+}
+
+#[test]
 fn every_q_parameter_refuses_what_the_server_refuses() {
     let doc = generated();
     let mut seen = 0;
