@@ -16,6 +16,8 @@ WORKDIR /src
 # Dependencies first, against an empty crate, so that this layer stays cached until
 # Cargo.toml or Cargo.lock changes. build.rs is part of the manifest's package.
 COPY Cargo.toml Cargo.lock build.rs ./
+# A patched sqlx-core (see vendor/README.md) is a dependency: it must be here too.
+COPY vendor ./vendor
 RUN mkdir src \
     && echo 'fn main() {}' > src/main.rs \
     && touch src/lib.rs \

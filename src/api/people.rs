@@ -50,6 +50,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(delete_membership)
         .service(create_organisation_person)
         .service(upsert_person_by_ref)
+        .service(upsert_membership_by_ref)
         .service(upsert_people_batch);
 }
 
@@ -1174,6 +1175,85 @@ async fn create_membership(
     }
     let m = state.store.create_membership(body.person_id, id, terms).await?;
     Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/v1/memberships/{}", m.id)))
+        .insert_header((header::ETAG, etag(m.version)))
+        .json(MembershipView::from(&m)))
+}
+
+/// A membership as an organisation's system knows it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"person_id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d11", "role": "employee", "starts_on": "2019-03-01", "ends_on": null}))]
+pub struct MembershipRecord {
+    /// A member of the organisation (their id from the people endpoints or an upsert).
+    pub person_id: Uuid,
+    pub role: MembershipRole,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+}
+
+/// Create or update a membership by your system's id
+///
+/// Creates or updates the membership your system `{system}` knows as `{external_id}` (an
+/// employment contract, say). Answers `201` when it was created and `200` otherwise; the
+/// `Upsert-Result` header says `created`, `updated` or `unchanged`. The person must already
+/// belong to the organisation (facilitators may link anyone). The organisation's clients
+/// with `people:write`, its admins, and facilitators.
+#[utoipa::path(
+    tag = "Sync",
+    operation_id = "upsert_membership_by_ref",
+    params(("id" = Uuid, Path, description = "The organisation's id"), RefPath),
+    request_body = MembershipRecord,
+    responses(
+        (status = 200, description = "Updated or unchanged.", body = MembershipView,
+            headers(("Upsert-Result" = String, description = "`updated` or `unchanged`"))),
+        (status = 201, description = "Created.", body = MembershipView,
+            headers(("Upsert-Result" = String, description = "`created`"), ("Location" = String, description = "The membership's URL"))),
+        (status = 403, description = "Only the organisation's clients with `people:write`, its admins and facilitators; an outsider only by facilitators.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The reference names a membership of another person.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/v1/organisations/{id}/memberships/by-ref/{system}/{external_id}")]
+async fn upsert_membership_by_ref(
+    caller: Caller,
+    path: web::Path<(Uuid, String, String)>,
+    body: Json<MembershipRecord>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let (id, system, external_id) = path.into_inner();
+    let reference = RefPath { system, external_id }.parse()?;
+    let access = access_of(&caller, &state).await?;
+    organisation_for(&state, &access, id).await?;
+    if !access.manages(id) {
+        return Err(ApiError::Forbidden("This needs `people:write` for this organisation, or being its admin.".into()));
+    }
+    let body = body.0;
+    let terms = MembershipTerms::parse(body.role, body.starts_on, body.ends_on, "")?;
+    let person = state.store.get_person(body.person_id).await.ok();
+    let visible = match &person {
+        Some(p) => view_of(&state, &access, p).await?.is_some(),
+        None => false,
+    };
+    if !visible {
+        return Err(ApiError::MissingReference {
+            detail: format!("No person with id {}.", body.person_id),
+            pointer: "/person_id".into(),
+        });
+    }
+    let already_member = state.store.memberships_of_people(&[body.person_id]).await?.iter().any(|(_, org)| *org == id);
+    if !already_member && !access.is_facilitator() {
+        return Err(ApiError::Forbidden(
+            "This person is not a member of the organisation yet; a facilitator links an existing person to a new \
+             organisation."
+                .into(),
+        ));
+    }
+    let (m, result) =
+        state.store.upsert_membership_by_ref(id, &reference, body.person_id, terms).await.map_err(|e| match e {
+            StoreError::Conflict(detail) => ApiError::conflict(detail, Some("/person_id")),
+            other => other.into(),
+        })?;
+    Ok(upserted(result)
         .insert_header((header::LOCATION, format!("/v1/memberships/{}", m.id)))
         .insert_header((header::ETAG, etag(m.version)))
         .json(MembershipView::from(&m)))

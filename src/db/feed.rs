@@ -92,23 +92,23 @@ macro_rules! feed_writer {
                             .push_bind(at);
                     });
                     qb.push(" returning seq, resource_id, version");
-                    let seqs: Vec<(i64, Uuid, i64)> = qb.build_query_as().fetch_all(&mut *self).await?;
+                    let seqs: Vec<(i64, Uuid, i64)> = qb.build_query_as().persistent(false).fetch_all(&mut *self).await?;
+                    let seq_of: std::collections::HashMap<(Uuid, i64), i64> =
+                        seqs.into_iter().map(|(seq, id, version)| ((id, version), seq)).collect();
                     let mut audience: Vec<(Uuid, i64)> = Vec::new();
                     for c in changes {
-                        if let Some((seq, ..)) =
-                            seqs.iter().find(|(_, id, version)| *id == c.resource_id && *version == c.version)
-                        {
+                        if let Some(seq) = seq_of.get(&(c.resource_id, c.version)) {
                             audience.extend(c.audience.iter().map(|a| (*a, *seq)));
                         }
                     }
                     audience.sort_unstable();
                     audience.dedup();
-                    for chunk in audience.chunks(5000) {
+                    for chunk in audience.chunks(1000) {
                         let mut qb = QueryBuilder::<$db>::new("insert into change_audience (audience_id, seq) ");
                         qb.push_values(chunk, |mut row, (a, seq)| {
                             row.push_bind(*a).push_bind(*seq);
                         });
-                        qb.build().execute(&mut *self).await?;
+                        qb.build().persistent(false).execute(&mut *self).await?;
                     }
                     Ok(())
                 }

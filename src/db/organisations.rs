@@ -198,7 +198,7 @@ impl Store {
                 list.push_bind(s.clone());
             }
             qb.push(")");
-            qb.build_query_scalar().fetch_all(p).await
+            qb.build_query_scalar().persistent(false).fetch_all(p).await
         })?;
         Ok(slugs.iter().filter(|s| !found.contains(s)).cloned().collect())
     }

@@ -222,7 +222,7 @@ impl Store {
                 list.push_bind(*id);
             }
             qb.push(")");
-            qb.build_query_as().fetch_all(p).await
+            qb.build_query_as().persistent(false).fetch_all(p).await
         })?)
     }
 
@@ -243,7 +243,7 @@ impl Store {
                 list.push_bind(*id);
             }
             qb.push(") order by o.name");
-            qb.build_query_as().fetch_all(p).await
+            qb.build_query_as().persistent(false).fetch_all(p).await
         })?)
     }
 
@@ -546,6 +546,16 @@ impl Store {
         organisation_id: Uuid,
         terms: MembershipTerms,
     ) -> StoreResult<Membership> {
+        self.create_membership_with_ref(person_id, organisation_id, terms, None).await
+    }
+
+    async fn create_membership_with_ref(
+        &self,
+        person_id: Uuid,
+        organisation_id: Uuid,
+        terms: MembershipTerms,
+        reference: Option<&ExternalRef>,
+    ) -> StoreResult<Membership> {
         let at = now();
         let m = Membership {
             id: Uuid::now_v7(),
@@ -561,6 +571,9 @@ impl Store {
             let mut tx = p.begin_write().await?;
             let before = (*tx).load_memberships(&[person_id]).await?;
             (*tx).insert_memberships(std::slice::from_ref(&m)).await?;
+            if let Some(reference) = reference {
+                (*tx).insert_ref(organisation_id, reference, ResourceType::Membership, m.id).await?;
+            }
             if !before.iter().any(|b| b.organisation_id == organisation_id) {
                 let row: Option<PersonRow> = sqlx::query_as(
                     "update people set version = version + 1, updated_at = $2 where id = $1
@@ -634,6 +647,46 @@ impl Store {
     }
 
     // ---- upserts by external reference ----
+
+    /// Creates or updates the membership an organisation's system knows by `reference`.
+    /// `Conflict` when the reference names a membership of another person.
+    #[tracing::instrument(skip(self))]
+    pub async fn upsert_membership_by_ref(
+        &self,
+        organisation_id: Uuid,
+        reference: &ExternalRef,
+        person_id: Uuid,
+        terms: MembershipTerms,
+    ) -> StoreResult<(Membership, Upserted)> {
+        for attempt in 0..3 {
+            let found =
+                self.find_ref(organisation_id, &reference.system, ResourceType::Membership, &reference.id).await?;
+            let result = match found {
+                Some(id) => {
+                    let current = self.get_membership(id).await?;
+                    if current.person_id != person_id {
+                        return Err(StoreError::Conflict(format!(
+                            "the reference {}/{} names a membership of another person",
+                            reference.system, reference.id
+                        )));
+                    }
+                    if current.terms == terms {
+                        return Ok((current, Upserted::Unchanged));
+                    }
+                    self.update_membership(id, current.version, terms).await.map(|m| (m, Upserted::Updated))
+                }
+                None => self
+                    .create_membership_with_ref(person_id, organisation_id, terms, Some(reference))
+                    .await
+                    .map(|m| (m, Upserted::Created)),
+            };
+            match result {
+                Err(StoreError::Conflict(_) | StoreError::VersionMismatch { .. }) if attempt < 2 => continue,
+                other => return other,
+            }
+        }
+        unreachable!("the loop returns on its last attempt")
+    }
 
     /// Creates or updates people (and their membership of `organisation_id`) named by
     /// `system` references in that organisation's scope. Returns one result per item, in
@@ -862,9 +915,8 @@ impl Store {
                     return Err(StoreError::VersionMismatch { current: *expected });
                 }
             }
-            for (reference, person_id) in &new_refs {
-                conn.insert_ref(organisation_id, reference, ResourceType::Person, *person_id).await?;
-            }
+            let new_refs: Vec<(String, Uuid)> = new_refs.into_iter().map(|(r, p)| (r.id, p)).collect();
+            conn.insert_refs(organisation_id, system, ResourceType::Person, &new_refs).await?;
             for chunk in changes.chunks(1000) {
                 conn.record(chunk).await?;
             }
@@ -951,7 +1003,7 @@ macro_rules! people_tx {
                         .push_bind(person.updated_at)
                         .push_bind(person.version);
                 });
-                qb.build().execute(&mut *self).await?;
+                qb.build().persistent(false).execute(&mut *self).await?;
                 Ok(())
             }
 
@@ -999,7 +1051,7 @@ macro_rules! people_tx {
                         .push_bind(m.updated_at)
                         .push_bind(m.version);
                 });
-                qb.build().execute(&mut *self).await?;
+                qb.build().persistent(false).execute(&mut *self).await?;
                 Ok(())
             }
 
@@ -1036,7 +1088,7 @@ macro_rules! people_tx {
                     list.push_bind(*id);
                 }
                 qb.push(")");
-                qb.build().execute(&mut *self).await?;
+                qb.build().persistent(false).execute(&mut *self).await?;
                 Ok(())
             }
 
@@ -1058,7 +1110,7 @@ macro_rules! people_tx {
                     list.push_bind(id.to_string());
                 }
                 qb.push(")");
-                qb.build_query_as().fetch_all(&mut *self).await
+                qb.build_query_as().persistent(false).fetch_all(&mut *self).await
             }
 
             async fn people_by_email(&mut self, keys: &[&str]) -> Result<Vec<(String, Uuid)>, sqlx::Error> {
@@ -1071,7 +1123,7 @@ macro_rules! people_tx {
                     list.push_bind(key.to_string());
                 }
                 qb.push(")");
-                qb.build_query_as().fetch_all(&mut *self).await
+                qb.build_query_as().persistent(false).fetch_all(&mut *self).await
             }
 
             async fn load_people(&mut self, ids: &[Uuid]) -> StoreResult<Vec<Person>> {
@@ -1084,7 +1136,7 @@ macro_rules! people_tx {
                     list.push_bind(*id);
                 }
                 qb.push(")");
-                let rows: Vec<PersonRow> = qb.build_query_as().fetch_all(&mut *self).await?;
+                let rows: Vec<PersonRow> = qb.build_query_as().persistent(false).fetch_all(&mut *self).await?;
                 rows.into_iter().map(Person::try_from).collect()
             }
 
@@ -1099,7 +1151,7 @@ macro_rules! people_tx {
                     list.push_bind(*id);
                 }
                 qb.push(")");
-                let rows: Vec<MembershipRow> = qb.build_query_as().fetch_all(&mut *self).await?;
+                let rows: Vec<MembershipRow> = qb.build_query_as().persistent(false).fetch_all(&mut *self).await?;
                 rows.into_iter().map(Membership::try_from).collect()
             }
         }

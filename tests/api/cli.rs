@@ -155,9 +155,15 @@ fn sigterm_stops_the_service_gracefully() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Ready means answering HTTP (the signal handlers are installed by then), not just
+    // accepting connections.
     let ready = (0..100).any(|_| {
         std::thread::sleep(std::time::Duration::from_millis(100));
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return false };
+        let mut answer = String::new();
+        stream.write_all(b"GET /health/live HTTP/1.0\r\n\r\n").is_ok()
+            && std::io::Read::read_to_string(&mut stream, &mut answer).is_ok()
+            && answer.starts_with("HTTP/1.0 200")
     });
     assert!(ready, "the service did not start");
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();

@@ -17,6 +17,7 @@ on_both_databases!(
     an_upsert_by_reference_says_whether_it_created_updated_or_changed_nothing,
     an_existing_member_is_linked_by_e_mail_but_an_outsider_is_refused,
     organisations_are_upserted_by_a_network_reference,
+    memberships_are_upserted_by_the_organisations_reference,
     the_feed_reports_changes_in_order_once_each_with_tombstones,
     the_feed_shows_each_caller_only_what_they_may_see,
     the_feed_can_be_narrowed_to_some_types,
@@ -384,6 +385,38 @@ async fn organisations_are_upserted_by_a_network_reference(app: TestApp) {
     let member = app.member().await;
     let res = app.request(Method::PUT, path).bearer_auth(&member.token).json(&body).send().await.unwrap();
     problem(res, 403).await;
+}
+
+async fn memberships_are_upserted_by_the_organisations_reference(app: TestApp) {
+    let (org, token, _) = hr_setup(&app).await;
+    let body = batch(&app, &token, &org, vec![item("P1", "Pieter", "pieter@x.example")]).await;
+    let person = body["results"][0]["person_id"].as_str().unwrap().to_string();
+    let path = format!("/v1/organisations/{org}/memberships/by-ref/sdworx/CONTRACT-7");
+    let contract = json!({"person_id": person, "role": "manager", "starts_on": "2024-01-01"});
+    let put = |body: Value| app.request(Method::PUT, &path).bearer_auth(&token).json(&body).send();
+    let res = put(contract.clone()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created = json(res).await;
+    assert_eq!(created["role"], "manager");
+    let res = put(contract.clone()).await.unwrap();
+    assert_eq!(res.headers()["upsert-result"], "unchanged");
+    let mut ended = contract.clone();
+    ended["ends_on"] = json!("2026-06-30");
+    let res = put(ended).await.unwrap();
+    assert_eq!(res.headers()["upsert-result"], "updated");
+    let updated = json(res).await;
+    assert_eq!(updated["id"], created["id"]);
+    assert_eq!(updated["version"], 2);
+    // The person now has two memberships here: the batch's and the contract.
+    let memberships =
+        json(app.get(&format!("/v1/people/{person}/memberships")).bearer_auth(&token).send().await.unwrap()).await;
+    assert_eq!(memberships["data"].as_array().unwrap().len(), 2);
+    // The reference cannot be moved to another person.
+    let other = batch(&app, &token, &org, vec![item("P2", "Paula", "paula@x.example")]).await;
+    let mut moved = contract.clone();
+    moved["person_id"] = other["results"][0]["person_id"].clone();
+    let body = problem(put(moved).await.unwrap(), 409).await;
+    assert_eq!(body["errors"][0]["pointer"], "/person_id");
 }
 
 async fn the_feed_reports_changes_in_order_once_each_with_tombstones(app: TestApp) {
