@@ -140,6 +140,9 @@ async fn list_changes(
         None => 0,
         Some(cursor) => state.cursors.decode_value(CURSOR_QUERY, cursor)?,
     };
+    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let page = state.store.read_changes(&access.feed_reader(), after, &types, limit).await?;
+    // Checked after the read, so that a purge running meanwhile cannot hide what it removed.
     let horizon = state.store.feed_horizon().await?;
     if after > 0 && after < horizon {
         return Err(ApiError::Gone(
@@ -148,9 +151,11 @@ async fn list_changes(
                 .into(),
         ));
     }
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
-    let page = state.store.read_changes(&access.feed_reader(), after, &types, limit).await?;
-    let last = page.entries.last().map_or(after, |e| e.seq);
+    // At the end, the cursor moves past changes the caller may not see, up to the head.
+    let last = match page.entries.last() {
+        Some(e) if page.more => e.seq,
+        _ => page.head.max(after),
+    };
     let mut data = Vec::with_capacity(page.entries.len());
     for e in page.entries {
         data.push(ChangeView {

@@ -20,7 +20,7 @@ use crate::auth::password;
 use crate::auth::rights::{PersonRole, Role};
 use crate::db::StoreError;
 use crate::db::feed::{FeedResource, ResourceType};
-use crate::db::people::{PersonFilter, PersonSort, PersonUpsert};
+use crate::db::people::{PersonFilter, PersonSort, PersonUpsert, UpsertRights};
 use crate::db::refs::{ExternalRef, Upserted};
 use crate::domain::account::check_password;
 use crate::domain::person::{
@@ -679,6 +679,23 @@ fn no_person(id: Uuid) -> ApiError {
     ApiError::not_found(format!("No person with id {id}."))
 }
 
+const ADMIN_RIGHTS: &str = "Only facilitators and the organisation's admins make someone an admin, or change or \
+                            remove an admin's membership.";
+
+/// 403 unless the caller may touch memberships with these roles in `organisation`: an
+/// `org_admin` membership is a right over the organisation, which only facilitators and its
+/// current admins hand out or take away (never an integration client).
+fn check_admin_rights(access: &Access, organisation: Uuid, roles: &[MembershipRole]) -> Result<()> {
+    if roles.contains(&MembershipRole::OrgAdmin) && !access.grants_admin(organisation) {
+        return Err(ApiError::Forbidden(ADMIN_RIGHTS.into()));
+    }
+    Ok(())
+}
+
+fn upsert_rights(access: &Access, organisation: Uuid) -> UpsertRights {
+    UpsertRights { grant_admin: access.grants_admin(organisation), change_login: access.is_facilitator() }
+}
+
 fn no_membership(id: Uuid) -> ApiError {
     ApiError::not_found(format!("No membership with id {id}."))
 }
@@ -879,8 +896,9 @@ async fn get_person(
 /// Changes a profile with a JSON Merge Patch (RFC 7396): the person themselves,
 /// facilitators, admins of an organisation the person belongs to, and integration clients
 /// with `people:write` for their organisation's people. Only facilitators change `role`.
-/// A birth year replaces an age band and the other way round. Send `If-Match` with the
-/// ETag you read.
+/// The e-mail address of someone who signs in with a password is theirs: only they and
+/// facilitators change it. A birth year replaces an age band and the other way round.
+/// Send `If-Match` with the ETag you read.
 #[utoipa::path(
     tag = "Stakeholders",
     operation_id = "update_person",
@@ -888,7 +906,7 @@ async fn get_person(
     request_body(content = PersonPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "Updated.", body = PersonView, headers(("ETag" = String, description = "The new version, quoted"))),
-        (status = 403, description = "Not yours to change.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not yours to change, or the sign-in e-mail address of someone else.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another person has this e-mail address.", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The person changed since the ETag in `If-Match`.", body = Problem, content_type = "application/problem+json"),
     )
@@ -915,6 +933,17 @@ async fn update_person(
     let new_role = patch.role.flatten();
     if new_role.is_some_and(|r| r != current.role) && !access.is_facilitator() {
         return Err(Invalid::one("/role", "only facilitators change roles").into());
+    }
+    // The e-mail address someone signs in with is theirs to change (or a facilitator's):
+    // an organisation changes it only for people without a password.
+    let own_or_facilitator = access.is_facilitator() || access.person_id() == Some(id);
+    if content.email.key() != current.content.email.key()
+        && !own_or_facilitator
+        && state.store.get_person_account(id).await?.password_hash.is_some()
+    {
+        return Err(ApiError::Forbidden(
+            "This e-mail address is the one the person signs in with: only they and facilitators change it.".into(),
+        ));
     }
     if_match.check(current.version)?;
     let mut person = current.clone();
@@ -1061,10 +1090,8 @@ async fn list_person_memberships(
         None,
         query.cursor.as_deref(),
     )?;
-    let mut page = state.store.list_memberships(Some(id), None, page_req.after.as_ref(), page_req.limit).await?;
-    if let Some(orgs) = readable {
-        page.items.retain(|m| orgs.contains(&m.organisation_id));
-    }
+    let page =
+        state.store.list_memberships(Some(id), readable.as_deref(), page_req.after.as_ref(), page_req.limit).await?;
     Ok(respond_page(&req, &state.cursors, &page_req, page, |m| MembershipView::from(&m)))
 }
 
@@ -1102,7 +1129,7 @@ async fn list_organisation_memberships(
         None,
         query.cursor.as_deref(),
     )?;
-    let page = state.store.list_memberships(None, Some(id), page_req.after.as_ref(), page_req.limit).await?;
+    let page = state.store.list_memberships(None, Some(&[id]), page_req.after.as_ref(), page_req.limit).await?;
     Ok(respond_page(&req, &state.cursors, &page_req, page, |m| MembershipView::from(&m)))
 }
 
@@ -1133,7 +1160,7 @@ async fn organisation_for(state: &AppState, access: &Access, id: Uuid) -> Result
     responses(
         (status = 201, description = "Created.", body = MembershipView,
             headers(("Location" = String, description = "The membership's URL"), ("ETag" = String, description = "The version, quoted"))),
-        (status = 403, description = "Only the organisation's admins and facilitators; an outsider only by facilitators.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the organisation's admins and facilitators; an outsider only by facilitators. An `org_admin` membership (granting, changing or ending one) only by the organisation's admins and facilitators, never by integration clients.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organisation, or no such person (`errors` points at `/person_id`).", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -1152,6 +1179,7 @@ async fn create_membership(
     }
     let body = body.0;
     let terms = MembershipTerms::parse(body.role, body.starts_on, body.ends_on, "")?;
+    check_admin_rights(&access, id, &[terms.role])?;
     let person = state.store.get_person(body.person_id).await.ok();
     let visible = match &person {
         Some(p) => view_of(&state, &access, p).await?.is_some(),
@@ -1209,7 +1237,7 @@ pub struct MembershipRecord {
             headers(("Upsert-Result" = String, description = "`updated` or `unchanged`"))),
         (status = 201, description = "Created.", body = MembershipView,
             headers(("Upsert-Result" = String, description = "`created`"), ("Location" = String, description = "The membership's URL"))),
-        (status = 403, description = "Only the organisation's clients with `people:write`, its admins and facilitators; an outsider only by facilitators.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the organisation's clients with `people:write`, its admins and facilitators; an outsider only by facilitators; an `org_admin` membership only by admins and facilitators.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The reference names a membership of another person.", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -1248,9 +1276,14 @@ async fn upsert_membership_by_ref(
                 .into(),
         ));
     }
-    let (m, result) =
-        state.store.upsert_membership_by_ref(id, &reference, body.person_id, terms).await.map_err(|e| match e {
+    check_admin_rights(&access, id, &[terms.role])?;
+    let (m, result) = state
+        .store
+        .upsert_membership_by_ref(id, &reference, body.person_id, terms, upsert_rights(&access, id))
+        .await
+        .map_err(|e| match e {
             StoreError::Conflict(detail) => ApiError::conflict(detail, Some("/person_id")),
+            StoreError::Forbidden(_) => ApiError::Forbidden(ADMIN_RIGHTS.into()),
             other => other.into(),
         })?;
     Ok(upserted(result)
@@ -1301,7 +1334,7 @@ async fn get_membership(
     request_body(content = MembershipPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "Updated.", body = MembershipView, headers(("ETag" = String, description = "The new version, quoted"))),
-        (status = 403, description = "Only the organisation's admins and facilitators.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the organisation's admins and facilitators. An `org_admin` membership (granting, changing or ending one) only by the organisation's admins and facilitators, never by integration clients.", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The membership changed since the ETag in `If-Match`.", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -1343,6 +1376,9 @@ async fn update_membership(
     let ends_on = patch.ends_on.unwrap_or(current.terms.ends_on);
     inv.finish(|| ())?;
     let terms = MembershipTerms::parse(role, starts_on, ends_on, "")?;
+    if terms != current.terms {
+        check_admin_rights(&access, current.organisation_id, &[current.terms.role, terms.role])?;
+    }
     if_match.check(current.version)?;
     if terms == current.terms {
         return Ok(HttpResponse::Ok()
@@ -1363,7 +1399,7 @@ async fn update_membership(
     params(("id" = Uuid, Path, description = "The membership's id"), IfMatch),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 403, description = "Only the organisation's admins and facilitators.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the organisation's admins and facilitators. An `org_admin` membership (granting, changing or ending one) only by the organisation's admins and facilitators, never by integration clients.", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The membership changed since the ETag in `If-Match`.", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -1383,6 +1419,7 @@ async fn delete_membership(
     if !access.manages(current.organisation_id) {
         return Err(ApiError::Forbidden("Only the organisation's admins and facilitators remove memberships.".into()));
     }
+    check_admin_rights(&access, current.organisation_id, &[current.terms.role])?;
     if_match.check(current.version)?;
     state.store.delete_membership(id, Some(current.version)).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -1402,7 +1439,7 @@ async fn delete_membership(
     responses(
         (status = 201, description = "Created, with the membership.", body = UpsertedPerson,
             headers(("Location" = String, description = "The new person's URL"))),
-        (status = 403, description = "Only the organisation's admins and facilitators.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the organisation's admins and facilitators. An `org_admin` membership (granting, changing or ending one) only by the organisation's admins and facilitators, never by integration clients.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A person with this e-mail address exists.", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -1433,6 +1470,7 @@ async fn create_organisation_person(
     let terms = b.membership.parse("/membership").map_err(|e| inv.errors.extend(e.errors)).ok();
     inv.finish(|| ())?;
     let (content, terms) = (content.expect("checked"), terms.expect("checked"));
+    check_admin_rights(&access, id, &[terms.role])?;
     let (person, membership) = state
         .store
         .create_person(&content, PersonRole::Member, None, Some((id, terms)))
@@ -1474,7 +1512,7 @@ fn item_problem(detail: String, errors: Vec<FieldError>) -> Problem {
             headers(("Upsert-Result" = String, description = "`updated` or `unchanged`"))),
         (status = 201, description = "Created.", body = UpsertedPerson,
             headers(("Upsert-Result" = String, description = "`created`"), ("Location" = String, description = "The person's URL"))),
-        (status = 403, description = "Only the organisation's clients with `people:write`, its admins and facilitators.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the organisation's clients with `people:write`, its admins and facilitators. Also when the record would grant, change or end an `org_admin` membership (admins and facilitators only), or change the sign-in e-mail address of someone with a password (facilitators only).", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The e-mail address belongs to someone else.", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -1502,7 +1540,10 @@ async fn upsert_person_by_ref(
         content: content.expect("checked"),
         membership: terms.expect("checked"),
     };
-    let mut results = state.store.upsert_people(id, &reference.system, std::slice::from_ref(&item)).await?;
+    let mut results = state
+        .store
+        .upsert_people(id, &reference.system, std::slice::from_ref(&item), upsert_rights(&access, id))
+        .await?;
     match results.pop().expect("one result per item") {
         Ok(outcome) => {
             let affiliations = pick(&affiliations_of(&state, &[outcome.person.id]).await?, outcome.person.id);
@@ -1514,6 +1555,9 @@ async fn upsert_person_by_ref(
                     membership: MembershipView::from(&outcome.membership),
                 }))
         }
+        Err(refused) if refused.forbidden => {
+            Err(ApiError::Forbidden(format!("`{}` {}.", refused.pointer, refused.detail)))
+        }
         Err(conflict) => Err(ApiError::conflict(conflict.detail, Some(conflict.pointer).filter(|p| !p.is_empty()))),
     }
 }
@@ -1522,7 +1566,9 @@ async fn upsert_person_by_ref(
 ///
 /// The batch form of `PUT .../people/by-ref/{system}/{external_id}`: one result per item,
 /// in request order (`created`, `updated`, `unchanged`, or `error` with a problem whose
-/// pointers lead into the request body). A refused item never stops the others. Send an
+/// pointers lead into the request body: status 422 for an invalid item, 409 for a clash
+/// with other data, 403 for an item the caller has no right to apply, such as an
+/// `org_admin` membership). A refused item never stops the others. Send an
 /// `Idempotency-Key` so that a retried batch is not applied twice. A 10,000-person sync is
 /// ten requests.
 #[utoipa::path(
@@ -1608,7 +1654,7 @@ async fn upsert_people_batch(
         }
     }
     let items: Vec<PersonUpsert> = valid.iter().map(|(_, i)| i.clone()).collect();
-    let outcomes = state.store.upsert_people(id, &system, &items).await?;
+    let outcomes = state.store.upsert_people(id, &system, &items, upsert_rights(&access, id)).await?;
     for ((index, item), outcome) in valid.into_iter().zip(outcomes) {
         results[index] = Some(match outcome {
             Ok(o) => BatchItemResult {
@@ -1625,7 +1671,11 @@ async fn upsert_people_batch(
                 problem: None,
             },
             Err(conflict) => {
-                let mut problem = ApiError::conflict(conflict.detail.clone(), None).problem();
+                let mut problem = if conflict.forbidden {
+                    ApiError::Forbidden(format!("Item {index} was refused; see `errors`.")).problem()
+                } else {
+                    ApiError::conflict(conflict.detail.clone(), None).problem()
+                };
                 problem.errors = vec![FieldError::new(format!("/items/{index}{}", conflict.pointer), conflict.detail)];
                 BatchItemResult {
                     index,

@@ -303,7 +303,7 @@ async fn get_theme(
     responses(
         (status = 200, description = "Updated.", body = ThemeView, headers(("ETag" = String, description = "The new version, quoted"))),
         (status = 403, description = "Only facilitators curate themes.", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Another theme has this slug.", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another theme has this slug, or organisations use the current slug (a slug in use does not change).", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "The theme changed since the ETag in `If-Match`.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -365,8 +365,8 @@ async fn update_theme(
 
 /// Delete a theme
 ///
-/// Removes a theme. Facilitators only. `If-Match` makes the delete conditional on the
-/// version you read.
+/// Removes a theme. Facilitators only. A theme that organisations use stays until it is
+/// off their themes (409). `If-Match` makes the delete conditional on the version you read.
 #[utoipa::path(
     tag = "Themes",
     operation_id = "delete_theme",
@@ -377,6 +377,7 @@ async fn update_theme(
     responses(
         (status = 204, description = "Deleted."),
         (status = 403, description = "Only facilitators curate themes.", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Organisations use this theme; take it off their themes first.", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "The theme changed since the ETag in `If-Match`.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -399,7 +400,10 @@ async fn delete_theme(
         if_match.check(current.version)?;
         Some(current.version)
     };
-    state.store.delete_theme(id, expected).await.map_err(not_found(id))?;
+    state.store.delete_theme(id, expected).await.map_err(|e| match e {
+        StoreError::Conflict(detail) => ApiError::conflict(detail, None),
+        other => not_found(id)(other),
+    })?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -77,6 +77,17 @@ impl Access {
         self.managed_organisations().is_none_or(|orgs| orgs.contains(&organisation))
     }
 
+    /// Whether this caller may make someone an admin of `organisation`, or change or end an
+    /// admin's membership: facilitators and the organisation's current admins. Integration
+    /// clients never: a system account must not hand out people's rights.
+    pub fn grants_admin(&self, organisation: Uuid) -> bool {
+        match self {
+            Access::Facilitator { .. } => true,
+            Access::Person { admin_of, .. } => admin_of.contains(&organisation),
+            Access::Client { .. } => false,
+        }
+    }
+
     /// Whether this caller reads `organisation`'s members in full.
     pub fn reads(&self, organisation: Uuid) -> bool {
         self.readable_organisations().is_none_or(|orgs| orgs.contains(&organisation))

@@ -6,11 +6,10 @@ pub mod jwt;
 pub mod password;
 pub mod rights;
 
-use std::future::{Ready, ready};
-
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -104,19 +103,40 @@ pub fn authenticate(req: &HttpRequest) -> Result<Option<Caller>, ApiError> {
     state.tokens.verify(token).map(Some)
 }
 
+/// A client's token holds only while the client does: a revoked client (or one whose
+/// organisation was deleted) is refused at once, not when its token expires, and a token
+/// never carries more scopes than its client has now.
+async fn still_valid(req: &HttpRequest, caller: Option<Caller>) -> Result<Option<Caller>, ApiError> {
+    let Some(mut caller) = caller else { return Ok(None) };
+    let Subject::Client(id) = caller.subject else { return Ok(Some(caller)) };
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
+    match state.store.get_client(id).await? {
+        Some(client) if !client.revoked && client.organisation_id == caller.organisation_id => {
+            caller.scopes.retain(|s| client.scopes.contains(s));
+            Ok(Some(caller))
+        }
+        _ => Err(ApiError::Unauthorized("This client has been revoked; its tokens no longer work.".into())),
+    }
+}
+
+fn required(caller: Option<Caller>) -> Result<Caller, ApiError> {
+    caller.ok_or_else(|| {
+        ApiError::Unauthorized(
+            "This needs a bearer token: `Authorization: Bearer <access token>` from POST /v1/auth/token.".into(),
+        )
+    })
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req).and_then(|c| {
-            c.ok_or_else(|| {
-                ApiError::Unauthorized(
-                    "This needs a bearer token: `Authorization: Bearer <access token>` from POST /v1/auth/token."
-                        .into(),
-                )
-            })
-        }))
+        let caller = authenticate(req);
+        let req = req.clone();
+        Box::pin(async move { required(still_valid(&req, caller?).await?) })
     }
 }
 
@@ -126,9 +146,11 @@ pub struct MaybeCaller(pub Option<Caller>);
 
 impl FromRequest for MaybeCaller {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req).map(MaybeCaller))
+        let caller = authenticate(req);
+        let req = req.clone();
+        Box::pin(async move { still_valid(&req, caller?).await.map(MaybeCaller) })
     }
 }

@@ -91,13 +91,16 @@ macro_rules! feed_writer {
                             .push_bind(c.public)
                             .push_bind(at);
                     });
-                    qb.push(" returning seq, resource_id, version");
-                    let seqs: Vec<(i64, Uuid, i64)> = qb.build_query_as().persistent(false).fetch_all(&mut *self).await?;
-                    let seq_of: std::collections::HashMap<(Uuid, i64), i64> =
-                        seqs.into_iter().map(|(seq, id, version)| ((id, version), seq)).collect();
+                    // A person who leaves an organisation gets two changes of one version: a
+                    // tombstone for the organisation and an update for everyone else.
+                    qb.push(" returning seq, resource_id, version, operation");
+                    let seqs: Vec<(i64, Uuid, i64, String)> =
+                        qb.build_query_as().persistent(false).fetch_all(&mut *self).await?;
+                    let seq_of: std::collections::HashMap<(Uuid, i64, String), i64> =
+                        seqs.into_iter().map(|(seq, id, version, op)| ((id, version, op), seq)).collect();
                     let mut audience: Vec<(Uuid, i64)> = Vec::new();
                     for c in changes {
-                        if let Some(seq) = seq_of.get(&(c.resource_id, c.version)) {
+                        if let Some(seq) = seq_of.get(&(c.resource_id, c.version, c.operation.as_str().to_string())) {
                             audience.extend(c.audience.iter().map(|a| (*a, *seq)));
                         }
                     }
@@ -180,6 +183,9 @@ pub struct FeedPage {
     pub entries: Vec<ChangeEntry>,
     /// Whether more changes follow right away.
     pub more: bool,
+    /// The last change committed when the page was read: with `more` false, everything up
+    /// to here has been read, whether or not the reader may see it.
+    pub head: i64,
 }
 
 impl Store {
@@ -200,12 +206,17 @@ impl Store {
         limit: usize,
     ) -> StoreResult<FeedPage> {
         let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
+        // Every change up to the head is committed: on PostgreSQL changes take their seq
+        // under the feed lock, held to commit, so no lower seq can still appear.
+        let head: i64 = on_pool!(self.reader(), |p| sqlx::query_scalar("select coalesce(max(seq), 0) from changes")
+            .fetch_one(p)
+            .await)?;
         let rows: Vec<ChangeRow> = on_pool!(self.reader(), |p, DB| {
             let mut qb = QueryBuilder::<DB>::new(
                 "select c.seq, c.resource_type, c.resource_id, c.version, c.operation, c.body, c.changed_at
                  from changes c where c.seq > ",
             );
-            qb.push_bind(after);
+            qb.push_bind(after).push(" and c.seq <= ").push_bind(head);
             if !types.is_empty() {
                 qb.push(" and c.resource_type in (");
                 let mut list = qb.separated(", ");
@@ -237,7 +248,7 @@ impl Store {
         })?;
         let more = rows.len() > limit;
         let entries = rows.into_iter().take(limit).map(ChangeEntry::try_from).collect::<StoreResult<Vec<_>>>()?;
-        Ok(FeedPage { entries, more })
+        Ok(FeedPage { entries, more, head })
     }
 
     /// Drops history older than `before` that a client no longer needs for a correct state:

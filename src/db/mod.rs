@@ -115,6 +115,9 @@ pub enum StoreError {
     /// A uniqueness rule was broken; the string names the rule.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The caller may not make this change (found out inside the transaction).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     /// The row changed since it was read (optimistic concurrency).
     #[error("version mismatch, current version is {current}")]
     VersionMismatch { current: i64 },
@@ -130,6 +133,8 @@ impl From<sqlx::Error> for StoreError {
         match e {
             sqlx::Error::RowNotFound => StoreError::NotFound,
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => StoreError::Unavailable(e),
+            // What the row refers to is gone (deleted by a concurrent request).
+            sqlx::Error::Database(ref db) if db.is_foreign_key_violation() => StoreError::NotFound,
             sqlx::Error::Database(ref db) if db.is_unique_violation() => {
                 StoreError::Conflict(db.constraint().map_or_else(|| db.message().to_string(), String::from))
             }
@@ -149,6 +154,7 @@ impl From<StoreError> for crate::error::ApiError {
             StoreError::Conflict(rule) => {
                 ApiError::conflict(format!("This would break a uniqueness rule ({rule})."), None)
             }
+            StoreError::Forbidden(detail) => ApiError::Forbidden(detail),
             StoreError::VersionMismatch { current } => ApiError::PreconditionFailed { current_version: Some(current) },
             StoreError::Unavailable(e) => {
                 tracing::warn!(error = %e, "database unavailable");

@@ -317,7 +317,11 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             if let Some(v) = version {
-                sqlx::query("delete from external_refs where resource_id = $1").bind(id).execute(&mut *tx).await?;
+                // Its own reference in the network, and every reference its systems kept.
+                sqlx::query("delete from external_refs where resource_id = $1 or scope_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
                 sqlx::query("update api_clients set revoked_at = $2 where organisation_id = $1 and revoked_at is null")
                     .bind(id)
                     .bind(now())

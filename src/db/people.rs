@@ -192,7 +192,31 @@ pub struct ItemConflict {
     /// Pointer within the item, such as `/email`.
     pub pointer: &'static str,
     pub detail: String,
+    /// The caller lacks the right (403) rather than the item clashing with the data (409).
+    pub forbidden: bool,
 }
+
+impl ItemConflict {
+    fn conflict(pointer: &'static str, detail: impl Into<String>) -> Self {
+        Self { pointer, detail: detail.into(), forbidden: false }
+    }
+}
+
+/// What the caller of an upsert may do beyond managing the organisation's people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpsertRights {
+    /// Create, change or end `org_admin` memberships.
+    pub grant_admin: bool,
+    /// Change the e-mail address of a person who signs in with a password (their login).
+    pub change_login: bool,
+}
+
+/// Why an upsert without the right to change logins may not change an e-mail address.
+pub const LOGIN_EMAIL: &str = "is the address this person signs in with: only they and facilitators change it";
+
+/// Why an upsert without the right to grant admin rights may not touch a membership.
+pub const ADMIN_MEMBERSHIP: &str = "is an `org_admin` membership, or would become one: only facilitators and the \
+                                    organisation's admins grant, change or end admin rights";
 
 impl Store {
     /// The organisations a person currently administers.
@@ -456,6 +480,7 @@ impl Store {
     pub async fn delete_person(&self, id: Uuid, expected_version: Option<i64>) -> StoreResult<()> {
         let deleted: Option<i64> = on_pool!(self.writer(), |p| async {
             let mut tx = p.begin_write().await?;
+            (*tx).lock_people(&[id]).await?;
             let memberships: Vec<(Uuid, Uuid, i64)> =
                 sqlx::query_as("select id, organisation_id, version from memberships where person_id = $1")
                     .bind(id)
@@ -493,12 +518,12 @@ impl Store {
 
     // ---- memberships ----
 
-    /// Memberships of a person or of an organisation, oldest first.
+    /// Memberships of a person, of some organisations, or both, oldest first.
     #[tracing::instrument(skip(self))]
     pub async fn list_memberships(
         &self,
         person_id: Option<Uuid>,
-        organisation_id: Option<Uuid>,
+        organisations: Option<&[Uuid]>,
         after: Option<&Keyset>,
         limit: usize,
     ) -> StoreResult<Page<Membership>> {
@@ -508,8 +533,19 @@ impl Store {
             if let Some(person) = person_id {
                 qb.push(" and person_id = ").push_bind(person);
             }
-            if let Some(org) = organisation_id {
-                qb.push(" and organisation_id = ").push_bind(org);
+            match organisations {
+                Some([]) => {
+                    qb.push(" and 1 = 0");
+                }
+                Some(orgs) => {
+                    qb.push(" and organisation_id in (");
+                    let mut list = qb.separated(", ");
+                    for org in orgs {
+                        list.push_bind(*org);
+                    }
+                    qb.push(")");
+                }
+                None => {}
             }
             if let Some(after) = after {
                 sort.push_after(&mut qb, after);
@@ -569,6 +605,7 @@ impl Store {
         let mut changes = vec![membership_change(&m)?];
         on_pool!(self.writer(), |p| async {
             let mut tx = p.begin_write().await?;
+            (*tx).lock_people(&[person_id]).await?;
             let before = (*tx).load_memberships(&[person_id]).await?;
             (*tx).insert_memberships(std::slice::from_ref(&m)).await?;
             if let Some(reference) = reference {
@@ -624,6 +661,11 @@ impl Store {
     pub async fn delete_membership(&self, id: Uuid, expected_version: Option<i64>) -> StoreResult<()> {
         let deleted: Option<(Uuid, Uuid, i64)> = on_pool!(self.writer(), |p| async {
             let mut tx = p.begin_write().await?;
+            let person: Option<Uuid> = sqlx::query_scalar("select person_id from memberships where id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            (*tx).lock_people(person.as_slice()).await?;
             let row: Option<(Uuid, Uuid, i64)> = sqlx::query_as(
                 "delete from memberships where id = $1 and ($2 is null or version = $2)
                  returning person_id, organisation_id, version",
@@ -634,7 +676,9 @@ impl Store {
             .await?;
             if let Some((person, org, v)) = row {
                 (*tx).delete_refs(&[id]).await?;
-                (*tx).record(&[Change::delete(ResourceType::Membership, id, v + 1, false, vec![person, org])]).await?;
+                let mut changes = vec![Change::delete(ResourceType::Membership, id, v + 1, false, vec![person, org])];
+                changes.extend((*tx).leave_if_last(person, org).await?);
+                (*tx).record(&changes).await?;
             }
             tx.commit().await?;
             Ok::<_, StoreError>(row)
@@ -657,6 +701,7 @@ impl Store {
         reference: &ExternalRef,
         person_id: Uuid,
         terms: MembershipTerms,
+        rights: UpsertRights,
     ) -> StoreResult<(Membership, Upserted)> {
         for attempt in 0..3 {
             let found =
@@ -672,6 +717,9 @@ impl Store {
                     }
                     if current.terms == terms {
                         return Ok((current, Upserted::Unchanged));
+                    }
+                    if current.terms.role == MembershipRole::OrgAdmin && !rights.grant_admin {
+                        return Err(StoreError::Forbidden(format!("The membership {ADMIN_MEMBERSHIP}.")));
                     }
                     self.update_membership(id, current.version, terms).await.map(|m| (m, Upserted::Updated))
                 }
@@ -698,19 +746,20 @@ impl Store {
         organisation_id: Uuid,
         system: &str,
         items: &[PersonUpsert],
+        rights: UpsertRights,
     ) -> StoreResult<Vec<Result<UpsertOutcome, ItemConflict>>> {
         for _ in 0..3 {
-            match self.upsert_people_once(organisation_id, system, items).await {
+            match self.upsert_people_once(organisation_id, system, items, rights).await {
                 Err(StoreError::Conflict(_) | StoreError::VersionMismatch { .. }) => continue,
                 other => return other,
             }
         }
         let mut results = Vec::with_capacity(items.len());
         for item in items {
-            let one = self.upsert_people_once(organisation_id, system, std::slice::from_ref(item)).await;
+            let one = self.upsert_people_once(organisation_id, system, std::slice::from_ref(item), rights).await;
             results.push(match one {
                 Ok(mut r) => r.pop().expect("one result per item"),
-                Err(StoreError::Conflict(detail)) => Err(ItemConflict { pointer: "", detail }),
+                Err(StoreError::Conflict(detail)) => Err(ItemConflict::conflict("", detail)),
                 Err(e) => return Err(e),
             });
         }
@@ -722,6 +771,7 @@ impl Store {
         organisation_id: Uuid,
         system: &str,
         items: &[PersonUpsert],
+        rights: UpsertRights,
     ) -> StoreResult<Vec<Result<UpsertOutcome, ItemConflict>>> {
         let at = now();
         on_pool!(self.writer(), |p| async {
@@ -736,8 +786,21 @@ impl Store {
             let by_email: HashMap<String, Uuid> = conn.people_by_email(&keys).await?.into_iter().collect();
             let candidates: Vec<Uuid> =
                 refs.values().chain(by_email.values()).copied().collect::<HashSet<_>>().into_iter().collect();
+            conn.lock_people(&candidates).await?;
             let people: HashMap<Uuid, Person> =
                 conn.load_people(&candidates).await?.into_iter().map(|p| (p.id, p)).collect();
+            let owners: Vec<Uuid> = by_email.values().copied().collect();
+            let mut known_as: HashMap<Uuid, String> = conn
+                .refs_of_people(organisation_id, system, &owners)
+                .await?
+                .into_iter()
+                .map(|(external_id, person)| (person, external_id))
+                .collect();
+            let logins: HashSet<Uuid> = if rights.change_login {
+                HashSet::new()
+            } else {
+                conn.people_with_password(&candidates).await?.into_iter().collect()
+            };
             let all_memberships = conn.load_memberships(&candidates).await?;
             let mut orgs_of: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
             let mut here: HashMap<Uuid, Membership> = HashMap::new();
@@ -764,33 +827,37 @@ impl Store {
             let mut claimed_emails: HashMap<&str, Uuid> = HashMap::new();
             for item in items {
                 if !seen_ids.insert(item.external_id.as_str()) {
-                    results.push(Err(ItemConflict {
-                        pointer: "/external_id",
-                        detail: "appears more than once in this request".into(),
-                    }));
+                    results.push(Err(ItemConflict::conflict("/external_id", "appears more than once in this request")));
                     continue;
                 }
                 let linked = refs.get(&item.external_id).copied();
                 let owner = by_email.get(item.content.email.key()).copied();
                 let target = match (linked, owner) {
                     (Some(t), Some(o)) if t != o => {
-                        results.push(Err(ItemConflict {
-                            pointer: "/email",
-                            detail: "belongs to another person in the network".into(),
-                        }));
+                        results.push(Err(ItemConflict::conflict("/email", "belongs to another person in the network")));
                         continue;
                     }
                     (Some(t), _) => Some(t),
+                    // The person behind the address is already known to this system under
+                    // another id: one person has one reference per system.
+                    (None, Some(o)) if known_as.contains_key(&o) => {
+                        results.push(Err(ItemConflict::conflict(
+                            "/external_id",
+                            format!(
+                                "the person with this e-mail address is already known in `{system}` as `{}`",
+                                known_as[&o]
+                            ),
+                        )));
+                        continue;
+                    }
                     // An existing person joins this organisation's references only if the
                     // organisation already counts them among its members.
                     (None, Some(o)) if orgs_of.get(&o).is_some_and(|orgs| orgs.contains(&organisation_id)) => Some(o),
                     (None, Some(_)) => {
-                        results.push(Err(ItemConflict {
-                            pointer: "/email",
-                            detail: "belongs to a person who is not a member of this organisation; add their \
-                                     membership first"
-                                .into(),
-                        }));
+                        results.push(Err(ItemConflict::conflict(
+                            "/email",
+                            "belongs to a person who is not a member of this organisation; add their membership first",
+                        )));
                         continue;
                     }
                     (None, None) => None,
@@ -798,10 +865,7 @@ impl Store {
                 let person_id = target.unwrap_or_else(Uuid::now_v7);
                 match claimed_emails.get(item.content.email.key()) {
                     Some(other) if *other != person_id => {
-                        results.push(Err(ItemConflict {
-                            pointer: "/email",
-                            detail: "is used by another item of this request".into(),
-                        }));
+                        results.push(Err(ItemConflict::conflict("/email", "is used by another item of this request")));
                         continue;
                     }
                     _ => {
@@ -809,6 +873,26 @@ impl Store {
                     }
                 }
 
+                let touches_admin = item.membership.role == MembershipRole::OrgAdmin
+                    || here
+                        .get(&person_id)
+                        .is_some_and(|m| m.terms.role == MembershipRole::OrgAdmin && m.terms != item.membership);
+                if touches_admin && !rights.grant_admin {
+                    results.push(Err(ItemConflict {
+                        pointer: "/membership/role",
+                        detail: ADMIN_MEMBERSHIP.into(),
+                        forbidden: true,
+                    }));
+                    continue;
+                }
+                let changes_login = target.is_some_and(|t| {
+                    logins.contains(&t)
+                        && people.get(&t).is_some_and(|p| p.content.email.key() != item.content.email.key())
+                });
+                if changes_login {
+                    results.push(Err(ItemConflict { pointer: "/email", detail: LOGIN_EMAIL.into(), forbidden: true }));
+                    continue;
+                }
                 let mut result = Upserted::Unchanged;
                 // An existing person who gets their first membership here changes too: the
                 // organisation's audience must learn about them from the feed.
@@ -841,6 +925,7 @@ impl Store {
                     Some(current) => current.clone(),
                 };
                 if linked.is_none() {
+                    known_as.insert(person_id, item.external_id.clone());
                     new_refs
                         .push((ExternalRef { system: system.to_string(), id: item.external_id.clone() }, person_id));
                     if result == Upserted::Unchanged {
@@ -971,13 +1056,61 @@ trait PeopleTx {
         external_ids: &[&str],
     ) -> Result<Vec<(String, Uuid)>, sqlx::Error>;
     async fn people_by_email(&mut self, keys: &[&str]) -> Result<Vec<(String, Uuid)>, sqlx::Error>;
+    /// The external ids `system` uses in `scope` for `people`: `(external id, person)`.
+    async fn refs_of_people(
+        &mut self,
+        scope: Uuid,
+        system: &str,
+        people: &[Uuid],
+    ) -> Result<Vec<(String, Uuid)>, sqlx::Error>;
     async fn load_people(&mut self, ids: &[Uuid]) -> StoreResult<Vec<Person>>;
     async fn load_memberships(&mut self, people: &[Uuid]) -> StoreResult<Vec<Membership>>;
+    /// After a membership of `organisation` was removed: if it was the person's last one
+    /// there, the organisation stops seeing them. Drops the organisation's references to
+    /// the person and moves the person's version on, returning a tombstone addressed to
+    /// the organisation (its replicas drop the person) followed by the person's update for
+    /// everyone who still sees them. Nothing when the person is still a member.
+    async fn leave_if_last(&mut self, person: Uuid, organisation: Uuid) -> StoreResult<Vec<Change>>;
+    /// Locks people's rows until the transaction ends, so that decisions based on their
+    /// memberships (joins, leaves, deletes) never interleave. A no-op on SQLite, whose
+    /// write transactions already run one at a time.
+    async fn lock_people(&mut self, ids: &[Uuid]) -> Result<(), sqlx::Error>;
+    /// Those of `ids` who sign in with a password.
+    async fn people_with_password(&mut self, ids: &[Uuid]) -> Result<Vec<Uuid>, sqlx::Error>;
 }
 
 macro_rules! people_tx {
-    ($conn:ty, $db:ty) => {
+    ($conn:ty, $db:ty, row_locks: $row_locks:literal) => {
         impl PeopleTx for $conn {
+            async fn people_with_password(&mut self, ids: &[Uuid]) -> Result<Vec<Uuid>, sqlx::Error> {
+                if ids.is_empty() {
+                    return Ok(vec![]);
+                }
+                let mut qb = QueryBuilder::<$db>::new("select id from people where password_hash is not null and id in (");
+                let mut list = qb.separated(", ");
+                for id in ids {
+                    list.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build_query_scalar().persistent(false).fetch_all(&mut *self).await
+            }
+
+            async fn lock_people(&mut self, ids: &[Uuid]) -> Result<(), sqlx::Error> {
+                if !$row_locks || ids.is_empty() {
+                    return Ok(());
+                }
+                let mut ids = ids.to_vec();
+                ids.sort_unstable();
+                let mut qb = QueryBuilder::<$db>::new("select id from people where id in (");
+                let mut list = qb.separated(", ");
+                for id in &ids {
+                    list.push_bind(*id);
+                }
+                qb.push(") order by id for update");
+                qb.build().persistent(false).execute(&mut *self).await?;
+                Ok(())
+            }
+
             async fn insert_people(&mut self, people: &[Person], password_hash: Option<&str>) -> Result<(), sqlx::Error> {
                 if people.is_empty() {
                     return Ok(());
@@ -1113,6 +1246,27 @@ macro_rules! people_tx {
                 qb.build_query_as().persistent(false).fetch_all(&mut *self).await
             }
 
+            async fn refs_of_people(
+                &mut self,
+                scope: Uuid,
+                system: &str,
+                people: &[Uuid],
+            ) -> Result<Vec<(String, Uuid)>, sqlx::Error> {
+                if people.is_empty() {
+                    return Ok(vec![]);
+                }
+                let mut qb = QueryBuilder::<$db>::new(
+                    "select external_id, resource_id from external_refs where resource_type = 'person' and scope_id = ",
+                );
+                qb.push_bind(scope).push(" and system = ").push_bind(system.to_string()).push(" and resource_id in (");
+                let mut list = qb.separated(", ");
+                for id in people {
+                    list.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build_query_as().persistent(false).fetch_all(&mut *self).await
+            }
+
             async fn people_by_email(&mut self, keys: &[&str]) -> Result<Vec<(String, Uuid)>, sqlx::Error> {
                 if keys.is_empty() {
                     return Ok(vec![]);
@@ -1154,9 +1308,36 @@ macro_rules! people_tx {
                 let rows: Vec<MembershipRow> = qb.build_query_as().persistent(false).fetch_all(&mut *self).await?;
                 rows.into_iter().map(Membership::try_from).collect()
             }
+
+            async fn leave_if_last(&mut self, person: Uuid, organisation: Uuid) -> StoreResult<Vec<Change>> {
+                let remaining: Vec<Uuid> =
+                    sqlx::query_scalar("select distinct organisation_id from memberships where person_id = $1")
+                        .bind(person)
+                        .fetch_all(&mut *self)
+                        .await?;
+                if remaining.contains(&organisation) {
+                    return Ok(vec![]);
+                }
+                sqlx::query("delete from external_refs where scope_id = $1 and resource_id = $2")
+                    .bind(organisation)
+                    .bind(person)
+                    .execute(&mut *self)
+                    .await?;
+                let mut qb = QueryBuilder::<$db>::new("update people set version = version + 1, updated_at = ");
+                qb.push_bind(now()).push(" where id = ").push_bind(person);
+                qb.push(format!(" returning {PERSON_COLUMNS}"));
+                let row: Option<PersonRow> = qb.build_query_as().persistent(false).fetch_optional(&mut *self).await?;
+                let updated = Person::try_from(row.ok_or(StoreError::NotFound)?)?;
+                // The tombstone first: the purge keeps only a resource's latest change, and
+                // that must be the update the remaining audience needs.
+                Ok(vec![
+                    Change::delete(ResourceType::Person, person, updated.version, false, vec![organisation]),
+                    person_change(&updated, &remaining)?,
+                ])
+            }
         }
     };
 }
 
-people_tx!(sqlx::SqliteConnection, sqlx::Sqlite);
-people_tx!(sqlx::PgConnection, sqlx::Postgres);
+people_tx!(sqlx::SqliteConnection, sqlx::Sqlite, row_locks: false);
+people_tx!(sqlx::PgConnection, sqlx::Postgres, row_locks: true);

@@ -111,6 +111,28 @@ fn slug_conflict(e: sqlx::Error, slug: &Slug) -> StoreError {
     }
 }
 
+/// How many organisations name the theme `id` (by its current slug), and that slug, on a
+/// transaction of either backend. Slugs are lowercase letters, digits and dashes, so the
+/// quoted slug matches exactly one element of an organisation's JSON array of slugs.
+macro_rules! organisations_using {
+    ($tx:expr, $id:expr) => {
+        sqlx::query_as::<_, (String, i64)>(
+            "select t.slug, (select count(*) from organisations o where o.themes like '%\"' || t.slug || '\"%')
+             from themes t where t.id = $1",
+        )
+        .bind($id)
+        .fetch_optional(&mut *$tx)
+        .await
+        .map(Option::unwrap_or_default)
+    };
+}
+
+fn in_use(slug: &str, organisations: i64) -> StoreError {
+    StoreError::Conflict(format!(
+        "the theme `{slug}` is used by {organisations} organisation(s); take it off their themes first"
+    ))
+}
+
 impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn list_themes(
@@ -189,6 +211,11 @@ impl Store {
     pub async fn update_theme(&self, id: Uuid, expected_version: i64, content: &ThemeContent) -> StoreResult<Theme> {
         let updated: Option<Theme> = on_pool!(self.writer(), |p| async {
             let mut tx = p.begin_write().await?;
+            // Organisations name themes by slug: a slug in use does not change under them.
+            let (slug, users) = organisations_using!(tx, id)?;
+            if users > 0 && slug != content.slug.as_str() {
+                return Err(in_use(&slug, users));
+            }
             let row: Option<ThemeRow> = sqlx::query_as(
                 "update themes
                  set slug = $3, label_nl = $4, label_en = $5, description = $6, search_text = $7,
@@ -225,6 +252,10 @@ impl Store {
     pub async fn delete_theme(&self, id: Uuid, expected_version: Option<i64>) -> StoreResult<()> {
         let deleted: Option<i64> = on_pool!(self.writer(), |p| async {
             let mut tx = p.begin_write().await?;
+            let (slug, users) = organisations_using!(tx, id)?;
+            if users > 0 {
+                return Err(in_use(&slug, users));
+            }
             let version: Option<i64> = sqlx::query_scalar(
                 "delete from themes where id = $1 and ($2 is null or version = $2) returning version",
             )
@@ -236,7 +267,7 @@ impl Store {
                 (*tx).record(&[Change::delete(ResourceType::Theme, id, v + 1, true, vec![])]).await?;
             }
             tx.commit().await?;
-            Ok::<_, sqlx::Error>(version)
+            Ok::<_, StoreError>(version)
         }
         .await)?;
         match deleted {

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::account::Email;
-use super::validation::{Invalid, line};
+use super::validation::{FieldError, Invalid, line};
 
 /// Longest display name, in characters.
 pub const NAME_MAX: usize = 120;
@@ -132,6 +132,8 @@ pub struct MembershipTerms {
     pub ends_on: Option<NaiveDate>,
 }
 
+const DATE_RANGE: &str = "must be a day from 1900-01-01 to 2100-12-31";
+
 impl MembershipTerms {
     /// `pointer` is where the terms sit in the request (`""`, `/membership`, `/items/3/membership`).
     pub fn parse(
@@ -140,11 +142,24 @@ impl MembershipTerms {
         ends_on: Option<NaiveDate>,
         pointer: &str,
     ) -> Result<Self, Invalid> {
-        if ends_on.is_some_and(|end| end < starts_on) {
-            return Err(Invalid::one(format!("{pointer}/ends_on"), "must not be before starts_on"));
+        let mut inv = Invalid::default();
+        let in_range = |d: NaiveDate| (Self::EARLIEST..=Self::LATEST).contains(&d);
+        if !in_range(starts_on) {
+            inv.errors.push(FieldError::new(format!("{pointer}/starts_on"), DATE_RANGE));
         }
-        Ok(Self { role, starts_on, ends_on })
+        match ends_on {
+            Some(end) if !in_range(end) => inv.errors.push(FieldError::new(format!("{pointer}/ends_on"), DATE_RANGE)),
+            Some(end) if end < starts_on => {
+                inv.errors.push(FieldError::new(format!("{pointer}/ends_on"), "must not be before starts_on"))
+            }
+            _ => {}
+        }
+        inv.finish(|| Self { role, starts_on, ends_on })
     }
+
+    /// The first and last day a membership may name.
+    pub const EARLIEST: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a valid date");
+    pub const LATEST: NaiveDate = NaiveDate::from_ymd_opt(2100, 12, 31).expect("a valid date");
 
     /// Whether the membership holds on `day`.
     pub fn active_on(&self, day: NaiveDate) -> bool {

@@ -62,6 +62,24 @@ fn replay(stored: StoredResponse) -> HttpResponse {
     res.body(stored.body)
 }
 
+fn is_no_store(headers: &actix_web::http::header::HeaderMap) -> bool {
+    headers.get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("no-store"))
+}
+
+/// What a retry gets when the first response held a secret (a new client's secret): the
+/// secret is never written to the idempotency store, so the retry learns that the request
+/// was done (and where its result is) without a second client being made.
+fn secret_not_kept(headers: Vec<(String, String)>) -> StoredResponse {
+    let detail = "This request was already done, but its response held a secret, which is shown only once and \
+                  never kept. Rotate the secret of the resource in `Location` to get a new one.";
+    let problem = ApiError::conflict(detail, None).problem();
+    let mut kept: Vec<(String, String)> =
+        headers.into_iter().filter(|(name, _)| name == header::LOCATION.as_str()).collect();
+    kept.push((header::CONTENT_TYPE.as_str().to_string(), crate::error::PROBLEM_JSON.to_string()));
+    kept.push((header::CACHE_CONTROL.as_str().to_string(), "no-store".to_string()));
+    StoredResponse { status: 409, headers: kept, body: serde_json::to_vec(&problem).unwrap_or_default() }
+}
+
 /// The middleware. Requests without the header, or that it does not apply to, pass through.
 pub async fn idempotency(
     req: ServiceRequest,
@@ -134,7 +152,11 @@ pub async fn idempotency(
                 .flat_map(|name| head.headers().get_all(name).map(move |v| (name, v)))
                 .filter_map(|(name, v)| Some((name.as_str().to_string(), v.to_str().ok()?.to_string())))
                 .collect();
-            let stored = StoredResponse { status: head.status().as_u16(), headers, body: bytes.to_vec() };
+            let stored = if is_no_store(head.headers()) && head.status().is_success() {
+                secret_not_kept(headers)
+            } else {
+                StoredResponse { status: head.status().as_u16(), headers, body: bytes.to_vec() }
+            };
             if let Err(e) = store.idempotency_complete(&owner, &key, claim, &stored).await {
                 tracing::error!(error = %e, "could not store the idempotent response");
             }

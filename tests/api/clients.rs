@@ -156,6 +156,10 @@ async fn a_revoked_client_cannot_sign_in(app: TestApp) {
     assert_eq!(json(res).await["error"], "invalid_client");
     // A token issued before says who it was no more.
     problem(get(&app, &issued, "/v1/me").await, 401).await;
+    // Nor reaches anything else: revoking takes effect at once, not when the token expires.
+    problem(get(&app, &issued, &format!("/v1/organisations/{}/memberships", s.a)).await, 401).await;
+    problem(get(&app, &issued, "/v1/people").await, 401).await;
+    problem(get(&app, &issued, "/v1/changes").await, 401).await;
     // It stays in the list, marked revoked.
     let list = expect(get(&app, &s.admin_a.token, &clients_path(&s.a)).await, StatusCode::OK).await;
     assert_eq!(list[0]["id"], id);

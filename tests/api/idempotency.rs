@@ -15,6 +15,7 @@ on_both_databases!(
     a_refused_request_is_replayed_as_refused,
     a_malformed_key_is_a_bad_request,
     two_instances_on_one_database_share_their_keys,
+    a_secret_in_a_response_is_never_stored_for_a_retry,
 );
 
 async fn post(app: &TestApp, token: &str, key: &str, body: &Value) -> reqwest::Response {
@@ -148,4 +149,38 @@ async fn a_retry_while_the_first_request_runs_is_told_to_wait(app: TestApp) {
     let problem_body = problem(res, 409).await;
     assert_eq!(problem_body["type"], "https://vov.be/problems/idempotency-in-flight");
     assert_eq!(count_themes(&app).await, 0);
+}
+
+async fn a_secret_in_a_response_is_never_stored_for_a_retry(app: TestApp) {
+    let f = app.facilitator().await;
+    let org = app
+        .post("/v1/organisations")
+        .bearer_auth(&f.token)
+        .json(&json!({"name": "Leerpunt Gent-Eeklo", "kind": "learning_provider"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(org.status(), StatusCode::CREATED);
+    let clients = format!("/v1/organisations/{}/clients", json(org).await["id"].as_str().unwrap());
+    let create = || {
+        app.post(&clients)
+            .bearer_auth(&f.token)
+            .header("idempotency-key", "new-client")
+            .json(&json!({"name": "HR-koppeling", "scopes": ["people:read"]}))
+            .send()
+    };
+    let first = create().await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let location = first.headers()["location"].clone();
+    let secret = json(first).await["client_secret"].as_str().unwrap().to_string();
+    // The retry (a replay of what was stored) is told the request was done and where its
+    // result is, without the secret, and no second client is made.
+    let again = create().await.unwrap();
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.headers()["location"], location);
+    assert_eq!(again.headers()["cache-control"], "no-store");
+    let text = problem(again, 409).await.to_string();
+    assert!(!text.contains(&secret), "{text}");
+    let list = json(app.get(&clients).bearer_auth(&f.token).send().await.unwrap()).await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
 }

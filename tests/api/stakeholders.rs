@@ -46,6 +46,10 @@ on_both_databases!(
     a_membership_is_seen_by_the_person_the_organisations_admins_and_clients_and_facilitators,
     an_organisations_membership_list_is_for_its_admins_clients_and_facilitators,
     a_persons_memberships_show_only_what_the_caller_may_see,
+    only_facilitators_and_the_organisations_admins_grant_or_take_admin_rights,
+    membership_dates_outside_1900_to_2100_are_refused_at_their_pointers,
+    a_person_who_leaves_an_organisation_disappears_from_its_view_and_feed,
+    only_the_person_and_facilitators_change_the_address_someone_signs_in_with,
 );
 
 // ---- organisations ----
@@ -966,6 +970,180 @@ async fn a_persons_memberships_show_only_what_the_caller_may_see(app: TestApp) {
     .await;
     // Someone who only sees her in the network view sees none of her memberships.
     problem(get(&app, &w.member_a.token, &path).await, 403).await;
+}
+
+async fn only_facilitators_and_the_organisations_admins_grant_or_take_admin_rights(app: TestApp) {
+    let w = world(&app).await;
+    let client = &w.client_a_write;
+    let a = &w.a;
+    // An integration client cannot make anyone an admin, by any route...
+    let member = format!("/v1/memberships/{}", w.membership_a);
+    problem(patch(&app, client, &member, None, json!({"role": "org_admin"})).await, 403).await;
+    let body = json!({"person_id": w.member_a.id, "role": "org_admin", "starts_on": "2024-01-01"});
+    problem(post(&app, client, &format!("/v1/organisations/{a}/memberships"), body.clone()).await, 403).await;
+    let res = app
+        .request(Method::PUT, &format!("/v1/organisations/{a}/memberships/by-ref/sdworx/C-1"))
+        .bearer_auth(client)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    problem(res, 403).await;
+    let newcomer = json!({
+        "name": "Nieuwe Beheerder", "email": "nieuwe.beheerder@zorgnetkempen.example",
+        "stakeholder_group": "hr_professional", "membership": {"role": "org_admin", "starts_on": "2024-01-01"}
+    });
+    problem(post(&app, client, &format!("/v1/organisations/{a}/people"), newcomer.clone()).await, 403).await;
+    let mut item = newcomer.clone();
+    item["external_id"] = json!("E-1");
+    let batch = json!({"system": "sdworx", "items": [item]});
+    let result = expect(
+        post(&app, client, &format!("/v1/organisations/{a}/people/batch"), batch).await,
+        StatusCode::OK,
+    )
+    .await["results"][0]
+        .clone();
+    assert_eq!(result["result"], "error", "{result}");
+    assert_eq!(result["problem"]["status"], 403, "{result}");
+    assert_eq!(result["problem"]["errors"][0]["pointer"], "/items/0/membership/role", "{result}");
+    // ...nor end, demote or remove an admin.
+    let admin_membership = format!("/v1/memberships/{}", w.admin_membership_a);
+    problem(patch(&app, client, &admin_membership, None, json!({"ends_on": "2024-12-31"})).await, 403).await;
+    problem(app.request(Method::DELETE, &admin_membership).bearer_auth(client).send().await.unwrap(), 403).await;
+    let demoted = json!({
+        "name": "Els Van Damme", "email": w.admin_a.email, "stakeholder_group": "hr_professional",
+        "membership": {"role": "employee", "starts_on": "2020-01-01"}
+    });
+    let res = app
+        .request(Method::PUT, &format!("/v1/organisations/{a}/people/by-ref/sdworx/E-ADMIN"))
+        .bearer_auth(client)
+        .json(&demoted)
+        .send()
+        .await
+        .unwrap();
+    problem(res, 403).await;
+    // Nothing changed: the admin still administers A, nobody else became one.
+    let admin = expect(get(&app, &w.facilitator.token, &admin_membership).await, StatusCode::OK).await;
+    assert_eq!((admin["role"].as_str(), admin["ends_on"].is_null()), (Some("org_admin"), true), "{admin}");
+    expect(get(&app, &w.admin_a.token, &format!("/v1/organisations/{a}/memberships")).await, StatusCode::OK).await;
+    let res = get(&app, &w.facilitator.token, &format!("/v1/organisations/{a}/memberships?limit=100")).await;
+    let admins = expect(res, StatusCode::OK).await["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "org_admin")
+        .count();
+    assert_eq!(admins, 1);
+    // The organisation's admin and facilitators can.
+    let res = patch(&app, &w.admin_a.token, &member, None, json!({"role": "org_admin"})).await;
+    assert_eq!(expect(res, StatusCode::OK).await["role"], "org_admin");
+    let res = patch(&app, &w.facilitator.token, &member, None, json!({"role": "employee"})).await;
+    assert_eq!(expect(res, StatusCode::OK).await["role"], "employee");
+    // An admin of another organisation cannot.
+    problem(patch(&app, &w.admin_b.token, &member, None, json!({"role": "org_admin"})).await, 404).await;
+}
+
+async fn only_the_person_and_facilitators_change_the_address_someone_signs_in_with(app: TestApp) {
+    let w = world(&app).await;
+    let path = format!("/v1/people/{}", w.member_a.id);
+    // Jonas signs in with a password: neither his organisation's admin nor its client may
+    // change his address, directly or through a sync.
+    for token in [&w.admin_a.token, &w.client_a_write] {
+        problem(patch(&app, token, &path, None, json!({"email": "jonas@elders.example"})).await, 403).await;
+    }
+    let record = |email: &str| {
+        json!({"name": "Jonas Claes", "email": email, "stakeholder_group": "employee", "birth_year": 1994,
+               "languages": ["nl"], "membership": {"role": "employee", "starts_on": "2020-01-01"}})
+    };
+    let by_ref = format!("/v1/organisations/{}/people/by-ref/sdworx/E-JONAS", w.a);
+    let put = |body: Value| app.request(Method::PUT, &by_ref).bearer_auth(&w.client_a_write).json(&body).send();
+    expect(put(record(&w.member_a.email)).await.unwrap(), StatusCode::OK).await;
+    let p = problem(put(record("jonas@elders.example")).await.unwrap(), 403).await;
+    assert!(p["detail"].as_str().unwrap().contains("/email"), "{p}");
+    assert_eq!(
+        expect(get_person(&app, &w.facilitator.token, w.member_a.id).await, StatusCode::OK).await["email"],
+        w.member_a.email
+    );
+    // He may, and so may a facilitator.
+    let res = patch(&app, &w.member_a.token, &path, None, json!({"email": "jonas.claes@thuis.example"})).await;
+    assert_eq!(expect(res, StatusCode::OK).await["email"], "jonas.claes@thuis.example");
+    let res = patch(&app, &w.facilitator.token, &path, None, json!({"email": "jonas@zorgnetkempen.example"})).await;
+    assert_eq!(expect(res, StatusCode::OK).await["email"], "jonas@zorgnetkempen.example");
+    // Someone without a password is the organisation's to keep up to date.
+    let body = json!({"name": "Mira Peeters", "email": "mira@zorgnetkempen.example", "stakeholder_group": "employee",
+                      "membership": {"role": "employee", "starts_on": "2019-03-01"}});
+    let created = expect(
+        post(&app, &w.client_a_write, &format!("/v1/organisations/{}/people", w.a), body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let mira = format!("/v1/people/{}", created["person"]["id"].as_str().unwrap());
+    let res = patch(&app, &w.client_a_write, &mira, None, json!({"email": "mira.peeters@zorgnetkempen.example"})).await;
+    assert_eq!(expect(res, StatusCode::OK).await["email"], "mira.peeters@zorgnetkempen.example");
+}
+
+async fn membership_dates_outside_1900_to_2100_are_refused_at_their_pointers(app: TestApp) {
+    let w = world(&app).await;
+    let path = format!("/v1/organisations/{}/memberships", w.a);
+    let body = json!({"person_id": w.member_a.id, "role": "hr", "starts_on": "1899-12-31", "ends_on": "2101-01-01"});
+    let p = problem(post(&app, &w.facilitator.token, &path, body).await, 422).await;
+    let pointers: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["pointer"].as_str().unwrap()).collect();
+    assert_eq!(pointers, ["/starts_on", "/ends_on"], "{p}");
+    let member = format!("/v1/memberships/{}", w.membership_a);
+    let p =
+        problem(patch(&app, &w.facilitator.token, &member, None, json!({"ends_on": "9999-12-31"})).await, 422).await;
+    assert_eq!(p["errors"][0]["pointer"], "/ends_on", "{p}");
+    let body = json!({"name": "Oud", "email": "oud@zorgnetkempen.example", "stakeholder_group": "employee",
+                      "membership": {"role": "employee", "starts_on": "0001-01-01"}});
+    let p = problem(post(&app, &w.client_a_write, &format!("/v1/organisations/{}/people", w.a), body).await, 422).await;
+    assert_eq!(p["errors"][0]["pointer"], "/membership/starts_on", "{p}");
+    // The edges are allowed.
+    let body = json!({"person_id": w.member_a.id, "role": "hr", "starts_on": "1900-01-01", "ends_on": "2100-12-31"});
+    expect(post(&app, &w.facilitator.token, &path, body).await, StatusCode::CREATED).await;
+}
+
+async fn a_person_who_leaves_an_organisation_disappears_from_its_view_and_feed(app: TestApp) {
+    let w = world(&app).await;
+    let f = &w.facilitator.token;
+    // Jonas is also a member of B; then his only membership of A is removed.
+    let body = json!({"person_id": w.member_a.id, "role": "employee", "starts_on": "2024-01-01"});
+    expect(post(&app, f, &format!("/v1/organisations/{}/memberships", w.b), body).await, StatusCode::CREATED).await;
+    let before = expect(get_person(&app, f, w.member_a.id).await, StatusCode::OK).await;
+    let res =
+        app.request(Method::DELETE, &format!("/v1/memberships/{}", w.membership_a)).bearer_auth(&w.client_a_write);
+    assert_eq!(res.send().await.unwrap().status(), StatusCode::NO_CONTENT);
+
+    // A's client no longer reads him; B's still does, at a new version.
+    problem(get_person(&app, &w.client_a_write, w.member_a.id).await, 404).await;
+    let now = expect(get_person(&app, &w.client_b, w.member_a.id).await, StatusCode::OK).await;
+    assert_eq!(now["version"], before["version"].as_i64().unwrap() + 1);
+
+    // A's feed ends with a tombstone for him; a replica of A built from the feed holds
+    // exactly the people A's client can read.
+    let replay = |changes: Vec<Value>| {
+        let mut people: HashMap<String, i64> = HashMap::new();
+        for c in changes {
+            let id = c["id"].as_str().unwrap().to_string();
+            match c["operation"].as_str().unwrap() {
+                "delete" => people.remove(&id),
+                _ => people.insert(id, c["version"].as_i64().unwrap()),
+            };
+        }
+        people
+    };
+    let replica_a = replay(feed(&app, &w.client_a_write, "person").await);
+    let visible_a: HashMap<String, i64> = list_people(&app, &w.client_a_write, "limit=100")
+        .await
+        .into_iter()
+        .map(|(id, p)| (id.to_string(), p["version"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(replica_a, visible_a);
+    assert!(!replica_a.contains_key(&w.member_a.id.to_string()));
+    // B's replica has him at his current version; so has a facilitator's.
+    let replica_b = replay(feed(&app, &w.client_b, "person").await);
+    assert_eq!(replica_b[&w.member_a.id.to_string()], now["version"]);
+    let everything = replay(feed(&app, f, "person").await);
+    assert_eq!(everything[&w.member_a.id.to_string()], now["version"]);
 }
 
 // ---- setup ----

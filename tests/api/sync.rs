@@ -16,6 +16,7 @@ on_both_databases!(
     a_batch_over_the_limit_is_refused_whole,
     an_upsert_by_reference_says_whether_it_created_updated_or_changed_nothing,
     an_existing_member_is_linked_by_e_mail_but_an_outsider_is_refused,
+    a_person_has_one_reference_per_system,
     organisations_are_upserted_by_a_network_reference,
     memberships_are_upserted_by_the_organisations_reference,
     the_feed_reports_changes_in_order_once_each_with_tombstones,
@@ -120,7 +121,7 @@ async fn pull(app: &TestApp, token: &str, cursor: Option<&str>, query: &str) -> 
 #[derive(Default, Debug)]
 struct Replica {
     resources: BTreeMap<(String, String), Value>,
-    seen: HashSet<(String, String, i64)>,
+    seen: HashSet<(String, String, i64, String)>,
 }
 
 impl Replica {
@@ -128,7 +129,8 @@ impl Replica {
         for e in entries {
             let key = (e["type"].as_str().unwrap().to_string(), e["id"].as_str().unwrap().to_string());
             let version = e["version"].as_i64().unwrap();
-            assert!(self.seen.insert((key.0.clone(), key.1.clone(), version)), "seen twice: {e}");
+            let operation = e["operation"].as_str().unwrap().to_string();
+            assert!(self.seen.insert((key.0.clone(), key.1.clone(), version, operation)), "seen twice: {e}");
             match e["operation"].as_str().unwrap() {
                 "delete" => {
                     assert!(e["resource"].is_null());
@@ -227,6 +229,9 @@ async fn an_hr_system_that_replays_the_feed_ends_with_exactly_the_servers_state(
     assert_eq!(server.len(), 27);
     let members: HashSet<String> = server.values().map(|m| m["person_id"].as_str().unwrap().to_string()).collect();
     let people = replica.of_type("person");
+    // Exactly: the people who left (E020, E021) are gone from the organisation's replica.
+    assert_eq!(people.keys().cloned().collect::<HashSet<_>>(), members);
+    assert!(!people.contains_key(&ids["E020"].0));
     for id in &members {
         let person = &people[id];
         let fresh = json(app.get(&format!("/v1/people/{id}")).bearer_auth(&token).send().await.unwrap()).await;
@@ -566,4 +571,36 @@ async fn concurrent_writers_on_two_instances_never_make_the_feed_skip_or_repeat(
         assert!(person["name"].as_str().unwrap().ends_with("round 4"), "{person}");
         assert_eq!(person["version"], 5);
     }
+}
+
+async fn a_person_has_one_reference_per_system(app: TestApp) {
+    let (org, token, _) = hr_setup(&app).await;
+    let body = batch(&app, &token, &org, vec![item("E1", "Jonas Claes", "jonas@zorgnet.example")]).await;
+    assert_eq!(results(&body), ["created"]);
+    // The same person under a second id, alone or twice in one batch, is refused at the id.
+    let body = batch(&app, &token, &org, vec![item("E2", "Jonas Claes", "jonas@zorgnet.example")]).await;
+    assert_eq!(results(&body), ["error"], "{body}");
+    assert_eq!(body["results"][0]["problem"]["status"], 409);
+    assert_eq!(body["results"][0]["problem"]["errors"][0]["pointer"], "/items/0/external_id", "{body}");
+    assert!(body["results"][0]["problem"]["errors"][0]["detail"].as_str().unwrap().contains("`E1`"), "{body}");
+    let res = app
+        .request(Method::PUT, &format!("/v1/organisations/{org}/people/by-ref/sdworx/E3"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Jonas Claes", "email": "jonas@zorgnet.example", "stakeholder_group": "employee",
+                      "membership": {"role": "employee", "starts_on": "2020-01-01"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(res, 409).await["errors"][0]["pointer"], "/external_id");
+    let body = batch(
+        &app,
+        &token,
+        &org,
+        vec![item("M1", "Mira Peeters", "mira@zorgnet.example"), item("M2", "Mira Peeters", "mira@zorgnet.example")],
+    )
+    .await;
+    assert_eq!(results(&body), ["created", "error"], "{body}");
+    // Under its own id the person is still upserted.
+    let body = batch(&app, &token, &org, vec![item("E1", "Jonas Claes-Peeters", "jonas@zorgnet.example")]).await;
+    assert_eq!(results(&body), ["updated"], "{body}");
 }

@@ -24,6 +24,7 @@ on_both_databases!(
     a_delete_with_a_stale_etag_is_refused,
     search_ignores_case_and_diacritics,
     themes_sort_by_any_allowed_field_both_ways,
+    a_theme_organisations_use_keeps_its_slug_and_stays,
 );
 
 async fn create(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
@@ -294,4 +295,46 @@ async fn a_garbled_if_match_never_lets_a_write_through(app: TestApp) {
     }
     let res = patch(&app, &f.token, id, Some("*"), json!({"label_en": "Changed"})).await;
     assert_eq!(res.status(), StatusCode::OK);
+}
+
+async fn a_theme_organisations_use_keeps_its_slug_and_stays(app: TestApp) {
+    let f = app.facilitator().await;
+    let used = created(&app, &f.token, "older-workers").await;
+    let id = used["id"].as_str().unwrap();
+    let res = app
+        .post("/v1/organisations")
+        .bearer_auth(&f.token)
+        .json(&json!({"name": "Zorgnet Kempen", "kind": "employer", "themes": ["older-workers"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let org = json(res).await["id"].as_str().unwrap().to_string();
+    // Its labels may change, its slug not, and it cannot be deleted.
+    let res = patch(&app, &f.token, id, None, json!({"label_en": "Older workers"})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let p = problem(patch(&app, &f.token, id, None, json!({"slug": "senior-workers"})).await, 409).await;
+    assert!(p["detail"].as_str().unwrap().contains("1 organisation"), "{p}");
+    let delete = || app.request(reqwest::Method::DELETE, &format!("/v1/themes/{id}")).bearer_auth(&f.token).send();
+    problem(delete().await.unwrap(), 409).await;
+    // A theme with a slug that only starts like it is not counted as used.
+    let other = created(&app, &f.token, "older").await;
+    let res = app
+        .request(reqwest::Method::DELETE, &format!("/v1/themes/{}", other["id"].as_str().unwrap()))
+        .bearer_auth(&f.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    // Off the organisation's themes, it goes.
+    let res = app
+        .request(reqwest::Method::PATCH, &format!("/v1/organisations/{org}"))
+        .bearer_auth(&f.token)
+        .header("content-type", "application/merge-patch+json")
+        .body(json!({"themes": []}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(delete().await.unwrap().status(), StatusCode::NO_CONTENT);
 }
