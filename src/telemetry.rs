@@ -1,13 +1,16 @@
 //! Logging and per-request observation: request ids, tracing spans, metrics, and a last
 //! check that every error leaves as `application/problem+json`.
 
+use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::InternalError;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, ResponseError, web};
+use futures_util::FutureExt;
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 use uuid::Uuid;
@@ -76,8 +79,25 @@ pub async fn observe(
     let info = RequestInfo { id: request_id.clone(), path: req.path().to_string() };
     // Inner middlewares answer errors as responses; an `Err` can only come from actix
     // itself and is answered by actix (without our request id).
+    // A panic in a handler is a bug; it is logged (by the panic hook and below) and answered
+    // as an opaque 500 with the request id, instead of dropping the client's connection.
+    // (The request itself went down with the handler, so the answer leaves as an error that
+    // carries its finished response.)
     let res = REQUEST
-        .scope(info, async move { next.call(req).await.map(|res| ensure_problem_body(res.map_into_boxed_body())) })
+        .scope(info, async move {
+            match AssertUnwindSafe(next.call(req)).catch_unwind().await {
+                Ok(res) => res.map(|res| ensure_problem_body(res.map_into_boxed_body())),
+                Err(_) => {
+                    let mut answer = ApiError::Internal(anyhow::anyhow!("the handler panicked")).error_response();
+                    if let Some(info) = current_request()
+                        && let Ok(v) = HeaderValue::from_str(&info.id)
+                    {
+                        answer.headers_mut().insert(REQUEST_ID, v);
+                    }
+                    Err(InternalError::from_response("the handler panicked", answer).into())
+                }
+            }
+        })
         .instrument(span.clone())
         .await;
     let mut res = match res {
@@ -149,4 +169,37 @@ fn ensure_problem_body(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody
     let body = serde_json::to_vec(&problem).unwrap_or_default();
     let (req, _) = res.into_parts();
     ServiceResponse::new(req, new.content_type(PROBLEM_JSON).body(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::middleware::from_fn;
+    use actix_web::{App, test, web};
+
+    use super::*;
+
+    async fn boom() -> HttpResponse {
+        panic!("a bug in a handler")
+    }
+
+    /// A handler that panics still answers: a 500 problem with the request id, and the
+    /// connection is not dropped.
+    #[actix_web::test]
+    async fn a_panicking_handler_answers_an_opaque_500_problem() {
+        let app = test::init_service(App::new().wrap(from_fn(observe)).route("/boom", web::get().to(boom))).await;
+        let req = test::TestRequest::get().uri("/boom").insert_header((REQUEST_ID, "req-1")).to_request();
+        // As the HTTP dispatcher does: an error leaves as its own response.
+        let res = match test::try_call_service(&app, req).await {
+            Ok(res) => res.into_parts().1,
+            Err(err) => err.error_response(),
+        };
+        assert_eq!(res.status(), 500);
+        assert_eq!(res.headers().get(REQUEST_ID).unwrap(), "req-1");
+        assert_eq!(res.headers().get(header::CONTENT_TYPE).unwrap(), PROBLEM_JSON);
+        let bytes = actix_web::body::to_bytes(res.into_body()).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["status"], 500);
+        assert_eq!(body["request_id"], "req-1");
+        assert!(!body["detail"].as_str().unwrap().contains("a bug"), "{body}");
+    }
 }

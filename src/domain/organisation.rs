@@ -101,18 +101,20 @@ impl EnterpriseNumber {
 /// class (`85.59`) or a Belgian subclass (`85.592`).
 pub fn parse_nace(value: &str) -> Result<String, String> {
     let v = value.trim();
-    let ok = match v.len() {
-        1 => v.bytes().all(|b| (b'A'..=b'U').contains(&b)),
-        2 => v.bytes().all(|b| b.is_ascii_digit()),
-        4..=6 => {
-            let (division, rest) = v.split_at(2);
-            division.bytes().all(|b| b.is_ascii_digit())
-                && rest.starts_with('.')
-                && rest.len() > 1
-                && rest[1..].bytes().all(|b| b.is_ascii_digit())
-        }
-        _ => false,
-    };
+    // Every valid code is ASCII; checking first keeps the byte slicing below on char bounds.
+    let ok = v.is_ascii()
+        && match v.len() {
+            1 => v.bytes().all(|b| (b'A'..=b'U').contains(&b)),
+            2 => v.bytes().all(|b| b.is_ascii_digit()),
+            4..=6 => {
+                let (division, rest) = v.split_at(2);
+                division.bytes().all(|b| b.is_ascii_digit())
+                    && rest.starts_with('.')
+                    && rest.len() > 1
+                    && rest[1..].bytes().all(|b| b.is_ascii_digit())
+            }
+            _ => false,
+        };
     if ok {
         Ok(v.to_string())
     } else {
@@ -319,8 +321,50 @@ mod tests {
         for ok in ["P", "85", "85.5", "85.59", "85.592"] {
             assert!(parse_nace(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "Z", "8", "855", "85.", "85.5921", "p", "85,59"] {
+        for bad in ["", "Z", "8", "855", "85.", "85.5921", "p", "85,59", "(Æ5", "8Æ5", "Æ", "85.Æ", "85.5Æ"] {
             assert!(parse_nace(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// Multi-byte characters at every position of a valid value: each parser answers (ok or a
+    /// message), never panics on a byte index inside a character.
+    #[test]
+    fn text_parsers_never_panic_on_multibyte_characters() {
+        let samples = [
+            "P",
+            "85",
+            "85.5",
+            "85.59",
+            "85.592",
+            "0123.456.749",
+            "0123456749",
+            "https://www.vov.be/x",
+            "an@vov.be",
+            "informal-learning",
+            "nl",
+        ];
+        for sample in samples {
+            let chars: Vec<char> = sample.chars().collect();
+            for i in 0..=chars.len() {
+                for wide in ['Æ', '€', '😀', '\u{300}'] {
+                    let mut inserted = chars.clone();
+                    inserted.insert(i, wide);
+                    let mut replaced = chars.clone();
+                    if i < replaced.len() {
+                        replaced[i] = wide;
+                    }
+                    for text in [inserted.iter().collect::<String>(), replaced.iter().collect()] {
+                        let _ = parse_nace(&text);
+                        let _ = EnterpriseNumber::parse(&text);
+                        let _ = parse_web_url(&text, 200);
+                        let _ = crate::domain::account::Email::parse(&text);
+                        let _ = crate::domain::theme::Slug::parse(&text);
+                        let _ = crate::domain::person::parse_languages(std::slice::from_ref(&text));
+                        let _ = parse_theme_slugs(std::slice::from_ref(&text));
+                        let _ = crate::http::pagination::parse_q(Some(&text), 200);
+                    }
+                }
+            }
         }
     }
 

@@ -188,6 +188,11 @@ async fn organisations_filter_by_kind_region_sector_and_words(app: TestApp) {
     // A filter value that is not one of the allowed ones is refused, not ignored.
     let res = get(&app, &member.token, "/v1/organisations?region=wallonia").await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // Sector codes are ASCII: a multi-byte character where a digit belongs is a 400 as well.
+    for sector in ["%28%C3%865", "8%C3%865", "85.%C3%86"] {
+        let res = get(&app, &member.token, &format!("/v1/organisations?sector={sector}")).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{sector}");
+    }
 }
 
 /// Organisations in sectors 85.59 (other education), 86.10 (hospitals) and 86.101 (a Belgian
