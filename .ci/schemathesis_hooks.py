@@ -7,6 +7,8 @@ a fresh UUID, as real clients are told to do. Malformed keys are left alone, so 
 rejection (400) is still tested. tests/api/idempotency.rs covers reuse itself.
 """
 
+import os
+import random
 import re
 import uuid
 
@@ -22,4 +24,21 @@ def map_case(context, case):
         for name in list(headers):
             if name.lower() == "idempotency-key" and isinstance(headers[name], str) and WELL_FORMED.match(headers[name]):
                 headers[name] = str(uuid.uuid4())
+    return use_known_ids(case)
+
+
+# Known ids (from the demo data, passed by .ci/run), so that generated requests also reach
+# the code behind a valid organiser or event instead of stopping at 404.
+ORGANISATIONS = [o for o in os.environ.get("VOV_FUZZ_ORGANISATIONS", "").split(",") if o]
+EVENTS = [e for e in os.environ.get("VOV_FUZZ_EVENTS", "").split(",") if e]
+RANDOM = random.Random(2026)
+
+
+def use_known_ids(case):
+    if ORGANISATIONS and case.method == "POST" and case.path == "/v1/events" and isinstance(case.body, dict):
+        if "organiser_id" in case.body and RANDOM.random() < 0.7:
+            case.body["organiser_id"] = RANDOM.choice(ORGANISATIONS)
+    params = case.path_parameters
+    if EVENTS and params and "id" in params and case.path.startswith("/v1/events/{id}") and RANDOM.random() < 0.7:
+        params["id"] = RANDOM.choice(EVENTS)
     return case

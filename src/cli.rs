@@ -28,7 +28,8 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Add the demo data set (accounts, themes) to the database; safe to repeat.
+    /// Add the demo data set (accounts, themes, organisations, people, a season of events with
+    /// registrations and commitments) to the database; safe to repeat.
     SeedDemo,
     /// Print the OpenAPI document (or write it to a file).
     Openapi {

@@ -1,13 +1,23 @@
 //! The demo data set: what a newcomer finds on the first start of the embedded default.
 
-use chrono::NaiveDate;
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use chrono_tz::Europe::Brussels;
+use futures_util::future::try_join_all;
 use uuid::Uuid;
 
 use crate::auth::password;
 use crate::auth::rights::{PersonRole, Scope};
+use crate::db::events::EventFilter;
+use crate::db::page::Sort;
 use crate::db::refs::ExternalRef;
 use crate::db::{Store, StoreError};
 use crate::domain::account::Email;
+use crate::domain::event::{
+    AttendanceMode as Mode, CommitmentContent, CommitmentStatus, Event, EventContent, EventFormat as Format,
+    EventInput, EventStatus, RegistrationStatus, Venue,
+};
 use crate::domain::organisation::{EnterpriseNumber, OrganisationContent, OrganisationKind as Kind, Region, SizeBand};
 use crate::domain::person::{AgeBand, MembershipRole, MembershipTerms, PersonContent, StakeholderGroup as Group};
 use crate::domain::theme::{Slug, ThemeContent};
@@ -271,6 +281,528 @@ const PEOPLE: &[(&str, &str, Group, Option<i32>, Option<AgeBand>, &[&str], Perso
     ),
 ];
 
+/// What happens to a registration after it is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Then {
+    /// Stays as it is (confirmed, or waitlisted when the event is full).
+    Stays,
+    /// The person cancels it (after everyone in the list has registered).
+    Cancels,
+    /// Checked in at the (past) event.
+    Attends,
+    /// Recorded as a no-show at the (past) event.
+    NoShow,
+}
+
+/// Who registered the person for a demo event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum By {
+    /// The person themself.
+    Themself,
+    /// The person's demo organisation (its admin or HR system).
+    Organisation,
+}
+
+/// How a demo event ends up: `Completed` events lie in the past.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    Draft,
+    Published,
+    Cancelled,
+    Completed,
+}
+
+/// A demo learning event. Days count from the day of seeding (in Brussels); an event that
+/// would fall in a weekend moves to the Monday after.
+struct DemoEvent {
+    key: &'static str,
+    title: &'static str,
+    summary: &'static str,
+    description: Option<&'static str>,
+    format: Format,
+    mode: Mode,
+    day: i64,
+    /// Local start in Brussels (hour, minute) and length in minutes.
+    starts: (u32, u32),
+    minutes: i64,
+    /// Name, address, postcode, city.
+    venue: Option<(&'static str, &'static str, &'static str, &'static str)>,
+    online_url: Option<&'static str>,
+    capacity: Option<i64>,
+    /// Registration opens this many days after the day of seeding (`None`: at once).
+    opens_in_days: Option<i64>,
+    /// Registration closes this many days before the start (`None`: at the start).
+    closes_days_before: Option<i64>,
+    organiser: &'static str,
+    co_organisers: &'static [&'static str],
+    themes: &'static [&'static str],
+    groups: &'static [Group],
+    fate: Fate,
+    /// In order of arrival: person (first name, lowercase; `an` is the facilitator), who
+    /// registered them, what happens next.
+    registrations: &'static [(&'static str, By, Then)],
+}
+
+/// A season of the network's learning events: five behind us, seven ahead.
+const EVENTS: &[DemoEvent] = &[
+    DemoEvent {
+        key: "olijfboom",
+        title: "Olijfboomloopbanen: ontwikkelen op elke leeftijd",
+        summary: "Inspiratiesessie over duurzame loopbanen: groeien als een olijfboom in plaats van uitgeperst als een citroen.",
+        description: Some(
+            "## Programma\n\n- Welkom door het Vlaams Agentschap Loopbaan en Leren\n- Keynote: een ontwikkelstrategie in plaats van \
+             een ontziestrategie\n- Getuigenissen uit de zorg en de metaal\n- Gesprekstafels: wat doe jij morgen anders?\n",
+        ),
+        format: Format::InspirationSession,
+        mode: Mode::Hybrid,
+        day: -118,
+        starts: (13, 30),
+        minutes: 210,
+        venue: Some(("ICC Gent", "Van Rysselberghedreef 2", "9000", "Gent")),
+        online_url: Some("https://meet.vov.example/olijfboomloopbanen"),
+        capacity: Some(120),
+        opens_in_days: None,
+        closes_days_before: Some(1),
+        organiser: "agency",
+        co_organisers: &["union"],
+        themes: &["careers-at-every-age", "older-workers", "inspiration-to-action"],
+        groups: &[Group::EmployerRepresentative, Group::HrProfessional, Group::PolicyMaker, Group::Employee],
+        fate: Fate::Completed,
+        registrations: &[
+            ("mira", By::Organisation, Then::Attends),
+            ("jonas", By::Themself, Then::Attends),
+            ("tom", By::Themself, Then::Attends),
+            ("pieter", By::Themself, Then::Attends),
+            ("els", By::Themself, Then::NoShow),
+            ("lotte", By::Themself, Then::Cancels),
+        ],
+    },
+    DemoEvent {
+        key: "informeel-leren",
+        title: "Informeel leren zichtbaar maken op de werkvloer",
+        summary: "Workshop: hoe herken, benoem en waardeer je wat medewerkers leren tijdens het werk, met collega's en door te doen?",
+        description: Some(
+            "We werken met echte voorbeelden uit kmo's en zorginstellingen. Breng een leermoment uit je eigen werk mee.\n\n\
+             **Voor wie:** HR-professionals, leidinggevenden en medewerkers die leren willen zichtbaar maken.\n",
+        ),
+        format: Format::Workshop,
+        mode: Mode::InPerson,
+        day: -86,
+        starts: (9, 30),
+        minutes: 180,
+        venue: Some(("Leerhuis Limburg", "Kempische Steenweg 303", "3500", "Hasselt")),
+        online_url: None,
+        capacity: Some(20),
+        opens_in_days: None,
+        closes_days_before: Some(2),
+        organiser: "leerhuis",
+        co_organisers: &[],
+        themes: &["informal-learning", "workplace-learning"],
+        groups: &[Group::HrProfessional, Group::Employee],
+        fate: Fate::Completed,
+        registrations: &[
+            ("karim", By::Organisation, Then::Attends),
+            ("sofie", By::Themself, Then::Attends),
+            ("lotte", By::Themself, Then::Attends),
+            ("mira", By::Themself, Then::NoShow),
+        ],
+    },
+    DemoEvent {
+        key: "lerend-netwerk-hr",
+        title: "Lerend netwerk HR-professionals: een leercultuur bouwen in de zorg",
+        summary: "Netwerkmoment waar HR-professionals hun uitdagingen inbrengen, bij elkaar te rade gaan en samen oplossingen uitwerken.",
+        description: None,
+        format: Format::LearningNetwork,
+        mode: Mode::InPerson,
+        day: -59,
+        starts: (14, 0),
+        minutes: 150,
+        venue: Some(("Zorgnet Kempen, campus Geel", "Kleine Kapelstraat 2", "2440", "Geel")),
+        online_url: None,
+        capacity: Some(25),
+        opens_in_days: None,
+        closes_days_before: None,
+        organiser: "vov",
+        co_organisers: &["zorgnet"],
+        themes: &["learning-together", "learning-culture"],
+        groups: &[Group::HrProfessional],
+        fate: Fate::Completed,
+        registrations: &[
+            ("jonas", By::Themself, Then::Attends),
+            ("lotte", By::Themself, Then::Attends),
+            ("sofie", By::Themself, Then::Attends),
+            ("an", By::Themself, Then::Attends),
+        ],
+    },
+    DemoEvent {
+        key: "kmo-webinar",
+        title: "Webinar: leren in kmo's zonder groot opleidingsbudget",
+        summary: "Hoe kleine ondernemingen leren organiseren op de werkplek: peter- en meterschap, jobrotatie en korte leermomenten.",
+        description: None,
+        format: Format::Webinar,
+        mode: Mode::Online,
+        day: -33,
+        starts: (12, 0),
+        minutes: 60,
+        venue: None,
+        online_url: Some("https://meet.opleidingsfondsmetaal.example/webinar-leren-in-kmos"),
+        capacity: None,
+        opens_in_days: None,
+        closes_days_before: None,
+        organiser: "fund",
+        co_organisers: &["leerhuis"],
+        themes: &["learning-in-smes", "learning-as-competitive-advantage"],
+        groups: &[Group::EmployerRepresentative, Group::HrProfessional],
+        fate: Fate::Completed,
+        registrations: &[
+            ("sofie", By::Themself, Then::Attends),
+            ("karim", By::Organisation, Then::Attends),
+            ("tom", By::Themself, Then::NoShow),
+            ("lotte", By::Themself, Then::Attends),
+        ],
+    },
+    DemoEvent {
+        key: "intervisie-55",
+        title: "Intervisie: ontwikkelgesprekken met 55-plussers",
+        summary: "In een kleine groep bespreken we casussen: hoe houd je oudere werknemers gemotiveerd en blijven ze leren?",
+        description: None,
+        format: Format::Intervision,
+        mode: Mode::InPerson,
+        day: -12,
+        starts: (18, 30),
+        minutes: 120,
+        venue: Some(("Vakbond Samen Sterk, vergaderzaal De Dijle", "Martelarenplein 8", "3000", "Leuven")),
+        online_url: None,
+        capacity: Some(8),
+        opens_in_days: None,
+        closes_days_before: Some(3),
+        organiser: "union",
+        co_organisers: &["zorgnet"],
+        themes: &["older-workers", "careers-at-every-age"],
+        groups: &[Group::Employee, Group::HrProfessional],
+        fate: Fate::Completed,
+        registrations: &[
+            ("tom", By::Themself, Then::Attends),
+            ("mira", By::Themself, Then::Attends),
+            ("pieter", By::Themself, Then::Attends),
+            ("jonas", By::Themself, Then::Attends),
+        ],
+    },
+    DemoEvent {
+        key: "werkbezoek-lievens",
+        title: "Werkbezoek: leren op de werkvloer bij Houtbewerking Lievens",
+        summary: "Een kleine houtbewerker toont hoe vakmanschap van collega op collega wordt doorgegeven. Beperkt tot drie bezoekers.",
+        description: Some(
+            "Rondleiding in het atelier, gesprek met de zaakvoerder en twee medewerkers over hoe zij van elkaar leren.\n\n\
+             Veiligheidsschoenen worden voorzien.\n",
+        ),
+        format: Format::FieldVisit,
+        mode: Mode::InPerson,
+        day: 11,
+        starts: (10, 0),
+        minutes: 150,
+        venue: Some(("Houtbewerking Lievens", "Industrieweg 14", "8800", "Roeselare")),
+        online_url: None,
+        capacity: Some(3),
+        opens_in_days: None,
+        closes_days_before: Some(2),
+        organiser: "lievens",
+        co_organisers: &["fund"],
+        themes: &["learning-in-smes", "workplace-learning", "informal-learning"],
+        groups: &[Group::EmployerRepresentative, Group::HrProfessional],
+        fate: Fate::Published,
+        registrations: &[
+            ("jonas", By::Themself, Then::Stays),
+            ("lotte", By::Themself, Then::Stays),
+            ("pieter", By::Themself, Then::Cancels),
+            ("mira", By::Themself, Then::Stays),
+            ("tom", By::Themself, Then::Stays),
+            ("an", By::Themself, Then::Stays),
+        ],
+    },
+    DemoEvent {
+        key: "netwerkdag",
+        title: "Netwerkdag VOV lerend netwerk: lerenderwijs samen vooruit",
+        summary: "De jaarlijkse dag van het netwerk: beleid, werkgevers en werknemers delen wat werkt om levenslang leren te versterken.",
+        description: Some(
+            "## Programma\n\n- 09:00 Onthaal\n- 09:30 Plenaire opening: leren als gedeelde verantwoordelijkheid\n\
+             - 11:00 Parallelle sessies (informeel leren, loopbanen op elke leeftijd, leren in kmo's)\n\
+             - 14:00 Co-creatie: van uitdaging naar gedragen oplossing\n- 16:30 Netwerkreceptie\n",
+        ),
+        format: Format::Conference,
+        mode: Mode::Hybrid,
+        day: 26,
+        starts: (9, 0),
+        minutes: 480,
+        venue: Some(("De Montil", "Moorselbaan 2", "1790", "Affligem")),
+        online_url: Some("https://live.vov.example/netwerkdag"),
+        capacity: Some(250),
+        opens_in_days: None,
+        closes_days_before: Some(5),
+        organiser: "vov",
+        co_organisers: &["agency", "fund"],
+        themes: &["lifelong-learning", "learning-together", "inspiration-to-action"],
+        groups: &[
+            Group::PolicyMaker,
+            Group::EmployerRepresentative,
+            Group::Employee,
+            Group::HrProfessional,
+            Group::Other,
+        ],
+        fate: Fate::Published,
+        registrations: &[
+            ("els", By::Themself, Then::Stays),
+            ("mira", By::Themself, Then::Stays),
+            ("jonas", By::Themself, Then::Stays),
+            ("sofie", By::Themself, Then::Stays),
+            ("karim", By::Organisation, Then::Stays),
+            ("lotte", By::Themself, Then::Stays),
+            ("tom", By::Themself, Then::Stays),
+        ],
+    },
+    DemoEvent {
+        key: "ontbijtsessie",
+        title: "Ontbijtsessie: leren als concurrentieel voordeel",
+        summary: "Een ontbijt met ondernemers over waarom blijvende ontwikkeling medewerkers flexibeler en inzetbaarder maakt.",
+        description: None,
+        format: Format::Other,
+        mode: Mode::InPerson,
+        day: 17,
+        starts: (7, 45),
+        minutes: 105,
+        venue: Some(("Opleidingsfonds Metaal Vlaanderen", "Kortrijksesteenweg 1095", "9051", "Gent")),
+        online_url: None,
+        capacity: Some(30),
+        opens_in_days: None,
+        closes_days_before: Some(1),
+        organiser: "fund",
+        co_organisers: &[],
+        themes: &["learning-as-competitive-advantage", "learning-in-smes"],
+        groups: &[Group::EmployerRepresentative],
+        fate: Fate::Cancelled,
+        registrations: &[("sofie", By::Themself, Then::Cancels)],
+    },
+    DemoEvent {
+        key: "digitaal-webinar",
+        title: "Webinar: digitale vaardigheden op elke leeftijd",
+        summary: "Praktische voorbeelden van hoe teams met jong en oud samen digitale werkvormen leren gebruiken.",
+        description: None,
+        format: Format::Webinar,
+        mode: Mode::Online,
+        day: 39,
+        starts: (12, 30),
+        minutes: 60,
+        venue: None,
+        online_url: Some("https://meet.leerhuislimburg.example/digitaal-op-elke-leeftijd"),
+        capacity: Some(500),
+        opens_in_days: None,
+        closes_days_before: None,
+        organiser: "leerhuis",
+        co_organisers: &[],
+        themes: &["digital-skills", "careers-at-every-age"],
+        groups: &[Group::Employee, Group::HrProfessional],
+        fate: Fate::Published,
+        registrations: &[
+            ("pieter", By::Organisation, Then::Stays),
+            ("tom", By::Themself, Then::Stays),
+            ("karim", By::Organisation, Then::Stays),
+            ("mira", By::Themself, Then::Stays),
+        ],
+    },
+    DemoEvent {
+        key: "leerlogboeken",
+        title: "Lerend netwerk: leren zichtbaar maken met leerlogboeken",
+        summary: "Hoe houden medewerkers bij wat ze leren, en wat delen ze met hun werkgever? Ervaringen met het 70-20-10-model.",
+        description: None,
+        format: Format::LearningNetwork,
+        mode: Mode::Hybrid,
+        day: 53,
+        starts: (14, 0),
+        minutes: 150,
+        venue: Some(("Vlaams Agentschap Loopbaan en Leren", "Koning Albert II-laan 35", "1030", "Brussel")),
+        online_url: Some("https://meet.vov.example/leerlogboeken"),
+        capacity: Some(30),
+        opens_in_days: Some(7),
+        closes_days_before: Some(2),
+        organiser: "vov",
+        co_organisers: &["agency"],
+        themes: &["informal-learning", "learning-together", "lifelong-learning"],
+        groups: &[Group::HrProfessional, Group::PolicyMaker],
+        fate: Fate::Published,
+        registrations: &[],
+    },
+    DemoEvent {
+        key: "feedback-intervisie",
+        title: "Intervisie voor leidinggevenden: feedback die doet groeien",
+        summary: "Online intervisie in kleine groep: leidinggevenden brengen een situatie in en zoeken samen hoe feedback leren op gang brengt.",
+        description: None,
+        format: Format::Intervision,
+        mode: Mode::Online,
+        day: 67,
+        starts: (16, 0),
+        minutes: 90,
+        venue: None,
+        online_url: Some("https://meet.zorgnetkempen.example/intervisie-feedback"),
+        capacity: Some(10),
+        opens_in_days: None,
+        closes_days_before: Some(1),
+        organiser: "zorgnet",
+        co_organisers: &[],
+        themes: &["learning-culture", "workplace-learning"],
+        groups: &[Group::EmployerRepresentative, Group::HrProfessional],
+        fate: Fate::Published,
+        registrations: &[("mira", By::Organisation, Then::Stays), ("sofie", By::Themself, Then::Stays)],
+    },
+    DemoEvent {
+        key: "70-20-10",
+        title: "Workshop: het 70-20-10-model in de praktijk",
+        summary: "Ontwerp met je team een leertraject waarin ervaring, collega's en opleiding elkaar versterken.",
+        description: Some("Programma volgt. *Concept: nog niet gepubliceerd.*\n"),
+        format: Format::Workshop,
+        mode: Mode::InPerson,
+        day: 81,
+        starts: (9, 0),
+        minutes: 240,
+        venue: Some(("Opleidingsfonds Metaal Vlaanderen", "Kortrijksesteenweg 1095", "9051", "Gent")),
+        online_url: None,
+        capacity: Some(16),
+        opens_in_days: None,
+        closes_days_before: Some(3),
+        organiser: "fund",
+        co_organisers: &["leerhuis"],
+        themes: &["workplace-learning", "informal-learning"],
+        groups: &[Group::HrProfessional, Group::EmployerRepresentative],
+        fate: Fate::Draft,
+        registrations: &[],
+    },
+];
+
+/// Commitments made after the past events: event key, person, text, due (days from the day
+/// of seeding), status, theme, shared with the organiser, shared with their own organisation.
+#[allow(clippy::type_complexity)]
+const COMMITMENTS: &[(&str, &str, &str, Option<i64>, CommitmentStatus, Option<&str>, bool, bool)] = &[
+    (
+        "olijfboom",
+        "mira",
+        "Met mijn leidinggevende een ontwikkelgesprek plannen over de volgende tien jaar van mijn loopbaan.",
+        Some(-20),
+        CommitmentStatus::Done,
+        Some("careers-at-every-age"),
+        true,
+        false,
+    ),
+    (
+        "olijfboom",
+        "jonas",
+        "Elke maand een leermoment met de vijftigplussers in ons team organiseren.",
+        Some(45),
+        CommitmentStatus::InProgress,
+        Some("older-workers"),
+        true,
+        true,
+    ),
+    (
+        "olijfboom",
+        "pieter",
+        "Een opleiding digitale vaardigheden volgen voor ik met pensioen ga.",
+        None,
+        CommitmentStatus::Dropped,
+        Some("digital-skills"),
+        false,
+        false,
+    ),
+    (
+        "olijfboom",
+        "tom",
+        "Loopbaanbegeleiding op elke leeftijd agenderen op het volgende syndicaal overleg.",
+        Some(30),
+        CommitmentStatus::Planned,
+        Some("careers-at-every-age"),
+        true,
+        false,
+    ),
+    (
+        "informeel-leren",
+        "karim",
+        "Bijhouden wat ik leer van de oudere schrijnwerkers en het eens per maand bespreken met Sofie.",
+        Some(60),
+        CommitmentStatus::InProgress,
+        Some("informal-learning"),
+        false,
+        true,
+    ),
+    (
+        "informeel-leren",
+        "sofie",
+        "Een peter- en meterschap opzetten voor nieuwe medewerkers in het atelier.",
+        Some(-5),
+        CommitmentStatus::Done,
+        Some("workplace-learning"),
+        true,
+        false,
+    ),
+    (
+        "lerend-netwerk-hr",
+        "lotte",
+        "De aanpak van Zorgnet Kempen voorstellen aan de bedrijven van ons sectorfonds.",
+        Some(40),
+        CommitmentStatus::Planned,
+        Some("learning-together"),
+        true,
+        false,
+    ),
+    (
+        "lerend-netwerk-hr",
+        "jonas",
+        "Een leercultuurscan afnemen in twee afdelingen en de resultaten delen met het netwerk.",
+        Some(90),
+        CommitmentStatus::Planned,
+        Some("learning-culture"),
+        false,
+        false,
+    ),
+    (
+        "kmo-webinar",
+        "sofie",
+        "Jobrotatie uitproberen tussen de zaagafdeling en de afwerking.",
+        Some(75),
+        CommitmentStatus::Planned,
+        Some("learning-in-smes"),
+        true,
+        false,
+    ),
+    (
+        "kmo-webinar",
+        "karim",
+        "Elke vrijdag een kwartier leren met een collega over de nieuwe CNC-machine.",
+        Some(14),
+        CommitmentStatus::InProgress,
+        Some("workplace-learning"),
+        false,
+        false,
+    ),
+    (
+        "intervisie-55",
+        "mira",
+        "Mijn ervaring als mentor inzetten voor de nieuwe verpleegkundigen op de afdeling.",
+        Some(30),
+        CommitmentStatus::InProgress,
+        Some("older-workers"),
+        true,
+        true,
+    ),
+    (
+        "intervisie-55",
+        "pieter",
+        "Mijn collega's vragen welke kennis ik nog moet doorgeven voor mijn pensioen.",
+        Some(21),
+        CommitmentStatus::Planned,
+        None,
+        false,
+        false,
+    ),
+];
+
 /// The demo accounts to try each role with (all use [`PASSWORD`]).
 pub const ORG_ADMIN_EMAIL: &str = "jonas.claes@zorgnetkempen.example";
 pub const MEMBER_EMAIL: &str = "mira.peeters@zorgnetkempen.example";
@@ -288,8 +820,8 @@ pub struct DemoClient {
 /// integration client when this run created it.
 pub async fn seed(store: &Store) -> anyhow::Result<Option<DemoClient>> {
     let hash = password::hash(PASSWORD.to_string()).await?;
-    let email = Email::parse(FACILITATOR_EMAIL).map_err(anyhow::Error::msg)?;
-    match store.create_person_account(&email, "An De Smet", PersonRole::Facilitator, Some(&hash)).await {
+    let facilitator_email = Email::parse(FACILITATOR_EMAIL).map_err(anyhow::Error::msg)?;
+    match store.create_person_account(&facilitator_email, "An De Smet", PersonRole::Facilitator, Some(&hash)).await {
         Ok(_) | Err(StoreError::Conflict(_)) => {}
         Err(e) => return Err(e.into()),
     }
@@ -305,7 +837,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<Option<DemoClient>> {
             Err(e) => return Err(e.into()),
         }
     }
-    let mut organisation_ids = std::collections::HashMap::new();
+    let mut organisation_ids = HashMap::new();
     for (reference, name, kind, number, sector, size, region, website, themes) in ORGANISATIONS {
         let content = OrganisationContent {
             name: (*name).to_string(),
@@ -341,6 +873,21 @@ pub async fn seed(store: &Store) -> anyhow::Result<Option<DemoClient>> {
         };
         store.create_person(&content, *role, Some(&hash), Some((organisation_ids[org], terms))).await?;
     }
+    // The demo people by key, with their demo organisation while they are still members of it.
+    let mut people = HashMap::new();
+    let facilitator = store.find_person_by_email(facilitator_email.key()).await?;
+    people.insert("an", (facilitator.ok_or_else(|| anyhow::anyhow!("the demo facilitator is missing"))?.id, None));
+    for (email, _, _, _, _, _, _, org, _, _) in PEOPLE {
+        let account = store.find_person_by_email(Email::parse(email).map_err(anyhow::Error::msg)?.key()).await?;
+        let account = account.ok_or_else(|| anyhow::anyhow!("demo person {email} is missing"))?;
+        people.insert(person_key(email), (account.id, Some(organisation_ids[org])));
+    }
+    let ids: Vec<Uuid> = people.values().map(|(id, _)| *id).collect();
+    let current = store.affiliations(&ids, chrono::Utc::now().date_naive()).await?;
+    for (id, org) in people.values_mut() {
+        *org = org.filter(|o| current.iter().any(|(p, m, _)| p == id && m == o));
+    }
+    seed_events(store, &organisation_ids, &people).await?;
     let zorgnet = organisation_ids["zorgnet"];
     let client = if store.list_clients(zorgnet).await?.is_empty() {
         let secret = crate::api::auth::new_secret(crate::api::auth::CLIENT_SECRET_PREFIX);
@@ -359,4 +906,156 @@ pub async fn seed(store: &Store) -> anyhow::Result<Option<DemoClient>> {
     };
     tracing::info!("demo data seeded");
     Ok(client)
+}
+
+/// The demo person's key in [`EVENTS`] and [`COMMITMENTS`]: the first name, lowercase.
+fn person_key(email: &str) -> &str {
+    email.split('.').next().unwrap_or(email)
+}
+
+/// A local time in Brussels on `day`, in UTC (the earlier one when the clock goes back).
+fn brussels(day: NaiveDate, (hour, minute): (u32, u32)) -> anyhow::Result<DateTime<Utc>> {
+    let local = day.and_hms_opt(hour, minute, 0).ok_or_else(|| anyhow::anyhow!("no time {hour}:{minute:02}"))?;
+    let at =
+        Brussels.from_local_datetime(&local).earliest().ok_or_else(|| anyhow::anyhow!("no {local} in Brussels"))?;
+    Ok(at.with_timezone(&Utc))
+}
+
+/// The content of a demo event as it is finally stored, dated from `today`.
+fn event_content(e: &DemoEvent, today: NaiveDate, organisations: &HashMap<&str, Uuid>) -> anyhow::Result<EventContent> {
+    let mut day = today + Duration::days(e.day);
+    while matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+        day += Duration::days(1);
+    }
+    let starts_at = brussels(day, e.starts)?;
+    let input = EventInput {
+        title: e.title.to_string(),
+        summary: Some(e.summary.to_string()),
+        description: e.description.map(str::to_string),
+        format: e.format,
+        attendance_mode: e.mode,
+        starts_at,
+        ends_at: starts_at + Duration::minutes(e.minutes),
+        time_zone: "Europe/Brussels".to_string(),
+        venue: e.venue.map(|(name, address, postcode, city)| Venue {
+            name: name.to_string(),
+            address: Some(address.to_string()),
+            postcode: Some(postcode.to_string()),
+            city: city.to_string(),
+        }),
+        online_url: e.online_url.map(str::to_string),
+        capacity: e.capacity,
+        registration_opens_at: e.opens_in_days.map(|d| brussels(today + Duration::days(d), (9, 0))).transpose()?,
+        registration_closes_at: e.closes_days_before.map(|d| starts_at - Duration::days(d)),
+        co_organisers: e.co_organisers.iter().map(|o| organisations[o]).collect(),
+        themes: e.themes.iter().map(|t| (*t).to_string()).collect(),
+        stakeholder_groups: e.groups.to_vec(),
+        language: "nl".to_string(),
+    };
+    Ok(EventContent::parse(input, organisations[e.organiser])?)
+}
+
+/// Seeds [`EVENTS`] with their registrations, attendance and [`COMMITMENTS`], through the
+/// same store rules as the API: nobody gets a seat outside a registration window or past the
+/// capacity. Does nothing when a demo organisation already runs an event (the season was
+/// seeded before). The events are independent, so they are seeded side by side (on
+/// PostgreSQL their commits then share disk flushes); within an event the order is fixed.
+async fn seed_events(
+    store: &Store,
+    organisations: &HashMap<&str, Uuid>,
+    people: &HashMap<&str, (Uuid, Option<Uuid>)>,
+) -> anyhow::Result<()> {
+    for id in organisations.values() {
+        let filter = EventFilter { organiser: Some(*id), ..EventFilter::default() };
+        if !store.list_events(&filter, Sort::default(), None, 1).await?.items.is_empty() {
+            return Ok(());
+        }
+    }
+    let today = Utc::now().with_timezone(&Brussels).date_naive();
+    let seeded = try_join_all(EVENTS.iter().map(|e| seed_event(store, e, today, organisations, people))).await?;
+    let completed: HashMap<&str, Event> =
+        EVENTS.iter().zip(seeded).filter_map(|(e, event)| Some((e.key, event?))).collect();
+    let commitments = COMMITMENTS.iter().map(|(key, who, text, due_in_days, status, theme, to_organiser, to_org)| {
+        let event = &completed[key];
+        let (person, organisation) = people[who];
+        async move {
+            // The API's rules: only participants make commitments, and share them only with
+            // an organisation they belong to (`people` holds only current memberships).
+            anyhow::ensure!(store.holds_seat(event.id, person).await?, "demo: {who} has no seat at {key}");
+            let content = CommitmentContent::parse(
+                text,
+                due_in_days.map(|d| today + Duration::days(d)),
+                *status,
+                theme.map(str::to_string),
+                *to_organiser,
+                organisation.filter(|_| *to_org),
+            )?;
+            store.create_commitment(event, person, &content).await?;
+            Ok(())
+        }
+    });
+    try_join_all(commitments).await?;
+    Ok(())
+}
+
+/// Seeds one demo event with its registrations and attendance; returns it when completed.
+/// A past event is first published a day ahead (registration is open only before the
+/// start), registered for, then moved to its real dates, given its attendance (no-shows are
+/// recorded only once an event has started) and completed (only after its end).
+async fn seed_event(
+    store: &Store,
+    e: &DemoEvent,
+    today: NaiveDate,
+    organisations: &HashMap<&str, Uuid>,
+    people: &HashMap<&str, (Uuid, Option<Uuid>)>,
+) -> anyhow::Result<Option<Event>> {
+    let organiser = organisations[e.organiser];
+    let content = event_content(e, today, organisations)?;
+    let opening = if e.fate == Fate::Completed {
+        let mut input = content.to_input();
+        input.starts_at = Utc::now() + Duration::days(1);
+        input.ends_at = input.starts_at + Duration::minutes(e.minutes);
+        input.registration_opens_at = None;
+        input.registration_closes_at = None;
+        EventContent::parse(input, organiser)?
+    } else {
+        content.clone()
+    };
+    let status = if e.fate == Fate::Draft { EventStatus::Draft } else { EventStatus::Published };
+    let event = store.create_event(organiser, &opening, status).await?;
+    let mut registrations = Vec::with_capacity(e.registrations.len());
+    for (who, by, then) in e.registrations {
+        let (person, organisation) = people[who];
+        let by = match by {
+            By::Themself => None,
+            By::Organisation => organisation,
+        };
+        let (registration, _) = store.register(event.id, person, by).await?;
+        registrations.push((registration.id, *then));
+    }
+    for (id, _) in registrations.iter().filter(|(_, then)| *then == Then::Cancels) {
+        store.cancel_registration(*id).await?;
+    }
+    match e.fate {
+        Fate::Completed => {
+            let current = store.get_event(event.id).await?;
+            store.update_event(event.id, current.version, &content, EventStatus::Published).await?;
+            for (id, then) in &registrations {
+                let status = match then {
+                    Then::Attends => RegistrationStatus::Attended,
+                    Then::NoShow => RegistrationStatus::NoShow,
+                    Then::Stays | Then::Cancels => continue,
+                };
+                store.record_attendance(*id, status).await?;
+            }
+            let current = store.get_event(event.id).await?;
+            Ok(Some(store.update_event(event.id, current.version, &content, EventStatus::Completed).await?))
+        }
+        Fate::Cancelled => {
+            let current = store.get_event(event.id).await?;
+            store.update_event(event.id, current.version, &content, EventStatus::Cancelled).await?;
+            Ok(None)
+        }
+        Fate::Draft | Fate::Published => Ok(None),
+    }
 }

@@ -32,7 +32,7 @@ pub struct ChangesQuery {
     pub after: Option<String>,
     /// Resource types to include, comma-separated (default: all you may see).
     #[param(
-        pattern = "^(theme|organisation|person|membership)(,(theme|organisation|person|membership))*$",
+        pattern = "^(theme|organisation|person|membership|event|registration|commitment)(,(theme|organisation|person|membership|event|registration|commitment))*$",
         example = "person,membership"
     )]
     pub types: Option<String>,
@@ -130,7 +130,7 @@ async fn list_changes(
     }
     for name in query.types.as_deref().map(|t| t.split(',').collect::<Vec<_>>()).unwrap_or_default() {
         let t = ResourceType::parse(name).ok_or_else(|| {
-            ApiError::BadRequest(format!("`types` lists `{name}`; use theme, organisation, person or membership."))
+            ApiError::BadRequest(format!("`types` lists `{name}`; use theme, organisation, person, membership, event, registration or commitment."))
         })?;
         if !types.contains(&t) {
             types.push(t);

@@ -4,9 +4,12 @@
 pub mod auth;
 pub mod changes;
 pub mod clients;
+pub mod commitments;
+pub mod events;
 pub mod me;
 pub mod organisations;
 pub mod people;
+pub mod registrations;
 pub mod system;
 pub mod themes;
 
@@ -65,6 +68,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
     clients::routes(cfg);
     changes::routes(cfg);
     themes::routes(cfg);
+    events::routes(cfg);
+    registrations::routes(cfg);
+    commitments::routes(cfg);
 }
 
 /// The OpenAPI document, as served at `/openapi.json` and committed in `openapi/`.

@@ -93,9 +93,27 @@ impl Access {
         self.readable_organisations().is_none_or(|orgs| orgs.contains(&organisation))
     }
 
+    /// Whether this caller runs `organisers`' events: facilitators, and admins of one of
+    /// the organising organisations.
+    pub fn runs_event(&self, organisers: &[Uuid]) -> bool {
+        match self {
+            Access::Facilitator { .. } => true,
+            Access::Person { admin_of, .. } => organisers.iter().any(|o| admin_of.contains(o)),
+            Access::Client { .. } => false,
+        }
+    }
+
+    /// The organisations whose draft events this caller sees (`None`: all).
+    pub fn draft_events_of(&self) -> Option<Vec<Uuid>> {
+        match self {
+            Access::Facilitator { .. } => None,
+            Access::Person { admin_of, .. } => Some(admin_of.clone()),
+            Access::Client { .. } => Some(vec![]),
+        }
+    }
+
     /// What this caller may see of the change feed.
     pub fn feed_reader(&self) -> FeedReader {
-        let public = vec![ResourceType::Theme, ResourceType::Organisation];
         match self {
             Access::Facilitator { .. } => FeedReader::Everything,
             Access::Person { id, admin_of } => {
@@ -108,21 +126,22 @@ impl Access {
                         ResourceType::Organisation,
                         ResourceType::Person,
                         ResourceType::Membership,
+                        ResourceType::Event,
+                        ResourceType::Registration,
+                        ResourceType::Commitment,
                     ],
                 }
             }
-            Access::Client { .. } => match self.readable_organisations() {
-                Some(orgs) if !orgs.is_empty() => FeedReader::Audience {
-                    audience: orgs,
-                    types: vec![
-                        ResourceType::Theme,
-                        ResourceType::Organisation,
-                        ResourceType::Person,
-                        ResourceType::Membership,
-                    ],
-                },
-                _ => FeedReader::Audience { audience: vec![], types: public },
-            },
+            Access::Client { organisation_id, scopes, .. } => {
+                let mut types = vec![ResourceType::Theme, ResourceType::Organisation, ResourceType::Event];
+                if scopes.contains(&Scope::PeopleRead) || scopes.contains(&Scope::PeopleWrite) {
+                    types.extend([ResourceType::Person, ResourceType::Membership]);
+                }
+                if scopes.contains(&Scope::RegistrationsWrite) {
+                    types.push(ResourceType::Registration);
+                }
+                FeedReader::Audience { audience: organisation_id.iter().copied().collect(), types }
+            }
         }
     }
 }

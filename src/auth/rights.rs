@@ -90,16 +90,21 @@ pub enum Scope {
     /// Create and update the people of the client's organisation and their memberships.
     #[serde(rename = "people:write")]
     PeopleWrite,
+    /// Register the people of the client's organisation for events, cancel those
+    /// registrations, and read them.
+    #[serde(rename = "registrations:write")]
+    RegistrationsWrite,
 }
 
 impl Scope {
     /// Every scope, in the order the OpenAPI document lists them.
-    pub const ALL: &'static [Scope] = &[Scope::PeopleRead, Scope::PeopleWrite];
+    pub const ALL: &'static [Scope] = &[Scope::PeopleRead, Scope::PeopleWrite, Scope::RegistrationsWrite];
 
     pub const fn as_str(self) -> &'static str {
         match self {
             Scope::PeopleRead => "people:read",
             Scope::PeopleWrite => "people:write",
+            Scope::RegistrationsWrite => "registrations:write",
         }
     }
 
@@ -107,6 +112,7 @@ impl Scope {
         match self {
             Scope::PeopleRead => "Read the people of the client's organisation",
             Scope::PeopleWrite => "Create and update the people of the client's organisation",
+            Scope::RegistrationsWrite => "Register the people of the client's organisation for events",
         }
     }
 

@@ -24,6 +24,9 @@ crate::domain::str_enum! {
         Organisation = "organisation",
         Person = "person",
         Membership = "membership",
+        Event = "event",
+        Registration = "registration",
+        Commitment = "commitment",
     }
 }
 

@@ -18,6 +18,7 @@ use uuid::Uuid;
 use crate::config::{DatabaseKind, Settings};
 
 pub mod accounts;
+pub mod events;
 pub mod feed;
 pub mod idempotency;
 pub mod organisations;
@@ -105,6 +106,8 @@ enum Backend {
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
+    /// Registrations waiting to be written, per event (see [`Store::register`]).
+    seat_lanes: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Uuid, events::Lane>>>,
 }
 
 /// What storage can fail with, in terms the API can answer.
@@ -243,7 +246,7 @@ impl Store {
                 Backend::Postgres(pool)
             }
         };
-        Ok(Self { backend })
+        Ok(Self { backend, seat_lanes: Default::default() })
     }
 
     /// Applies pending migrations (idempotent; PostgreSQL serialises concurrent starts
@@ -342,7 +345,7 @@ fn is_transient(code: Option<&str>) -> bool {
 impl Store {
     /// After a conditional write touched nothing: `NotFound`, or the row's current version.
     pub(crate) async fn current_version_error(&self, table: &'static str, id: Uuid) -> StoreResult<StoreError> {
-        debug_assert!(["themes", "organisations", "people", "memberships"].contains(&table));
+        debug_assert!(["themes", "organisations", "people", "memberships", "commitments"].contains(&table));
         // `table` is one of the allow-listed names above, never client input.
         let sql = format!("select version from {table} where id = $1");
         let current: Option<i64> = on_pool!(self.writer(), |p| sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))

@@ -295,7 +295,7 @@ impl Store {
         }
     }
 
-    /// Deletes an organisation that has no memberships left.
+    /// Deletes an organisation that has no memberships and organises no events.
     #[tracing::instrument(skip(self))]
     pub async fn delete_organisation(&self, id: Uuid, expected_version: Option<i64>) -> StoreResult<()> {
         let deleted: Option<i64> = on_pool!(self.writer(), |p| async {
@@ -307,6 +307,16 @@ impl Store {
             if members > 0 {
                 return Err(StoreError::Conflict(format!(
                     "the organisation still has {members} memberships; end and remove them first"
+                )));
+            }
+            // Events keep their organisers: the network's history stays whole.
+            let events: i64 = sqlx::query_scalar("select count(*) from event_organisers where organisation_id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+            if events > 0 {
+                return Err(StoreError::Conflict(format!(
+                    "the organisation organises or co-organises {events} events; they keep their organisers"
                 )));
             }
             let version: Option<i64> = sqlx::query_scalar(

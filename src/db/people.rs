@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
+use super::events::ReleaseTx;
 use super::feed::{Change, FeedWriter, ResourceType};
 use super::page::{Keyset, Page, Sort, SortField, SortValue, contains_pattern, fold};
 use super::refs::{ExternalRef, RefWriter, Upserted};
@@ -478,38 +479,48 @@ impl Store {
     /// Deletes a person and their memberships, leaving tombstones for both.
     #[tracing::instrument(skip(self))]
     pub async fn delete_person(&self, id: Uuid, expected_version: Option<i64>) -> StoreResult<()> {
-        let deleted: Option<i64> = on_pool!(self.writer(), |p| async {
-            let mut tx = p.begin_write().await?;
-            (*tx).lock_people(&[id]).await?;
-            let memberships: Vec<(Uuid, Uuid, i64)> =
-                sqlx::query_as("select id, organisation_id, version from memberships where person_id = $1")
+        let deleted: Option<i64> =
+            on_pool!(self.writer(), |p| async {
+                let mut tx = p.begin_write().await?;
+                (*tx).lock_people(&[id]).await?;
+                let current: Option<i64> = sqlx::query_scalar("select version from people where id = $1")
                     .bind(id)
-                    .fetch_all(&mut *tx)
+                    .fetch_optional(&mut *tx)
                     .await?;
-            let version: Option<i64> = sqlx::query_scalar(
-                "delete from people where id = $1 and ($2 is null or version = $2) returning version",
-            )
-            .bind(id)
-            .bind(expected_version)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(v) = version {
-                let mut changes: Vec<Change> = memberships
-                    .iter()
-                    .map(|(m, org, mv)| Change::delete(ResourceType::Membership, *m, mv + 1, false, vec![id, *org]))
-                    .collect();
-                let mut audience = vec![id];
-                audience.extend(memberships.iter().map(|(_, org, _)| *org));
-                changes.push(Change::delete(ResourceType::Person, id, v + 1, false, audience));
-                let mut ids: Vec<Uuid> = memberships.iter().map(|(m, _, _)| *m).collect();
-                ids.push(id);
-                (*tx).delete_refs(&ids).await?;
-                (*tx).record(&changes).await?;
+                // Seats go back to the waitlists before the person's registrations go.
+                let released = match current {
+                    Some(v) if expected_version.is_none_or(|e| e == v) => (*tx).release_registrations(id).await?,
+                    _ => vec![],
+                };
+                let memberships: Vec<(Uuid, Uuid, i64)> =
+                    sqlx::query_as("select id, organisation_id, version from memberships where person_id = $1")
+                        .bind(id)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                let version: Option<i64> = sqlx::query_scalar(
+                    "delete from people where id = $1 and ($2 is null or version = $2) returning version",
+                )
+                .bind(id)
+                .bind(expected_version)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(v) = version {
+                    let mut changes = released;
+                    changes.extend(memberships.iter().map(|(m, org, mv)| {
+                        Change::delete(ResourceType::Membership, *m, mv + 1, false, vec![id, *org])
+                    }));
+                    let mut audience = vec![id];
+                    audience.extend(memberships.iter().map(|(_, org, _)| *org));
+                    changes.push(Change::delete(ResourceType::Person, id, v + 1, false, audience));
+                    let mut ids: Vec<Uuid> = memberships.iter().map(|(m, _, _)| *m).collect();
+                    ids.push(id);
+                    (*tx).delete_refs(&ids).await?;
+                    (*tx).record(&changes).await?;
+                }
+                tx.commit().await?;
+                Ok::<_, StoreError>(version)
             }
-            tx.commit().await?;
-            Ok::<_, StoreError>(version)
-        }
-        .await)?;
+            .await)?;
         match deleted {
             Some(_) => Ok(()),
             None => Err(self.current_version_error("people", id).await?),

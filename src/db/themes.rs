@@ -111,26 +111,50 @@ fn slug_conflict(e: sqlx::Error, slug: &Slug) -> StoreError {
     }
 }
 
-/// How many organisations name the theme `id` (by its current slug), and that slug, on a
-/// transaction of either backend. Slugs are lowercase letters, digits and dashes, so the
-/// quoted slug matches exactly one element of an organisation's JSON array of slugs.
-macro_rules! organisations_using {
+/// What uses the theme `id` (by its current slug), and that slug, on a transaction of
+/// either backend. Slugs are lowercase letters, digits and dashes, so the quoted slug
+/// matches exactly one element of a JSON array of slugs.
+macro_rules! theme_users {
     ($tx:expr, $id:expr) => {
-        sqlx::query_as::<_, (String, i64)>(
-            "select t.slug, (select count(*) from organisations o where o.themes like '%\"' || t.slug || '\"%')
+        sqlx::query_as::<_, (String, i64, i64, i64)>(
+            "select t.slug,
+                    (select count(*) from organisations o where o.themes like '%\"' || t.slug || '\"%'),
+                    (select count(*) from events e where e.themes like '%\"' || t.slug || '\"%'),
+                    (select count(*) from commitments c where c.theme = t.slug)
              from themes t where t.id = $1",
         )
         .bind($id)
         .fetch_optional(&mut *$tx)
         .await
-        .map(Option::unwrap_or_default)
+        .map(|row| {
+            let (slug, organisations, events, commitments) = row.unwrap_or_default();
+            (slug, Users { organisations, events, commitments })
+        })
     };
 }
 
-fn in_use(slug: &str, organisations: i64) -> StoreError {
-    StoreError::Conflict(format!(
-        "the theme `{slug}` is used by {organisations} organisation(s); take it off their themes first"
-    ))
+/// What names a theme.
+#[derive(Debug, Clone, Copy, Default)]
+struct Users {
+    organisations: i64,
+    events: i64,
+    commitments: i64,
+}
+
+impl Users {
+    fn any(self) -> bool {
+        self.organisations + self.events + self.commitments > 0
+    }
+}
+
+fn in_use(slug: &str, users: Users) -> StoreError {
+    let parts: Vec<String> =
+        [(users.organisations, "organisation"), (users.events, "event"), (users.commitments, "commitment")]
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}{}", if *n == 1 { "" } else { "s" }))
+            .collect();
+    StoreError::Conflict(format!("the theme `{slug}` is used by {}; take it off them first", parts.join(", ")))
 }
 
 impl Store {
@@ -212,8 +236,8 @@ impl Store {
         let updated: Option<Theme> = on_pool!(self.writer(), |p| async {
             let mut tx = p.begin_write().await?;
             // Organisations name themes by slug: a slug in use does not change under them.
-            let (slug, users) = organisations_using!(tx, id)?;
-            if users > 0 && slug != content.slug.as_str() {
+            let (slug, users) = theme_users!(tx, id)?;
+            if users.any() && slug != content.slug.as_str() {
                 return Err(in_use(&slug, users));
             }
             let row: Option<ThemeRow> = sqlx::query_as(
@@ -252,8 +276,8 @@ impl Store {
     pub async fn delete_theme(&self, id: Uuid, expected_version: Option<i64>) -> StoreResult<()> {
         let deleted: Option<i64> = on_pool!(self.writer(), |p| async {
             let mut tx = p.begin_write().await?;
-            let (slug, users) = organisations_using!(tx, id)?;
-            if users > 0 {
+            let (slug, users) = theme_users!(tx, id)?;
+            if users.any() {
                 return Err(in_use(&slug, users));
             }
             let version: Option<i64> = sqlx::query_scalar(

@@ -51,6 +51,8 @@ macro_rules! str_enum {
 pub(crate) use str_enum;
 
 pub mod account;
+pub mod calendar;
+pub mod event;
 pub mod organisation;
 pub mod person;
 pub mod theme;

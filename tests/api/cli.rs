@@ -5,6 +5,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use reqwest::StatusCode;
+use serde_json::Value;
 
 use crate::helpers::{Backend, TEST_SECRET, fresh_database, json, spawn_app_with, test_settings};
 
@@ -119,6 +120,33 @@ async fn the_embedded_default_seeds_demo_data_on_first_start_only() {
     let themes = json(app.get("/v1/themes?limit=200").send().await.unwrap()).await;
     assert_eq!(themes["data"].as_array().unwrap().len(), vov::demo::THEMES.len());
     let first_id = themes["data"][0]["id"].clone();
+    // A season of events: every format and mode, past and future, one full with a waitlist,
+    // no draft for anonymous callers.
+    let events = json(app.get("/v1/events?limit=200").send().await.unwrap()).await;
+    let events = events["data"].as_array().unwrap();
+    assert!(events.len() >= 8, "{}", events.len());
+    for format in vov::domain::event::EventFormat::ALL {
+        assert!(events.iter().any(|e| e["format"] == format.as_str()), "no {} event", format.as_str());
+    }
+    for mode in vov::domain::event::AttendanceMode::ALL {
+        assert!(events.iter().any(|e| e["attendance_mode"] == mode.as_str()), "no {} event", mode.as_str());
+    }
+    assert!(events.iter().all(|e| e["status"] != "draft"));
+    for status in ["published", "completed", "cancelled"] {
+        assert!(events.iter().any(|e| e["status"] == status), "no {status} event");
+    }
+    assert!(events.iter().any(|e| e["seats_left"] == 0 && e["waitlist_length"].as_i64() > Some(0)), "none is full");
+    let facilitator = json(res_token(&app).await).await["access_token"].as_str().unwrap().to_string();
+    let completed: Vec<&Value> = events.iter().filter(|e| e["status"] == "completed").collect();
+    let mut attended = 0;
+    let mut done = 0;
+    for e in &completed {
+        let path = format!("/v1/events/{}/commitment-summary", e["id"].as_str().unwrap());
+        let summary = json(app.get(&path).bearer_auth(&facilitator).send().await.unwrap()).await;
+        attended += summary["attended"].as_i64().unwrap();
+        done += summary["done"].as_i64().unwrap();
+    }
+    assert!(attended > 0 && done > 0, "past events have attendance and commitments that were kept");
     drop(app);
 
     let again = spawn_app_with(Backend::Sqlite, settings, guard).await;
@@ -174,4 +202,8 @@ fn sigterm_stops_the_service_gracefully() {
     // The last connection to close checkpoints the WAL away.
     let wal = dir.path().join("vov.db-wal");
     assert!(std::fs::metadata(&wal).map_or(0, |m| m.len()) == 0, "the WAL was left behind");
+}
+
+async fn res_token(app: &crate::helpers::TestApp) -> reqwest::Response {
+    app.password_grant(vov::demo::FACILITATOR_EMAIL, vov::demo::PASSWORD).await
 }

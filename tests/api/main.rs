@@ -7,6 +7,7 @@ mod auth;
 mod cli;
 mod clients;
 mod errors;
+mod events;
 mod idempotency;
 mod openapi;
 mod operations;

@@ -1215,7 +1215,7 @@ fn organisation_body(name: &str, kind: &str) -> Value {
 }
 
 /// Creates an organisation as a facilitator.
-async fn organisation(app: &TestApp, token: &str, name: &str, kind: &str) -> Value {
+pub(crate) async fn organisation(app: &TestApp, token: &str, name: &str, kind: &str) -> Value {
     expect(post(app, token, "/v1/organisations", organisation_body(name, kind)).await, StatusCode::CREATED).await
 }
 
@@ -1223,14 +1223,20 @@ fn org_path(org: &Value) -> String {
     format!("/v1/organisations/{}", org["id"].as_str().unwrap())
 }
 
-async fn theme(app: &TestApp, token: &str, slug: &str) {
+pub(crate) async fn theme(app: &TestApp, token: &str, slug: &str) {
     let body = json!({"slug": slug, "label_nl": format!("NL {slug}"), "label_en": format!("EN {slug}")});
     expect(post(app, token, "/v1/themes", body).await, StatusCode::CREATED).await;
 }
 
 /// Adds a person to `org` with a membership of `role` (as a facilitator), gives them a
 /// password and signs them in. Returns the person and the membership id.
-async fn person_in(app: &TestApp, facilitator: &str, org: &str, name: &str, role: &str) -> (TestUser, String) {
+pub(crate) async fn person_in(
+    app: &TestApp,
+    facilitator: &str,
+    org: &str,
+    name: &str,
+    role: &str,
+) -> (TestUser, String) {
     let email = format!(
         "{}.{}@stakeholders.example",
         name.to_lowercase().replace(' ', "."),
@@ -1268,7 +1274,7 @@ async fn person_in(app: &TestApp, facilitator: &str, org: &str, name: &str, role
 }
 
 /// Creates a client of `org` with `scopes` and returns an access token of it.
-async fn client_token(app: &TestApp, token: &str, org: &str, scopes: &[&str]) -> String {
+pub(crate) async fn client_token(app: &TestApp, token: &str, org: &str, scopes: &[&str]) -> String {
     let body = json!({"name": "SD Worx HR-koppeling", "scopes": scopes});
     let created =
         expect(post(app, token, &format!("/v1/organisations/{org}/clients"), body).await, StatusCode::CREATED).await;
@@ -1286,7 +1292,7 @@ async fn client_token(app: &TestApp, token: &str, org: &str, scopes: &[&str]) ->
 }
 
 /// Every change of `types` that `token` reads from the start of the feed.
-async fn feed(app: &TestApp, token: &str, types: &str) -> Vec<Value> {
+pub(crate) async fn feed(app: &TestApp, token: &str, types: &str) -> Vec<Value> {
     let mut changes = Vec::new();
     let mut after = String::new();
     loop {
@@ -1310,22 +1316,22 @@ async fn feed_people(app: &TestApp, token: &str) -> (Vec<Uuid>, String) {
 }
 
 /// Reads the body, failing with it when the status is not `status`.
-async fn expect(res: Response, status: StatusCode) -> Value {
+pub(crate) async fn expect(res: Response, status: StatusCode) -> Value {
     let actual = res.status();
     let body = json(res).await;
     assert_eq!(actual, status, "{body}");
     body
 }
 
-async fn get(app: &TestApp, token: &str, path: &str) -> Response {
+pub(crate) async fn get(app: &TestApp, token: &str, path: &str) -> Response {
     app.get(path).bearer_auth(token).send().await.unwrap()
 }
 
-async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> Response {
+pub(crate) async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> Response {
     app.post(path).bearer_auth(token).json(&body).send().await.unwrap()
 }
 
-async fn patch(app: &TestApp, token: &str, path: &str, if_match: Option<&str>, body: Value) -> Response {
+pub(crate) async fn patch(app: &TestApp, token: &str, path: &str, if_match: Option<&str>, body: Value) -> Response {
     let mut req = app
         .request(Method::PATCH, path)
         .bearer_auth(token)

@@ -1,0 +1,809 @@
+//! Learning events: anyone reads published ones; the organising organisations' admins
+//! (and facilitators) create, edit, publish, cancel and complete them. Also as iCalendar.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::api::organisations::ThemeSlug;
+use crate::auth::access::Access;
+use crate::auth::{Caller, MaybeCaller};
+use crate::db::StoreError;
+use crate::db::events::{EventFilter, EventSort};
+use crate::db::feed::{FeedResource, ResourceType};
+use crate::domain::calendar::{self, CalendarEvent};
+use crate::domain::event::{AttendanceMode, Event, EventContent, EventFormat, EventInput, EventStatus, Venue};
+use crate::domain::person::StakeholderGroup;
+use crate::domain::{FieldError, Invalid};
+use crate::error::{ApiError, Problem, Result};
+use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
+use crate::http::json::Json;
+use crate::http::pagination::{ListResponse, PageRequest, parse_q, respond_page, sort_schema};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(events_calendar)
+        .service(list_events)
+        .service(create_event)
+        .service(get_event)
+        .service(event_calendar)
+        .service(update_event)
+        .service(delete_event);
+}
+
+/// The media type of calendars.
+pub const TEXT_CALENDAR: &str = "text/calendar; charset=utf-8";
+/// Most events in one calendar.
+pub const CALENDAR_MAX: usize = 500;
+
+/// A learning event.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d21",
+    "organiser_id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d11",
+    "co_organisers": [],
+    "title": "Olijfboomloopbanen: ontwikkelen op elke leeftijd",
+    "summary": "Inspiratiesessie over duurzame loopbanen en leren na je vijftigste.",
+    "description": "## Programma\n\n- Welkom\n- Getuigenissen uit de zorg",
+    "format": "inspiration_session",
+    "attendance_mode": "hybrid",
+    "starts_at": "2027-02-11T13:00:00Z",
+    "ends_at": "2027-02-11T16:00:00Z",
+    "time_zone": "Europe/Brussels",
+    "venue": {"name": "ICC Gent", "address": "Van Rysselberghedreef 2", "postcode": "9000", "city": "Gent"},
+    "online_url": "https://meet.vov.example/olijfboom",
+    "capacity": 50,
+    "registration_opens_at": null,
+    "registration_closes_at": "2027-02-10T23:00:00Z",
+    "themes": ["careers-at-every-age"],
+    "stakeholder_groups": ["employer_representative", "hr_professional"],
+    "language": "nl",
+    "status": "published",
+    "seats_taken": 50,
+    "seats_left": 0,
+    "waitlist_length": 4,
+    "created_at": "2026-11-27T09:00:00Z",
+    "updated_at": "2026-11-27T09:30:00Z",
+    "version": 58
+}))]
+pub struct EventView {
+    pub id: Uuid,
+    /// The organising organisation.
+    pub organiser_id: Uuid,
+    /// Organisations that run the event with the organiser.
+    pub co_organisers: Vec<Uuid>,
+    pub title: String,
+    pub summary: Option<String>,
+    /// Markdown, exactly as the organiser wrote it. Render it as untrusted text.
+    pub description: Option<String>,
+    pub format: EventFormat,
+    pub attendance_mode: AttendanceMode,
+    /// In UTC.
+    pub starts_at: DateTime<Utc>,
+    /// In UTC.
+    pub ends_at: DateTime<Utc>,
+    /// IANA time zone for display (and for the calendar feed).
+    pub time_zone: String,
+    /// For in-person and hybrid events.
+    pub venue: Option<Venue>,
+    /// For online and hybrid events.
+    pub online_url: Option<String>,
+    /// Seats; `null` is unlimited.
+    pub capacity: Option<i64>,
+    /// Registration opens; `null`: as soon as the event is published.
+    pub registration_opens_at: Option<DateTime<Utc>>,
+    /// Registration closes; `null`: when the event starts.
+    pub registration_closes_at: Option<DateTime<Utc>>,
+    /// Theme slugs.
+    pub themes: Vec<String>,
+    /// The stakeholder groups the event is meant for.
+    pub stakeholder_groups: Vec<StakeholderGroup>,
+    /// ISO 639-1 language of the event.
+    pub language: String,
+    pub status: EventStatus,
+    /// Registrations holding a seat (confirmed, attended, no-show).
+    pub seats_taken: i64,
+    /// `null` when capacity is unlimited.
+    pub seats_left: Option<i64>,
+    pub waitlist_length: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Incremented on every change, also when seats are taken or freed; the `ETag` is
+    /// this number in quotes.
+    pub version: i64,
+}
+
+impl From<&Event> for EventView {
+    fn from(e: &Event) -> Self {
+        let c = &e.content;
+        Self {
+            id: e.id,
+            organiser_id: e.organiser_id,
+            co_organisers: c.co_organisers.clone(),
+            title: c.title.clone(),
+            summary: c.summary.clone(),
+            description: c.description.clone(),
+            format: c.format,
+            attendance_mode: c.attendance_mode,
+            starts_at: c.starts_at,
+            ends_at: c.ends_at,
+            time_zone: c.time_zone.clone(),
+            venue: c.venue.clone(),
+            online_url: c.online_url.clone(),
+            capacity: c.capacity,
+            registration_opens_at: c.registration_opens_at,
+            registration_closes_at: c.registration_closes_at,
+            themes: c.themes.clone(),
+            stakeholder_groups: c.stakeholder_groups.clone(),
+            language: c.language.clone(),
+            status: e.status,
+            seats_taken: e.seats.taken,
+            seats_left: e.seats_left(),
+            waitlist_length: e.seats.waitlist,
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+            version: e.version,
+        }
+    }
+}
+
+impl FeedResource for Event {
+    const TYPE: ResourceType = ResourceType::Event;
+
+    fn feed_id(&self) -> Uuid {
+        self.id
+    }
+
+    fn feed_version(&self) -> i64 {
+        self.version
+    }
+
+    fn feed_json(&self) -> serde_json::Result<String> {
+        serde_json::to_string(&EventView::from(self))
+    }
+}
+
+/// A new event.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "organiser_id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d11",
+    "title": "Olijfboomloopbanen: ontwikkelen op elke leeftijd",
+    "summary": "Inspiratiesessie over duurzame loopbanen en leren na je vijftigste.",
+    "format": "inspiration_session",
+    "attendance_mode": "in_person",
+    "starts_at": "2027-02-11T14:00:00+01:00",
+    "ends_at": "2027-02-11T17:00:00+01:00",
+    "time_zone": "Europe/Brussels",
+    "venue": {"name": "ICC Gent", "address": "Van Rysselberghedreef 2", "postcode": "9000", "city": "Gent"},
+    "capacity": 50,
+    "themes": ["careers-at-every-age"],
+    "stakeholder_groups": ["employer_representative", "hr_professional"],
+    "status": "published"
+}))]
+pub struct NewEvent {
+    /// The organising organisation: one you administer (facilitators: any).
+    pub organiser_id: Uuid,
+    /// 1 to 200 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF][^\x00-\x1F\x7F-\x9F]*$"
+    )]
+    pub title: String,
+    /// Plain text, up to 1,000 characters.
+    #[schema(max_length = 1000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    pub summary: Option<String>,
+    /// Markdown, up to 20,000 characters; stored as given, never rendered or executed.
+    #[schema(max_length = 20000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    pub description: Option<String>,
+    pub format: EventFormat,
+    pub attendance_mode: AttendanceMode,
+    /// RFC 3339 with an offset (`2027-02-11T14:00:00+01:00`); stored in UTC, to the second.
+    /// Years 2000 to 2100.
+    pub starts_at: DateTime<FixedOffset>,
+    /// After `starts_at`, at most 31 days later.
+    pub ends_at: DateTime<FixedOffset>,
+    /// IANA time zone name.
+    #[schema(example = "Europe/Brussels", min_length = 1, max_length = 64)]
+    pub time_zone: String,
+    /// Required for `in_person` and `hybrid`; not for `online`.
+    pub venue: Option<Venue>,
+    /// An http(s) URL; required for `online` and `hybrid`, not for `in_person`.
+    #[schema(
+        max_length = 500,
+        pattern = r"^https?://([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?(:[0-9]{1,4})?(/[!-~]*)?$"
+    )]
+    pub online_url: Option<String>,
+    /// Seats, 1 to 100,000; leave out for unlimited.
+    #[serde(default, deserialize_with = "crate::http::json::whole")]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 100000)]
+    pub capacity: Option<i32>,
+    /// When registration opens (default: at publication).
+    pub registration_opens_at: Option<DateTime<FixedOffset>>,
+    /// When registration closes (default: at the start); not after `ends_at`.
+    pub registration_closes_at: Option<DateTime<FixedOffset>>,
+    /// Organisations that run the event with you (at most 10); their admins manage it too.
+    #[serde(default)]
+    #[schema(max_items = 10)]
+    pub co_organisers: Vec<Uuid>,
+    /// Slugs of existing themes, at most 20.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub themes: Vec<ThemeSlug>,
+    /// Who the event is meant for.
+    #[serde(default)]
+    #[schema(max_items = 6)]
+    pub stakeholder_groups: Vec<StakeholderGroup>,
+    /// ISO 639-1 language code (default `nl`).
+    #[schema(pattern = "^[a-z]{2}$", example = "nl")]
+    pub language: Option<String>,
+    /// `draft` (default) or `published`.
+    pub status: Option<EventStatus>,
+}
+
+/// Changes to an event, as a JSON Merge Patch (RFC 7396): members present are replaced;
+/// `null` removes an optional member. `status` moves the event along its life cycle.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"status": "published", "capacity": 60}))]
+pub struct EventPatch {
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<String>, nullable = false, min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF][^\x00-\x1F\x7F-\x9F]*$")]
+    pub title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<String>, max_length = 1000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    pub summary: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<String>, max_length = 20000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<EventFormat>, nullable = false)]
+    pub format: Option<Option<EventFormat>>,
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<AttendanceMode>, nullable = false)]
+    pub attendance_mode: Option<Option<AttendanceMode>>,
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<DateTime<FixedOffset>>, nullable = false)]
+    pub starts_at: Option<Option<DateTime<FixedOffset>>>,
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<DateTime<FixedOffset>>, nullable = false)]
+    pub ends_at: Option<Option<DateTime<FixedOffset>>>,
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<String>, nullable = false, min_length = 1, max_length = 64)]
+    pub time_zone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<Venue>)]
+    pub venue: Option<Option<Venue>>,
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<String>, max_length = 500, pattern = r"^https?://([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?(:[0-9]{1,4})?(/[!-~]*)?$")]
+    pub online_url: Option<Option<String>>,
+    /// `null` makes it unlimited. Below the seats taken is refused (409).
+    #[serde(default, deserialize_with = "crate::http::json::nullable_whole")]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 100000)]
+    pub capacity: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<DateTime<FixedOffset>>)]
+    pub registration_opens_at: Option<Option<DateTime<FixedOffset>>>,
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<DateTime<FixedOffset>>)]
+    pub registration_closes_at: Option<Option<DateTime<FixedOffset>>>,
+    /// Only the organiser's admins (and facilitators) change the co-organisers.
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<Vec<Uuid>>, nullable = false, max_items = 10)]
+    pub co_organisers: Option<Option<Vec<Uuid>>>,
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<Vec<ThemeSlug>>, nullable = false, max_items = 20)]
+    pub themes: Option<Option<Vec<ThemeSlug>>>,
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<Vec<StakeholderGroup>>, nullable = false, max_items = 6)]
+    pub stakeholder_groups: Option<Option<Vec<StakeholderGroup>>>,
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<String>, nullable = false, pattern = "^[a-z]{2}$")]
+    pub language: Option<Option<String>>,
+    /// `draft` → `published` or `cancelled`; `published` → `cancelled`, or `completed`
+    /// once the event has ended. Other moves are refused (409).
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<EventStatus>, nullable = false)]
+    pub status: Option<Option<EventStatus>>,
+}
+
+fn utc(t: DateTime<FixedOffset>) -> DateTime<Utc> {
+    t.with_timezone(&Utc)
+}
+
+fn cannot_remove(pointer: &str) -> FieldError {
+    FieldError::new(pointer, "is required and cannot be removed (null)")
+}
+
+/// Replaces `target` with a required member's new value, or records `null` as an error.
+fn required<T>(inv: &mut Invalid, pointer: &str, value: Option<Option<T>>, target: &mut T) {
+    match value {
+        Some(Some(v)) => *target = v,
+        Some(None) => inv.errors.push(cannot_remove(pointer)),
+        None => {}
+    }
+}
+
+impl EventPatch {
+    fn apply(
+        self,
+        mut input: EventInput,
+        mut status: EventStatus,
+    ) -> std::result::Result<(EventInput, EventStatus), Invalid> {
+        let mut inv = Invalid::default();
+        required(&mut inv, "/title", self.title, &mut input.title);
+        required(&mut inv, "/format", self.format, &mut input.format);
+        required(&mut inv, "/attendance_mode", self.attendance_mode, &mut input.attendance_mode);
+        required(&mut inv, "/starts_at", self.starts_at.map(|t| t.map(utc)), &mut input.starts_at);
+        required(&mut inv, "/ends_at", self.ends_at.map(|t| t.map(utc)), &mut input.ends_at);
+        required(&mut inv, "/time_zone", self.time_zone, &mut input.time_zone);
+        required(&mut inv, "/co_organisers", self.co_organisers, &mut input.co_organisers);
+        required(
+            &mut inv,
+            "/themes",
+            self.themes.map(|t| t.map(|v| v.into_iter().map(|s| s.0).collect())),
+            &mut input.themes,
+        );
+        required(&mut inv, "/stakeholder_groups", self.stakeholder_groups, &mut input.stakeholder_groups);
+        required(&mut inv, "/language", self.language, &mut input.language);
+        required(&mut inv, "/status", self.status, &mut status);
+        if let Some(v) = self.summary {
+            input.summary = v;
+        }
+        if let Some(v) = self.description {
+            input.description = v;
+        }
+        if let Some(v) = self.venue {
+            input.venue = v;
+        }
+        if let Some(v) = self.online_url {
+            input.online_url = v;
+        }
+        if let Some(v) = self.capacity {
+            input.capacity = v.map(i64::from);
+        }
+        if let Some(v) = self.registration_opens_at {
+            input.registration_opens_at = v.map(utc);
+        }
+        if let Some(v) = self.registration_closes_at {
+            input.registration_closes_at = v.map(utc);
+        }
+        inv.finish(|| (input, status))
+    }
+}
+
+/// Validates content and checks that what it names exists.
+async fn validated(state: &AppState, input: EventInput, organiser: Uuid) -> Result<EventContent> {
+    let content = EventContent::parse(input, organiser)?;
+    let missing = state.store.missing_theme_slugs(&content.themes).await?;
+    if let Some(first) = missing.first() {
+        let index = content.themes.iter().position(|t| t == first).unwrap_or(0);
+        return Err(ApiError::MissingReference {
+            detail: format!("No theme with slug `{first}`."),
+            pointer: format!("/themes/{index}"),
+        });
+    }
+    let missing = state.store.missing_organisations(&content.co_organisers).await?;
+    if let Some(first) = missing.first() {
+        let index = content.co_organisers.iter().position(|o| o == first).unwrap_or(0);
+        return Err(ApiError::MissingReference {
+            detail: format!("No organisation with id {first}."),
+            pointer: format!("/co_organisers/{index}"),
+        });
+    }
+    Ok(content)
+}
+
+fn not_found(id: Uuid) -> impl FnOnce(StoreError) -> ApiError {
+    move |e| match e {
+        StoreError::NotFound => ApiError::not_found(format!("No event with id {id}.")),
+        StoreError::Conflict(detail) => match detail.split_once(": ") {
+            Some(("status", d)) => ApiError::conflict(format!("The status cannot change: {d}."), Some("/status")),
+            Some(("capacity", d)) => ApiError::conflict(format!("The capacity is too low: {d}."), Some("/capacity")),
+            _ => ApiError::conflict(detail, None),
+        },
+        other => other.into(),
+    }
+}
+
+/// The caller's reach, for a request that may be anonymous.
+pub async fn access_of(caller: &MaybeCaller, state: &AppState) -> Result<Option<Access>> {
+    match &caller.0 {
+        None => Ok(None),
+        Some(c) => Ok(Some(Access::resolve(c, &state.store, state.today()).await?)),
+    }
+}
+
+/// An event the caller may see: drafts only for those who run them; others get 404.
+pub async fn visible_event(state: &AppState, access: Option<&Access>, id: Uuid) -> Result<Event> {
+    let event = state.store.get_event(id).await.map_err(not_found(id))?;
+    if event.status.is_public() || access.is_some_and(|a| a.runs_event(&event.organisers())) {
+        Ok(event)
+    } else {
+        Err(ApiError::not_found(format!("No event with id {id}.")))
+    }
+}
+
+/// Filters, sort and page of the event list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventListQuery {
+    /// Only events starting at or after this time (RFC 3339).
+    #[param(example = "2027-01-01T00:00:00+01:00")]
+    pub starts_after: Option<DateTime<FixedOffset>>,
+    /// Only events starting before this time (RFC 3339).
+    #[param(example = "2027-07-01T00:00:00+02:00")]
+    pub starts_before: Option<DateTime<FixedOffset>>,
+    /// Only events with this theme (slug).
+    #[param(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 2, max_length = 64, example = "informal-learning")]
+    pub theme: Option<String>,
+    pub format: Option<EventFormat>,
+    pub mode: Option<AttendanceMode>,
+    /// Only events this organisation organises or co-organises.
+    pub organiser: Option<Uuid>,
+    /// Only events meant for this stakeholder group.
+    pub stakeholder_group: Option<StakeholderGroup>,
+    /// Only events in this status (drafts: only those you run).
+    pub status: Option<EventStatus>,
+    /// Words in the title, summary or venue; case and accents are ignored.
+    #[param(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", example = "loopbaan")]
+    pub q: Option<String>,
+    /// Sort field; prefix `-` for descending. Default `starts_at`.
+    #[param(schema_with = event_sort_schema)]
+    pub sort: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200, example = 50)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page, unchanged.
+    pub cursor: Option<String>,
+}
+
+fn event_sort_schema() -> utoipa::openapi::Object {
+    sort_schema::<EventSort>()
+}
+
+/// Filters of the calendar of events.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CalendarQuery {
+    /// Only events starting at or after this time (RFC 3339).
+    #[param(example = "2027-01-01T00:00:00+01:00")]
+    pub starts_after: Option<DateTime<FixedOffset>>,
+    /// Only events starting before this time (RFC 3339).
+    pub starts_before: Option<DateTime<FixedOffset>>,
+    /// Only events with this theme (slug).
+    #[param(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 2, max_length = 64, example = "informal-learning")]
+    pub theme: Option<String>,
+    pub format: Option<EventFormat>,
+    pub mode: Option<AttendanceMode>,
+    /// Only events this organisation organises or co-organises.
+    pub organiser: Option<Uuid>,
+    pub stakeholder_group: Option<StakeholderGroup>,
+    /// Words in the title, summary or venue.
+    #[param(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
+    pub q: Option<String>,
+}
+
+fn theme_filter(theme: Option<String>) -> Result<Option<String>> {
+    theme
+        .map(|t| {
+            crate::domain::theme::Slug::parse(&t)
+                .map(|s| s.as_str().to_string())
+                .map_err(|e| ApiError::BadRequest(format!("`theme` {e}.")))
+        })
+        .transpose()
+}
+
+/// List events
+///
+/// Published, cancelled and completed events for everyone (also without a token); drafts
+/// too for the admins of the organisations that run them. Filter by start time, theme,
+/// format, attendance mode, organiser, stakeholder group, status and `q`; sorted by start
+/// by default.
+#[utoipa::path(
+    tag = "Learning events",
+    operation_id = "list_events",
+    security((), ("oauth2" = []), ("bearer" = [])),
+    params(EventListQuery),
+    responses((status = 200, description = "A page of events.", body = ListResponse<EventView>,
+        headers(("Link" = String, description = "`<...>; rel=\"next\"` when there is a next page"))))
+)]
+#[get("/v1/events")]
+async fn list_events(
+    req: HttpRequest,
+    caller: MaybeCaller,
+    query: web::Query<EventListQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let query = query.into_inner();
+    let access = access_of(&caller, &state).await?;
+    let filter = EventFilter {
+        drafts_of: access.as_ref().map_or(Some(vec![]), Access::draft_events_of),
+        starts_after: query.starts_after.map(utc),
+        starts_before: query.starts_before.map(utc),
+        theme: theme_filter(query.theme)?,
+        format: query.format,
+        mode: query.mode,
+        organiser: query.organiser,
+        stakeholder_group: query.stakeholder_group,
+        status: query.status,
+        q: parse_q(query.q.as_deref(), 200)?,
+    };
+    let page_req = PageRequest::<EventSort>::parse(
+        &state.cursors,
+        format!("events?{filter:?}"),
+        query.limit,
+        query.sort.as_deref(),
+        query.cursor.as_deref(),
+    )?;
+    let page = state.store.list_events(&filter, page_req.sort, page_req.after.as_ref(), page_req.limit).await?;
+    Ok(respond_page(&req, &state.cursors, &page_req, page, |e| EventView::from(&e)))
+}
+
+/// Create an event
+///
+/// Adds an event for an organisation you administer (facilitators: any), as a `draft`
+/// unless `status` says `published`.
+#[utoipa::path(
+    tag = "Learning events",
+    operation_id = "create_event",
+    request_body = NewEvent,
+    responses(
+        (status = 201, description = "Created.", body = EventView,
+            headers(("Location" = String, description = "The new event's URL"), ("ETag" = String, description = "The version, quoted"))),
+        (status = 403, description = "You do not administer the organiser.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The organiser, a co-organiser or a theme does not exist (`errors` points at it).", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/events")]
+async fn create_event(caller: Caller, body: Json<NewEvent>, state: web::Data<AppState>) -> Result<HttpResponse> {
+    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let b = body.0;
+    if !state.store.missing_organisations(&[b.organiser_id]).await?.is_empty() {
+        return Err(ApiError::MissingReference {
+            detail: format!("No organisation with id {}.", b.organiser_id),
+            pointer: "/organiser_id".into(),
+        });
+    }
+    if !access.runs_event(&[b.organiser_id]) {
+        return Err(ApiError::Forbidden("Only admins of the organiser (and facilitators) add its events.".into()));
+    }
+    let status = b.status.unwrap_or(EventStatus::Draft);
+    if !matches!(status, EventStatus::Draft | EventStatus::Published) {
+        return Err(Invalid::one("/status", "a new event is a `draft` or `published`").into());
+    }
+    let input = EventInput {
+        title: b.title,
+        summary: b.summary,
+        description: b.description,
+        format: b.format,
+        attendance_mode: b.attendance_mode,
+        starts_at: utc(b.starts_at),
+        ends_at: utc(b.ends_at),
+        time_zone: b.time_zone,
+        venue: b.venue,
+        online_url: b.online_url,
+        capacity: b.capacity.map(i64::from),
+        registration_opens_at: b.registration_opens_at.map(utc),
+        registration_closes_at: b.registration_closes_at.map(utc),
+        co_organisers: b.co_organisers,
+        themes: b.themes.into_iter().map(|t| t.0).collect(),
+        stakeholder_groups: b.stakeholder_groups,
+        language: b.language.unwrap_or_else(|| "nl".into()),
+    };
+    let content = validated(&state, input, b.organiser_id).await?;
+    let event = state.store.create_event(b.organiser_id, &content, status).await.map_err(not_found(Uuid::nil()))?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/v1/events/{}", event.id)))
+        .insert_header((header::ETAG, etag(event.version)))
+        .json(EventView::from(&event)))
+}
+
+/// Get an event
+///
+/// One event with its seat counts and `ETag`; `If-None-Match` gives `304` while it is
+/// unchanged. Drafts only for those who run them (others get 404).
+#[utoipa::path(
+    tag = "Learning events",
+    operation_id = "get_event",
+    security((), ("oauth2" = []), ("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The event's id"), IfNoneMatch),
+    responses(
+        (status = 200, description = "The event.", body = EventView, headers(("ETag" = String, description = "The version, quoted"))),
+        (status = 304, description = "Not modified since the ETag in `If-None-Match`."),
+    )
+)]
+#[get("/v1/events/{id}")]
+async fn get_event(
+    req: HttpRequest,
+    caller: MaybeCaller,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let access = if caller.0.is_some() { access_of(&caller, &state).await? } else { None };
+    let event = visible_event(&state, access.as_ref(), id.into_inner()).await?;
+    Ok(respond_tagged(&req, event.version, &EventView::from(&event)))
+}
+
+/// Update an event
+///
+/// Changes an event with a JSON Merge Patch (RFC 7396), including its `status`. Admins of
+/// the organiser and co-organisers, and facilitators. Send `If-Match` with the ETag you
+/// read (seat changes move the version too): a stale one answers `412`. A capacity below
+/// the seats taken is refused (409); a larger one gives seats to the waitlist at once.
+#[utoipa::path(
+    tag = "Learning events",
+    operation_id = "update_event",
+    params(("id" = Uuid, Path, description = "The event's id"), IfMatch),
+    request_body(content = EventPatch, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "Updated.", body = EventView, headers(("ETag" = String, description = "The new version, quoted"))),
+        (status = 403, description = "You do not run this event, or only the organiser changes co-organisers.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A status change that is not allowed, or a capacity below the seats taken.", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The event changed since the ETag in `If-Match`.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/v1/events/{id}")]
+async fn update_event(
+    caller: Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<EventPatch>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let id = id.into_inner();
+    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let current = visible_event(&state, Some(&access), id).await?;
+    if !access.runs_event(&current.organisers()) {
+        return Err(ApiError::Forbidden("Only the admins of the organising organisations edit an event.".into()));
+    }
+    let patch = body.0;
+    if patch.co_organisers.is_some() && !access.runs_event(&[current.organiser_id]) {
+        return Err(ApiError::Forbidden("Only the organiser's admins change the co-organisers.".into()));
+    }
+    let (input, status) = patch.apply(current.content.to_input(), current.status)?;
+    let content = validated(&state, input, current.organiser_id).await?;
+    if_match.check(current.version)?;
+    if content == current.content && status == current.status {
+        return Ok(HttpResponse::Ok()
+            .insert_header((header::ETAG, etag(current.version)))
+            .json(EventView::from(&current)));
+    }
+    let event = state.store.update_event(id, current.version, &content, status).await.map_err(not_found(id))?;
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(event.version))).json(EventView::from(&event)))
+}
+
+/// Delete a draft event
+///
+/// Removes an event that was never published. A published event is cancelled instead
+/// (`PATCH` with `"status": "cancelled"`), so that its participants and calendars learn of
+/// it.
+#[utoipa::path(
+    tag = "Learning events",
+    operation_id = "delete_event",
+    params(("id" = Uuid, Path, description = "The event's id"), IfMatch),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "You do not run this event.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The event is not a draft.", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The event changed since the ETag in `If-Match`.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/v1/events/{id}")]
+async fn delete_event(
+    caller: Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let id = id.into_inner();
+    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let current = visible_event(&state, Some(&access), id).await?;
+    if !access.runs_event(&current.organisers()) {
+        return Err(ApiError::Forbidden("Only the admins of the organising organisations delete an event.".into()));
+    }
+    let expected = if if_match.is_absent() {
+        None
+    } else {
+        if_match.check(current.version)?;
+        Some(current.version)
+    };
+    state.store.delete_event(id, expected).await.map_err(not_found(id))?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Renders events as a calendar, with their organisers' names.
+async fn calendar_of(state: &AppState, name: &str, events: &[Event]) -> Result<HttpResponse> {
+    let mut organisers: Vec<Uuid> = events.iter().map(|e| e.organiser_id).collect();
+    organisers.sort_unstable();
+    organisers.dedup();
+    let names = state.store.organisation_names(&organisers).await?;
+    let locations: Vec<Option<String>> = events
+        .iter()
+        .map(|e| e.content.venue.as_ref().map(Venue::one_line).or_else(|| e.content.online_url.clone()))
+        .collect();
+    let entries: Vec<CalendarEvent<'_>> = events
+        .iter()
+        .zip(locations)
+        .map(|(e, location)| CalendarEvent {
+            id: e.id,
+            title: &e.content.title,
+            summary: e.content.summary.as_deref(),
+            starts_at: e.content.starts_at,
+            ends_at: e.content.ends_at,
+            time_zone: &e.content.time_zone,
+            location,
+            url: e.content.online_url.as_deref(),
+            cancelled: e.status == EventStatus::Cancelled,
+            sequence: e.version - 1,
+            updated_at: e.updated_at,
+            organiser_name: names.iter().find(|(id, _)| *id == e.organiser_id).map(|(_, n)| n.as_str()),
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .content_type(TEXT_CALENDAR)
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(calendar::render(name, &entries)))
+}
+
+/// Calendar of events
+///
+/// The events you may see (published, cancelled and completed ones; no drafts), filtered
+/// like the list, as an iCalendar (RFC 5545) feed to subscribe to: at most 500, by start.
+/// UIDs are stable, times carry their time zone, cancelled events say `STATUS:CANCELLED`.
+#[utoipa::path(
+    tag = "Learning events",
+    operation_id = "events_calendar",
+    security((), ("oauth2" = []), ("bearer" = [])),
+    params(CalendarQuery),
+    responses((status = 200, description = "An iCalendar document.", content_type = "text/calendar", body = String,
+        example = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//VOV lerend netwerk//Events API//NL\r\n...\r\nEND:VCALENDAR\r\n"))
+)]
+#[get("/v1/calendar")]
+async fn events_calendar(
+    _caller: MaybeCaller,
+    query: web::Query<CalendarQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let query = query.into_inner();
+    let filter = EventFilter {
+        drafts_of: Some(vec![]),
+        starts_after: query.starts_after.map(utc),
+        starts_before: query.starts_before.map(utc),
+        theme: theme_filter(query.theme)?,
+        format: query.format,
+        mode: query.mode,
+        organiser: query.organiser,
+        stakeholder_group: query.stakeholder_group,
+        status: None,
+        q: parse_q(query.q.as_deref(), 200)?,
+    };
+    let events = state.store.calendar_events(&filter, CALENDAR_MAX).await?;
+    calendar_of(&state, "VOV lerend netwerk", &events).await
+}
+
+/// Calendar entry of an event
+///
+/// One event as an iCalendar (RFC 5545) document, to add to a calendar.
+#[utoipa::path(
+    tag = "Learning events",
+    operation_id = "event_calendar",
+    security((), ("oauth2" = []), ("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The event's id")),
+    responses((status = 200, description = "An iCalendar document with one event.", content_type = "text/calendar", body = String,
+        example = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n...\r\nEND:VCALENDAR\r\n"))
+)]
+#[get("/v1/events/{id}/calendar")]
+async fn event_calendar(caller: MaybeCaller, id: web::Path<Uuid>, state: web::Data<AppState>) -> Result<HttpResponse> {
+    let access = access_of(&caller, &state).await?;
+    let event = visible_event(&state, access.as_ref(), id.into_inner()).await?;
+    let name = event.content.title.clone();
+    calendar_of(&state, &name, std::slice::from_ref(&event)).await
+}
