@@ -88,8 +88,9 @@ pub(crate) struct Lane {
 /// Why a registration was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
-    #[error("registration closed: {0}")]
-    Closed(String),
+    /// Registration is not open; the event says why (and who may know of it: a draft).
+    #[error("registration closed: {reason}")]
+    Closed { reason: String, event: Box<Event> },
     #[error("already registered")]
     AlreadyRegistered(Uuid),
     #[error(transparent)]
@@ -705,7 +706,7 @@ impl Store {
             if current.version != expected_version {
                 return Err(StoreError::VersionMismatch { current: current.version });
             }
-            if let Some(reason) = current.status.transition_error(status, current.content.ends_at, at) {
+            if let Some(reason) = current.status.transition_error(status, content.ends_at, at) {
                 return Err(StoreError::Conflict(format!("status: {reason}")));
             }
             if let Some(capacity) = content.capacity
@@ -902,7 +903,11 @@ impl Store {
             // Taken under the lock, so that creation time follows the order of arrival.
             let at = now();
             if let Some(reason) = event.content.registration_closed_reason(event.status, at) {
-                return Ok(items.iter().map(|_| Err(RegisterError::Closed(reason.clone()))).collect());
+                let event = Box::new(event);
+                return Ok(items
+                    .iter()
+                    .map(|_| Err(RegisterError::Closed { reason: reason.clone(), event: event.clone() }))
+                    .collect());
             }
             let mut qb = QueryBuilder::<DB>::new(
                 "select person_id, id from registrations where status <> 'cancelled' and event_id = ",

@@ -195,6 +195,7 @@ impl Store {
         let acquire = Duration::from_secs(settings.db_acquire_timeout_secs);
         let backend = match settings.database_kind()? {
             DatabaseKind::Sqlite => {
+                disable_sqlite_memory_statistics();
                 let file = settings.sqlite_file();
                 if let Some(dir) = file.as_ref().and_then(|f| f.parent()).filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir)
@@ -329,6 +330,24 @@ impl Store {
         let n: i64 = on_pool!(self.reader(), |p| sqlx::query_scalar("select count(*) from people").fetch_one(p).await)?;
         Ok(n == 0)
     }
+}
+
+/// SQLite keeps allocation statistics by default, behind one process-wide mutex that every
+/// allocation of every connection takes: with a reader pool on several threads, that lock
+/// (and the thread wake-ups it causes) cost more than the queries. The statistics are not
+/// used, so they are turned off, once, before SQLite initialises (afterwards the call is
+/// refused and changes nothing).
+fn disable_sqlite_memory_statistics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: `sqlite3_config` with `SQLITE_CONFIG_MEMSTATUS` takes one int; it is called
+        // once, before any connection is opened by this module.
+        let rc =
+            unsafe { libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int) };
+        if rc != libsqlite3_sys::SQLITE_OK {
+            tracing::debug!(rc, "SQLite was initialised already; its memory statistics stay on");
+        }
+    });
 }
 
 fn is_transient(code: Option<&str>) -> bool {

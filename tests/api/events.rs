@@ -262,6 +262,12 @@ async fn only_allowed_status_transitions_happen(app: TestApp) {
     .await;
     assert_eq!(done["status"], "completed");
 
+    // Moving the times into the past and completing it in one change is judged on the new times.
+    let late = create_event(&app, t, event_body(&w.a, "Achteraf ingevoerd", None)).await;
+    let both = json!({"starts_at": at(-Duration::hours(4)), "ends_at": at(-Duration::hours(3)), "status": "completed"});
+    let done = expect(patch(&app, t, &format!("/v1/events/{}", id_of(&late)), None, both).await, StatusCode::OK).await;
+    assert_eq!(done["status"], "completed");
+
     // A draft is deleted, and then gone.
     let mut body = event_body(&w.a, "Weg ermee", None);
     body["status"] = json!("draft");
