@@ -170,6 +170,7 @@ impl Application {
             store,
             tokens,
             cursors,
+            event_pages: Default::default(),
             metrics: Metrics::new(),
             routes,
             openapi_json,

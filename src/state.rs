@@ -22,6 +22,8 @@ pub struct AppState {
     pub store: Store,
     pub tokens: TokenKeys,
     pub cursors: CursorCodec,
+    /// Rendered pages of the event list, valid for one feed position.
+    pub event_pages: crate::http::page_cache::PageCache,
     pub metrics: Metrics,
     pub routes: RouteTable,
     /// The OpenAPI document, serialised once.

@@ -22,7 +22,7 @@ use crate::domain::{FieldError, Invalid};
 use crate::error::{ApiError, Problem, Result};
 use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
 use crate::http::json::Json;
-use crate::http::pagination::{ListResponse, PageRequest, parse_q, respond_page, sort_schema};
+use crate::http::pagination::{ListResponse, PageRequest, parse_q, render_page, respond_rendered, sort_schema};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -543,8 +543,19 @@ async fn list_events(
         query.sort.as_deref(),
         query.cursor.as_deref(),
     )?;
+    // Front ends ask for the same pages over and over; a page is rendered once per feed
+    // position (every event change moves it, on every instance) and served from memory
+    // until then. The key holds the filters, the drafts the caller may see, sort and page.
+    let key = format!("{}&limit={}&after={:?}", page_req.query, page_req.limit, page_req.after);
+    let position = state.store.feed_position().await?;
+    if let Some(page) = state.event_pages.get(&key, position) {
+        return Ok(respond_rendered(&req, &page));
+    }
     let page = state.store.list_events(&filter, page_req.sort, page_req.after.as_ref(), page_req.limit).await?;
-    Ok(respond_page(&req, &state.cursors, &page_req, page, |e| EventView::from(&e)))
+    let rendered = render_page(&state.cursors, &page_req, page, |e| EventView::from(&e));
+    let res = respond_rendered(&req, &rendered);
+    state.event_pages.put(key, position, rendered);
+    Ok(res)
 }
 
 /// Create an event

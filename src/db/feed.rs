@@ -199,6 +199,16 @@ impl Store {
             .await)?)
     }
 
+    /// Where the feed stands: the last committed change and the purge horizon. Every write
+    /// moves it, so it tells whether anything changed since it was last read.
+    pub async fn feed_position(&self) -> StoreResult<(i64, i64)> {
+        Ok(on_pool!(self.reader(), |p| sqlx::query_as(
+            "select (select coalesce(max(seq), 0) from changes), (select seq from feed_horizon where id = 1)"
+        )
+        .fetch_one(p)
+        .await)?)
+    }
+
     /// Changes after `after` that `reader` may see, of `types` (all when empty), in order.
     #[tracing::instrument(skip(self))]
     pub async fn read_changes(

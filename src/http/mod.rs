@@ -4,6 +4,7 @@
 pub mod conditional;
 pub mod idempotency;
 pub mod json;
+pub mod page_cache;
 pub mod pagination;
 pub mod rate_limit;
 pub mod routes;

@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 use crate::db::Keyset;
 use crate::db::page::{Page, Sort, SortField};
 use crate::error::ApiError;
+use crate::http::page_cache::CachedPage;
 
 /// Default and largest page sizes.
 pub const DEFAULT_LIMIT: usize = 50;
@@ -160,16 +161,32 @@ pub fn respond_page<T, U: Serialize, F>(
     page: Page<T>,
     view: impl Fn(T) -> U,
 ) -> HttpResponse {
+    respond_rendered(req, &render_page(codec, request, page, view))
+}
+
+/// Renders a page: its JSON body and its `next_cursor`.
+pub fn render_page<T, U: Serialize, F>(
+    codec: &CursorCodec,
+    request: &PageRequest<F>,
+    page: Page<T>,
+    view: impl Fn(T) -> U,
+) -> CachedPage {
     let next_cursor = page.next.as_ref().map(|k| codec.encode(&request.query, k));
+    let body = ListResponse { data: page.items.into_iter().map(view).collect(), next_cursor: next_cursor.clone() };
+    CachedPage { body: serde_json::to_vec(&body).unwrap_or_default().into(), next_cursor }
+}
+
+/// Answers a rendered page, with a `Link` header to the next page when there is one.
+pub fn respond_rendered(req: &HttpRequest, page: &CachedPage) -> HttpResponse {
     let mut res = HttpResponse::Ok();
-    if let Some(cursor) = &next_cursor {
+    if let Some(cursor) = &page.next_cursor {
         let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
         pairs.retain(|(k, _)| k != "cursor");
         pairs.push(("cursor".into(), cursor.clone()));
         let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
         res.insert_header((header::LINK, format!("<{}?{query}>; rel=\"next\"", req.path())));
     }
-    res.json(ListResponse { data: page.items.into_iter().map(view).collect(), next_cursor })
+    res.content_type("application/json").body(page.body.clone())
 }
 
 /// The `sort` parameter's schema: the allowed fields, ascending and descending.

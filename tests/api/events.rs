@@ -17,6 +17,7 @@ on_both_databases!(
     events_are_validated_with_pointers_and_markdown_is_kept_as_given,
     only_allowed_status_transitions_happen,
     events_filter_by_time_theme_format_mode_organiser_group_status_and_words,
+    a_listed_page_follows_every_change_on_every_instance_and_never_shows_drafts_to_others,
     registering_past_capacity_puts_you_on_the_waitlist_and_cancelling_promotes_the_first,
     registration_is_open_only_for_published_events_inside_the_window,
     members_register_themselves_and_admins_and_clients_register_their_organisations_members,
@@ -334,6 +335,49 @@ async fn events_filter_by_time_theme_format_mode_organiser_group_status_and_word
     for query in ["format=lecture", "starts_after=tomorrow", "theme=Not_A_Slug", "sort=capacity", "organiser=x"] {
         problem(app.get(&format!("/v1/events?{query}")).send().await.unwrap(), 400).await;
     }
+}
+
+async fn a_listed_page_follows_every_change_on_every_instance_and_never_shows_drafts_to_others(app: TestApp) {
+    let w = world(&app).await;
+    let second = crate::helpers::second_instance(&app).await;
+    let event = create_event(&app, &w.admin_a.token, event_body(&w.a, "Populair", Some(10))).await;
+    let mut body = event_body(&w.a, "Ontwerp", None);
+    body["status"] = json!("draft");
+    create_event(&app, &w.admin_a.token, body).await;
+    let seats = |target: &TestApp| {
+        let req = target.get("/v1/events?status=published").send();
+        async move {
+            let list = expect(req.await.unwrap(), StatusCode::OK).await;
+            list["data"][0]["seats_taken"].as_i64().unwrap()
+        }
+    };
+    // The organiser's page holds the draft; the same page asked anonymously right after
+    // (nothing changed in between) does not.
+    let theirs = expect(get(&app, &w.admin_a.token, "/v1/events").await, StatusCode::OK).await;
+    assert_eq!(theirs["data"].as_array().unwrap().len(), 2);
+    let anonymous = expect(app.get("/v1/events").send().await.unwrap(), StatusCode::OK).await;
+    assert_eq!(anonymous["data"].as_array().unwrap().len(), 1);
+    assert_eq!((seats(&app).await, seats(&second).await), (0, 0));
+    // A registration on one instance shows on the next read of both.
+    expect(register(&second, &w.member_a.token, &id_of(&event), None).await, StatusCode::CREATED).await;
+    assert_eq!((seats(&app).await, seats(&second).await), (1, 1));
+    expect(register(&app, &w.member_b.token, &id_of(&event), None).await, StatusCode::CREATED).await;
+    assert_eq!((seats(&second).await, seats(&app).await), (2, 2));
+    // So does an edit.
+    expect(
+        patch(
+            &second,
+            &w.admin_a.token,
+            &format!("/v1/events/{}", id_of(&event)),
+            None,
+            json!({"title": "Volzet bijna"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let list = expect(app.get("/v1/events?status=published").send().await.unwrap(), StatusCode::OK).await;
+    assert_eq!(list["data"][0]["title"], "Volzet bijna");
 }
 
 fn urlencoding(s: &str) -> String {
