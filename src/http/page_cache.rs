@@ -11,8 +11,10 @@ use std::sync::Mutex;
 
 use actix_web::web::Bytes;
 
-/// Most pages kept; when full, the cache starts over (hot pages come back at once).
-const CAPACITY: usize = 256;
+/// Most pages, and most bytes of pages, kept; when either would be passed, the cache starts
+/// over (hot pages come back at once). Bounds the memory at a few MB per instance.
+const CAPACITY: usize = 128;
+const CAPACITY_BYTES: usize = 4 * 1024 * 1024;
 
 /// The feed position a page was rendered at: `(last change, horizon)`.
 pub type Position = (i64, i64);
@@ -26,23 +28,38 @@ pub struct CachedPage {
 
 #[derive(Default)]
 pub struct PageCache {
-    pages: Mutex<HashMap<String, (Position, CachedPage)>>,
+    pages: Mutex<Pages>,
+}
+
+#[derive(Default)]
+struct Pages {
+    by_key: HashMap<String, (Position, CachedPage)>,
+    bytes: usize,
 }
 
 impl PageCache {
     /// The page for `key` if it was rendered at `position`.
     pub fn get(&self, key: &str, position: Position) -> Option<CachedPage> {
         let pages = self.pages.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        pages.get(key).filter(|(at, _)| *at == position).map(|(_, page)| page.clone())
+        pages.by_key.get(key).filter(|(at, _)| *at == position).map(|(_, page)| page.clone())
     }
 
     /// Keeps a page rendered after `position` was read.
     pub fn put(&self, key: String, position: Position, page: CachedPage) {
-        let mut pages = self.pages.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if pages.len() >= CAPACITY && !pages.contains_key(&key) {
-            pages.clear();
+        let size = key.len() + page.body.len();
+        if size > CAPACITY_BYTES {
+            return;
         }
-        pages.insert(key, (position, page));
+        let mut pages = self.pages.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, old)) = pages.by_key.remove(&key) {
+            pages.bytes -= key.len() + old.body.len();
+        }
+        if pages.by_key.len() >= CAPACITY || pages.bytes + size > CAPACITY_BYTES {
+            pages.by_key.clear();
+            pages.bytes = 0;
+        }
+        pages.bytes += size;
+        pages.by_key.insert(key, (position, page));
     }
 }
 
@@ -62,6 +79,20 @@ mod tests {
         assert!(cache.get("events?a", (8, 0)).is_none(), "a later change");
         assert!(cache.get("events?a", (7, 3)).is_none(), "a purge");
         assert!(cache.get("events?b", (7, 0)).is_none(), "another query");
+    }
+
+    #[test]
+    fn the_cache_holds_at_most_a_few_megabytes() {
+        let cache = PageCache::default();
+        let big = CachedPage { body: Bytes::from(vec![b'x'; CAPACITY_BYTES / 3]), next_cursor: None };
+        for i in 0..3 {
+            cache.put(format!("q{i}"), (1, 0), big.clone());
+        }
+        assert!(cache.get("q0", (1, 0)).is_none(), "the third page did not fit beside two");
+        assert!(cache.get("q2", (1, 0)).is_some());
+        let pages = cache.pages.lock().unwrap();
+        assert!(pages.bytes <= CAPACITY_BYTES);
+        assert_eq!(pages.bytes, pages.by_key.iter().map(|(k, (_, p))| k.len() + p.body.len()).sum::<usize>());
     }
 
     #[test]
