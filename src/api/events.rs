@@ -638,7 +638,7 @@ async fn get_event(
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let access = if caller.0.is_some() { access_of(&caller, &state).await? } else { None };
+    let access = access_of(&caller, &state).await?;
     let event = visible_event(&state, access.as_ref(), id.into_inner()).await?;
     Ok(respond_tagged(&req, event.version, &EventView::from(&event)))
 }

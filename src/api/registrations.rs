@@ -223,7 +223,10 @@ async fn register(
     let organisation = match &access {
         _ if access.person_id() == Some(person) => None,
         Access::Facilitator { .. } => {
-            state.store.get_person(person).await.map_err(|_| unknown_person())?;
+            state.store.get_person(person).await.map_err(|e| match e {
+                StoreError::NotFound => unknown_person(),
+                other => other.into(),
+            })?;
             None
         }
         Access::Person { .. } | Access::Client { organisation_id: Some(_), .. } => {

@@ -1144,19 +1144,6 @@ impl Store {
 
     // ---- commitments ----
 
-    /// Whether the person holds a seat at the event (confirmed, attended or no-show).
-    pub async fn holds_seat(&self, event_id: Uuid, person_id: Uuid) -> StoreResult<bool> {
-        let n: i64 = on_pool!(self.reader(), |p| sqlx::query_scalar(
-            "select count(*) from registrations
-             where event_id = $1 and person_id = $2 and status in ('confirmed', 'attended', 'no_show')"
-        )
-        .bind(event_id)
-        .bind(person_id)
-        .fetch_one(p)
-        .await)?;
-        Ok(n > 0)
-    }
-
     #[tracing::instrument(skip(self))]
     pub async fn create_commitment(
         &self,
@@ -1178,6 +1165,21 @@ impl Store {
         let changes = [Change::of(&c, false, commitment_audience(&c, event))?];
         on_pool!(self.writer(), |p| async {
             let mut tx = p.begin_write().await?;
+            // Only participants commit; checked in the transaction, so a seat given up
+            // meanwhile counts.
+            let seated: i64 = sqlx::query_scalar(
+                "select count(*) from registrations
+                 where event_id = $1 and person_id = $2 and status in ('confirmed', 'attended', 'no_show')",
+            )
+            .bind(event.id)
+            .bind(person_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if seated == 0 {
+                return Err(StoreError::Forbidden(
+                    "Only the event's participants (a confirmed or attended registration) record commitments.".into(),
+                ));
+            }
             sqlx::query(
                 "insert into commitments (id, event_id, person_id, text, due_on, status, theme, shared_with_organiser,
                      shared_with_organisation, created_at, updated_at, version)
@@ -1196,7 +1198,8 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             (*tx).record(&changes).await?;
-            tx.commit().await
+            tx.commit().await?;
+            Ok(())
         }
         .await)?;
         Ok(c)
