@@ -6,9 +6,11 @@ pub mod changes;
 pub mod clients;
 pub mod commitments;
 pub mod events;
+pub mod learning_records;
 pub mod me;
 pub mod organisations;
 pub mod people;
+pub mod privacy;
 pub mod registrations;
 pub mod system;
 pub mod themes;
@@ -71,6 +73,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     events::routes(cfg);
     registrations::routes(cfg);
     commitments::routes(cfg);
+    learning_records::routes(cfg);
+    privacy::routes(cfg);
 }
 
 /// The OpenAPI document, as served at `/openapi.json` and committed in `openapi/`.

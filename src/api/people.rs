@@ -738,7 +738,7 @@ fn pick(affiliations: &[(Uuid, Affiliation)], person: Uuid) -> Vec<Affiliation> 
     affiliations.iter().filter(|(p, _)| *p == person).map(|(_, a)| a.clone()).collect()
 }
 
-async fn render(state: &AppState, access: &Access, person: &Person) -> Result<Option<PersonView>> {
+pub(crate) async fn render(state: &AppState, access: &Access, person: &Person) -> Result<Option<PersonView>> {
     let Some(kind) = view_of(state, access, person).await? else { return Ok(None) };
     let affiliations = pick(&affiliations_of(state, &[person.id]).await?, person.id);
     Ok(Some(match kind {

@@ -9,6 +9,7 @@ use super::rights::{Role, Scope};
 use super::{Caller, Subject};
 use crate::db::Store;
 use crate::db::feed::{FeedReader, ResourceType};
+use crate::db::learning::NETWORK_AUDIENCE;
 use crate::error::ApiError;
 
 /// A caller's reach.
@@ -115,11 +116,19 @@ impl Access {
     /// What this caller may see of the change feed.
     pub fn feed_reader(&self) -> FeedReader {
         match self {
-            Access::Facilitator { .. } => FeedReader::Everything,
+            // Facilitators moderate learning records but do not read the private ones: of
+            // those they see what every member sees.
+            Access::Facilitator { id } => FeedReader::Audience {
+                audience: vec![*id, NETWORK_AUDIENCE],
+                types: ResourceType::ALL.to_vec(),
+                open: ResourceType::ALL.iter().copied().filter(|t| *t != ResourceType::LearningRecord).collect(),
+            },
             Access::Person { id, admin_of } => {
                 let mut audience = admin_of.clone();
                 audience.push(*id);
+                audience.push(NETWORK_AUDIENCE);
                 FeedReader::Audience {
+                    open: vec![],
                     audience,
                     types: vec![
                         ResourceType::Theme,
@@ -129,6 +138,7 @@ impl Access {
                         ResourceType::Event,
                         ResourceType::Registration,
                         ResourceType::Commitment,
+                        ResourceType::LearningRecord,
                     ],
                 }
             }
@@ -140,7 +150,10 @@ impl Access {
                 if scopes.contains(&Scope::RegistrationsWrite) {
                     types.push(ResourceType::Registration);
                 }
-                FeedReader::Audience { audience: organisation_id.iter().copied().collect(), types }
+                if scopes.contains(&Scope::LearningRecordsRead) || scopes.contains(&Scope::LearningRecordsWrite) {
+                    types.push(ResourceType::LearningRecord);
+                }
+                FeedReader::Audience { audience: organisation_id.iter().copied().collect(), types, open: vec![] }
             }
         }
     }

@@ -94,17 +94,32 @@ pub enum Scope {
     /// registrations, and read them.
     #[serde(rename = "registrations:write")]
     RegistrationsWrite,
+    /// Read the learning records the members of the client's organisation shared with it.
+    #[serde(rename = "learning-records:read")]
+    LearningRecordsRead,
+    /// Create and update (upsert) learning records for the members of the client's
+    /// organisation, and read the ones shared with it.
+    #[serde(rename = "learning-records:write")]
+    LearningRecordsWrite,
 }
 
 impl Scope {
     /// Every scope, in the order the OpenAPI document lists them.
-    pub const ALL: &'static [Scope] = &[Scope::PeopleRead, Scope::PeopleWrite, Scope::RegistrationsWrite];
+    pub const ALL: &'static [Scope] = &[
+        Scope::PeopleRead,
+        Scope::PeopleWrite,
+        Scope::RegistrationsWrite,
+        Scope::LearningRecordsRead,
+        Scope::LearningRecordsWrite,
+    ];
 
     pub const fn as_str(self) -> &'static str {
         match self {
             Scope::PeopleRead => "people:read",
             Scope::PeopleWrite => "people:write",
             Scope::RegistrationsWrite => "registrations:write",
+            Scope::LearningRecordsRead => "learning-records:read",
+            Scope::LearningRecordsWrite => "learning-records:write",
         }
     }
 
@@ -113,6 +128,8 @@ impl Scope {
             Scope::PeopleRead => "Read the people of the client's organisation",
             Scope::PeopleWrite => "Create and update the people of the client's organisation",
             Scope::RegistrationsWrite => "Register the people of the client's organisation for events",
+            Scope::LearningRecordsRead => "Read the learning records shared with the client's organisation",
+            Scope::LearningRecordsWrite => "Sync the learning records of the client's organisation's members",
         }
     }
 

@@ -27,6 +27,7 @@ crate::domain::str_enum! {
         Event = "event",
         Registration = "registration",
         Commitment = "commitment",
+        LearningRecord = "learning_record",
     }
 }
 
@@ -135,8 +136,9 @@ feed_writer!(PgConnection, sqlx::Postgres, |conn| {
 pub enum FeedReader {
     /// Sees everything.
     Everything,
-    /// Sees public changes, and non-public ones addressed to one of `audience`, of `types`.
-    Audience { audience: Vec<Uuid>, types: Vec<ResourceType> },
+    /// Sees changes of `types` that are public, of a type in `open`, or addressed to one of
+    /// `audience`.
+    Audience { audience: Vec<Uuid>, types: Vec<ResourceType>, open: Vec<ResourceType> },
 }
 
 /// One change as read back.
@@ -238,7 +240,7 @@ impl Store {
                 }
                 qb.push(")");
             }
-            if let FeedReader::Audience { audience, types: allowed } = reader {
+            if let FeedReader::Audience { audience, types: allowed, open } = reader {
                 qb.push(" and c.resource_type in (");
                 let mut list = qb.separated(", ");
                 for t in allowed {
@@ -246,6 +248,14 @@ impl Store {
                 }
                 list.push_unseparated(")");
                 qb.push(" and (c.public = ").push_bind(true);
+                if !open.is_empty() {
+                    qb.push(" or c.resource_type in (");
+                    let mut list = qb.separated(", ");
+                    for t in open {
+                        list.push_bind(t.as_str());
+                    }
+                    qb.push(")");
+                }
                 if !audience.is_empty() {
                     qb.push(" or exists (select 1 from change_audience a where a.seq = c.seq and a.audience_id in (");
                     let mut list = qb.separated(", ");

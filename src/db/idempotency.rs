@@ -135,6 +135,19 @@ impl Store {
     }
 
     /// Forgets an unfinished claim, so that a retry runs the request again (after a 5xx).
+    /// Forgets every stored answer of one caller (erasing a person).
+    #[tracing::instrument(skip(self))]
+    pub async fn forget_idempotency_keys(&self, owner: &str) -> StoreResult<()> {
+        on_pool!(self.writer(), |p| {
+            sqlx::query("delete from idempotency_keys where owner = $1")
+                .bind(owner)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
     /// Only the request that holds the claim can forget it.
     #[tracing::instrument(skip(self))]
     pub async fn idempotency_abandon(&self, owner: &str, key: &str, claim: Uuid) -> StoreResult<()> {

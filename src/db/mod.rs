@@ -21,6 +21,7 @@ pub mod accounts;
 pub mod events;
 pub mod feed;
 pub mod idempotency;
+pub mod learning;
 pub mod organisations;
 pub mod page;
 pub mod people;

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::events::ReleaseTx;
 use super::feed::{Change, FeedWriter, ResourceType};
+use super::learning::RecordsTx;
 use super::page::{Keyset, Page, Sort, SortField, SortValue, contains_pattern, fold};
 use super::refs::{ExternalRef, RefWriter, Upserted};
 use super::{BeginWrite, Store, StoreError, StoreResult, is_unique_violation, now, on_pool};
@@ -198,7 +199,7 @@ pub struct ItemConflict {
 }
 
 impl ItemConflict {
-    fn conflict(pointer: &'static str, detail: impl Into<String>) -> Self {
+    pub(crate) fn conflict(pointer: &'static str, detail: impl Into<String>) -> Self {
         Self { pointer, detail: detail.into(), forbidden: false }
     }
 }
@@ -489,7 +490,12 @@ impl Store {
                     .await?;
                 // Seats go back to the waitlists before the person's registrations go.
                 let released = match current {
-                    Some(v) if expected_version.is_none_or(|e| e == v) => (*tx).release_registrations(id).await?,
+                    Some(v) if expected_version.is_none_or(|e| e == v) => {
+                        let mut changes = (*tx).release_registrations(id).await?;
+                        // The person's learning records go with them (tombstones stay).
+                        changes.extend((*tx).forget_records_of(id).await?);
+                        changes
+                    }
                     _ => vec![],
                 };
                 let memberships: Vec<(Uuid, Uuid, i64)> =
@@ -515,6 +521,14 @@ impl Store {
                     let mut ids: Vec<Uuid> = memberships.iter().map(|(m, _, _)| *m).collect();
                     ids.push(id);
                     (*tx).delete_refs(&ids).await?;
+                    // The feed's history of what goes with the person carries their data:
+                    // only the tombstones stay (as when history is purged).
+                    let gone: Vec<Uuid> = changes
+                        .iter()
+                        .filter(|c| c.operation == super::feed::Operation::Delete)
+                        .map(|c| c.resource_id)
+                        .collect();
+                    (*tx).forget_history(&gone).await?;
                     (*tx).record(&changes).await?;
                 }
                 tx.commit().await?;

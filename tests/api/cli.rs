@@ -147,6 +147,13 @@ async fn the_embedded_default_seeds_demo_data_on_first_start_only() {
         done += summary["done"].as_i64().unwrap();
     }
     assert!(attended > 0 && done > 0, "past events have attendance and commitments that were kept");
+    // A few months of learning records: the facilitator reads the network-visible ones
+    // only; the demo people have private and organisation-shared ones too.
+    let shared = json(app.get("/v1/learning-records?limit=200").bearer_auth(&facilitator).send().await.unwrap()).await;
+    let shared = shared["data"].as_array().unwrap();
+    assert!(shared.len() >= 3 && shared.iter().all(|r| r["visibility"] == "network"), "{shared:?}");
+    let visibilities: std::collections::HashSet<u8> = vov::demo::RECORDS.iter().map(|r| r.8).collect();
+    assert_eq!(visibilities.len(), 3, "private, organisation and network records");
     drop(app);
 
     let again = spawn_app_with(Backend::Sqlite, settings, guard).await;

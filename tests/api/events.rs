@@ -35,17 +35,17 @@ on_both_databases!(
 );
 
 /// Two organisations with an admin and a member each, and a facilitator.
-struct World {
-    facilitator: TestUser,
-    a: String,
-    b: String,
-    admin_a: TestUser,
-    member_a: TestUser,
-    admin_b: TestUser,
-    member_b: TestUser,
+pub(crate) struct World {
+    pub(crate) facilitator: TestUser,
+    pub(crate) a: String,
+    pub(crate) b: String,
+    pub(crate) admin_a: TestUser,
+    pub(crate) member_a: TestUser,
+    pub(crate) admin_b: TestUser,
+    pub(crate) member_b: TestUser,
 }
 
-async fn world(app: &TestApp) -> World {
+pub(crate) async fn world(app: &TestApp) -> World {
     let facilitator = app.facilitator().await;
     let f = facilitator.token.clone();
     let a = organisation(app, &f, "Zorgnet Kempen", "employer").await["id"].as_str().unwrap().to_string();
@@ -58,12 +58,12 @@ async fn world(app: &TestApp) -> World {
 }
 
 /// `now + offset`, written in Brussels winter time (+01:00).
-fn at(offset: Duration) -> String {
+pub(crate) fn at(offset: Duration) -> String {
     (Utc::now() + offset).with_timezone(&FixedOffset::east_opt(3600).unwrap()).to_rfc3339()
 }
 
 /// A published in-person workshop of `org` in a week, for three hours.
-fn event_body(org: &str, title: &str, capacity: Option<i64>) -> Value {
+pub(crate) fn event_body(org: &str, title: &str, capacity: Option<i64>) -> Value {
     json!({
         "organiser_id": org,
         "title": title,
@@ -79,15 +79,15 @@ fn event_body(org: &str, title: &str, capacity: Option<i64>) -> Value {
     })
 }
 
-async fn create_event(app: &TestApp, token: &str, body: Value) -> Value {
+pub(crate) async fn create_event(app: &TestApp, token: &str, body: Value) -> Value {
     expect(post(app, token, "/v1/events", body).await, StatusCode::CREATED).await
 }
 
-fn id_of(v: &Value) -> String {
+pub(crate) fn id_of(v: &Value) -> String {
     v["id"].as_str().unwrap().to_string()
 }
 
-async fn register(app: &TestApp, token: &str, event: &str, person: Option<Uuid>) -> Response {
+pub(crate) async fn register(app: &TestApp, token: &str, event: &str, person: Option<Uuid>) -> Response {
     let body = match person {
         Some(p) => json!({"person_id": p}),
         None => json!({}),
@@ -95,7 +95,7 @@ async fn register(app: &TestApp, token: &str, event: &str, person: Option<Uuid>)
     post(app, token, &format!("/v1/events/{event}/registrations"), body).await
 }
 
-async fn action(app: &TestApp, token: &str, registration: &str, what: &str) -> Response {
+pub(crate) async fn action(app: &TestApp, token: &str, registration: &str, what: &str) -> Response {
     app.post(&format!("/v1/registrations/{registration}/{what}")).bearer_auth(token).send().await.unwrap()
 }
 

@@ -1,0 +1,155 @@
+//! The person's rights under the GDPR: a copy of everything the service holds about them
+//! (articles 15 and 20), and erasure (article 17).
+
+use actix_web::{HttpResponse, delete, get, web};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::api::commitments::CommitmentView;
+use crate::api::learning_records::RecordView;
+use crate::api::people::{MembershipView, PersonView, render};
+use crate::api::registrations::RegistrationView;
+use crate::auth::Caller;
+use crate::auth::access::Access;
+use crate::db::StoreError;
+use crate::db::learning::RecordFilter;
+use crate::error::{ApiError, Problem, Result};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(export_me).service(erase_me);
+}
+
+/// Everything the service holds about one person.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "exported_at": "2027-03-01T10:00:00Z",
+    "person": {"id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d41", "name": "Sofie Peeters", "email": "sofie@example.be"},
+    "memberships": [], "registrations": [], "commitments": [], "learning_records": []
+}))]
+pub struct PersonalData {
+    pub exported_at: DateTime<Utc>,
+    /// The profile, as the person reads it.
+    pub person: PersonView,
+    /// Every membership, current and past.
+    pub memberships: Vec<MembershipView>,
+    /// Every registration for an event, cancelled ones included.
+    pub registrations: Vec<RegistrationView>,
+    /// Every commitment, shared or not.
+    pub commitments: Vec<CommitmentView>,
+    /// Every learning record, whatever its visibility.
+    pub learning_records: Vec<RecordView>,
+}
+
+const PAGE: usize = 500;
+
+fn people_only(caller: &Caller) -> Result<Uuid> {
+    caller.person_id().ok_or_else(|| ApiError::Forbidden("Only people have personal data here.".into()))
+}
+
+/// Export my data
+///
+/// Everything the service holds about you, as one JSON document (GDPR articles 15 and
+/// 20): your profile, memberships, registrations, commitments and learning records, private
+/// ones included. Your password is never part of it.
+#[utoipa::path(
+    tag = "Stakeholders",
+    operation_id = "export_me",
+    responses(
+        (status = 200, description = "Your data.", body = PersonalData),
+        (status = 403, description = "Integration clients are not people.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/me/export")]
+async fn export_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse> {
+    let me = people_only(&caller)?;
+    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let gone = || ApiError::Unauthorized("The account behind this token no longer exists.".into());
+    let person = state.store.get_person(me).await.map_err(|e| match e {
+        StoreError::NotFound => gone(),
+        other => other.into(),
+    })?;
+    let person = render(&state, &access, &person).await?.ok_or_else(gone)?;
+
+    let mut memberships = Vec::new();
+    let mut after = None;
+    loop {
+        let page = state.store.list_memberships(Some(me), None, after.as_ref(), PAGE).await?;
+        memberships.extend(page.items.iter().map(MembershipView::from));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let mut registrations = Vec::new();
+    let mut after = None;
+    loop {
+        let page = state.store.list_registrations(None, Some(me), None, None, after.as_ref(), PAGE).await?;
+        registrations.extend(page.items.iter().map(RegistrationView::from));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let mut commitments = Vec::new();
+    let mut after = None;
+    loop {
+        let page = state.store.list_commitments(None, Some(me), None, after.as_ref(), PAGE).await?;
+        commitments.extend(page.items.iter().map(CommitmentView::from));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let mut learning_records = Vec::new();
+    let mut after = None;
+    let mine = RecordFilter { person_id: Some(me), ..Default::default() };
+    loop {
+        let page = state.store.list_records(&mine, None, after.as_ref(), PAGE).await?;
+        learning_records.extend(page.items.iter().map(RecordView::from));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header(("Content-Disposition", "attachment; filename=\"vov-personal-data.json\""))
+        .insert_header(("Cache-Control", "no-store"))
+        .json(PersonalData {
+            exported_at: crate::db::now(),
+            person,
+            memberships,
+            registrations,
+            commitments,
+            learning_records,
+        }))
+}
+
+/// Erase me
+///
+/// Deletes you from the service (GDPR article 17): your profile and sign-ins, memberships,
+/// registrations (a confirmed seat goes to the first on the waitlist), commitments and
+/// learning records, and the answers kept for your `Idempotency-Key`s. The change feed keeps
+/// tombstones without personal data, so synced systems delete their copies too. Events
+/// stay with their organisations. Your access token stops working for anything personal.
+#[utoipa::path(
+    tag = "Stakeholders",
+    operation_id = "erase_me",
+    responses(
+        (status = 204, description = "Erased."),
+        (status = 403, description = "Integration clients are not people.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/v1/me")]
+async fn erase_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse> {
+    let me = people_only(&caller)?;
+    state.store.delete_person(me, None).await.map_err(|e| match e {
+        StoreError::NotFound => ApiError::Unauthorized("The account behind this token no longer exists.".into()),
+        other => other.into(),
+    })?;
+    state.store.forget_idempotency_keys(&caller.owner_key()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
