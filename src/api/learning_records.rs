@@ -1444,7 +1444,8 @@ fn parse_system(system: &str, pointer: &str) -> Result<String> {
     ),
     request_body = RecordByRef,
     responses(
-        (status = 200, description = "Created, updated or unchanged (see `result`).", body = RecordResult),
+        (status = 200, description = "Updated or unchanged (see `result`).", body = RecordResult),
+        (status = 201, description = "Created.", body = RecordResult, headers(("Location" = String, description = "The record's URL"))),
         (status = 403, description = "Only the organisation's clients with `learning-records:write` and its admins.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The id names another person's record, or one its person deleted.", body = Problem, content_type = "application/problem+json"),
     )
@@ -1508,6 +1509,10 @@ async fn upsert_record_by_ref(
             } else {
                 Err(Invalid { errors }.into())
             }
+        }
+        None if result.result == RecordItemResult::Created => {
+            let location = format!("/v1/learning-records/{}", result.record_id.unwrap_or_default());
+            Ok(HttpResponse::Created().insert_header((header::LOCATION, location)).json(result))
         }
         None => Ok(HttpResponse::Ok().json(result)),
     }

@@ -360,7 +360,7 @@ async fn hr_systems_upsert_records_by_reference_and_the_person_keeps_control(app
         .unwrap();
     assert_eq!(expect(retry, StatusCode::OK).await, first);
     let mine = listed(&app, &w.member_a.token, "").await;
-    assert_eq!(mine, ["E-learning privacy", "E-learning veiligheid"]);
+    assert_eq!(mine, ["E-learning privacy", "E-learning veiligheid"], "the retry created nothing");
     // New synced records are private: the person decides whom to share them with.
     let id1 = first["results"][0]["record_id"].as_str().unwrap().to_string();
     let r1 = expect(get(&app, &w.member_a.token, &format!("/v1/learning-records/{id1}")).await, StatusCode::OK).await;
@@ -386,6 +386,14 @@ async fn hr_systems_upsert_records_by_reference_and_the_person_keeps_control(app
     one.as_object_mut().unwrap().remove("external_id");
     let put = |body: Value| app.request(Method::PUT, &by_ref).bearer_auth(&hr).json(&body).send();
     assert_eq!(expect(put(one.clone()).await.unwrap(), StatusCode::OK).await["result"], "unchanged");
+    // A new reference answers 201 with the record's place.
+    let mut new_one = one.clone();
+    new_one["title"] = json!("Brandveiligheid");
+    let path = format!("/v1/organisations/{}/learning-records/by-ref/sdworx/LR-5", w.a);
+    let made = app.request(Method::PUT, &path).bearer_auth(&hr).json(&new_one).send().await.unwrap();
+    let location = made.headers()["location"].to_str().unwrap().to_string();
+    let made = expect(made, StatusCode::CREATED).await;
+    assert_eq!(location, format!("/v1/learning-records/{}", made["record_id"].as_str().unwrap()));
     one["title"] = json!("E-learning veiligheid (herhaling)");
     let updated = expect(put(one.clone()).await.unwrap(), StatusCode::OK).await;
     assert_eq!((updated["result"].as_str(), updated["version"].as_i64()), (Some("updated"), Some(3)));
