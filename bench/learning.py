@@ -9,8 +9,10 @@ spread evenly over them, in batches of BATCH (default 1,000), and checks that ev
 created. Each person then holds RECORDS / PEOPLE records (1,000 by default). One of them gets
 a password and asks for their own summary over all of their records SUMMARIES times
 (default 2,000) over CONNECTIONS concurrent keep-alive connections (default 16), checking
-that it counts every record. Prints one line of JSON: records per second, the summary's
-p50/p99 latency and requests per second. Exits non-zero on any unexpected answer.
+first that it counts every record. Prints one line of JSON: records per second, the summary's
+path and the person's token, and (unless SUMMARIES is 0, when the caller measures the
+summary itself, as bench/run does with wrk) the summary's p50/p99 latency and requests per
+second. Exits non-zero on any unexpected answer.
 """
 
 import http.client
@@ -125,6 +127,17 @@ def main():
     if first_summary["total"]["records"] != expected:
         sys.exit(f"the summary counts {first_summary['total']['records']} records, not {expected}")
 
+    result = {
+        "records": created,
+        "seconds": round(seconds, 3),
+        "records_per_s": round(created / seconds),
+        "summary_records": expected,
+        "summary_path": path,
+        "owner_token": owner,
+    }
+    if summaries == 0:
+        print(json.dumps(result))
+        return
     latencies = []
     lock = threading.Lock()
     per_worker = summaries // connections
@@ -151,10 +164,7 @@ def main():
         t.join()
     summary_seconds = time.perf_counter() - t0
     print(json.dumps({
-        "records": created,
-        "seconds": round(seconds, 3),
-        "records_per_s": round(created / seconds),
-        "summary_records": expected,
+        **result,
         "summaries": len(latencies),
         "summary_per_s": round(len(latencies) / summary_seconds),
         "summary_p50_ms": round(percentile(latencies, 50), 2),

@@ -29,7 +29,8 @@ create table learning_records (
     updated_at       text not null,
     version          integer not null default 1
 ) strict;
-create index learning_records_person on learning_records (person_id, started_on, id);
+-- Covers a person's summary (no table reads for a thousand records).
+create index learning_records_person on learning_records (person_id, started_on, activity_type, context, duration_minutes);
 create index learning_records_created on learning_records (created_at, id);
 create unique index learning_records_ref on learning_records (ref_scope, ref_system, ref_external_id)
     where ref_scope is not null;

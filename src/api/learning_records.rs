@@ -23,7 +23,7 @@ use crate::db::refs::{ExternalRef, Upserted};
 use crate::domain::event::{CommitmentStatus, RegistrationStatus};
 use crate::domain::learning::{
     ActivityType, LearningContext, LearningRecord, RecordContent, RecordInput, SOURCE_IMPORT, SOURCE_MANUAL, Sharing,
-    Skill, Visibility, quarter_of,
+    Skill, Visibility,
 };
 use crate::domain::{FieldError, Invalid};
 use crate::error::{ApiError, Problem, Result};
@@ -860,7 +860,7 @@ async fn record_summary(
         by_type.entry(t).or_insert((r.activity_type, SummaryCount::default())).1.add(r.records, r.minutes);
         let c = LearningContext::ALL.iter().position(|a| *a == r.context).unwrap_or(usize::MAX);
         by_context.entry(c).or_insert((r.context, SummaryCount::default())).1.add(r.records, r.minutes);
-        by_quarter.entry(quarter_of(r.started_on)).or_default().add(r.records, r.minutes);
+        by_quarter.entry(r.quarter).or_default().add(r.records, r.minutes);
     }
     Ok(HttpResponse::Ok().json(SummaryView {
         person_id: person,
@@ -1217,7 +1217,7 @@ pub struct RecordBatch {
     pub system: String,
     /// Up to 1,000 items, each checked on its own.
     #[schema(value_type = Vec<RecordItem>, max_items = 1000)]
-    pub items: Vec<serde_json::Value>,
+    pub items: Vec<Box<serde_json::value::RawValue>>,
 }
 
 /// What happened to one item (or CSV row).
@@ -1389,9 +1389,9 @@ async fn apply_items(
             }
         }
     }
-    let items: Vec<RecordUpsert> = valid.iter().map(|(_, i)| i.clone()).collect();
+    let (indices, items): (Vec<usize>, Vec<RecordUpsert>) = valid.into_iter().unzip();
     let outcomes = state.store.upsert_records(organisation, system, source, &items).await?;
-    for ((index, item), outcome) in valid.into_iter().zip(outcomes) {
+    for ((index, item), outcome) in indices.into_iter().zip(items).zip(outcomes) {
         let row = rows[index];
         let at = match row {
             Some(r) => format!("{prefix}/{r}"),
@@ -1407,8 +1407,8 @@ async fn apply_items(
                     Upserted::Updated => RecordItemResult::Updated,
                     Upserted::Unchanged => RecordItemResult::Unchanged,
                 },
-                record_id: Some(o.record.id),
-                version: Some(o.record.version),
+                record_id: Some(o.id),
+                version: Some(o.version),
                 problem: None,
             },
             Err(conflict) => {
@@ -1554,8 +1554,13 @@ async fn upsert_records_batch(
         .into_iter()
         .enumerate()
         .map(|(index, raw)| {
-            let external_id = raw.get("external_id").and_then(|v| v.as_str()).map(String::from);
-            let item = serde_json::from_value::<RecordItem>(raw).map(RecordItem::into_input).map_err(|e| {
+            let item = serde_json::from_str::<RecordItem>(raw.get()).map(RecordItem::into_input);
+            // Only a refused item needs its `external_id` read on its own.
+            let external_id = match &item {
+                Ok(_) => None,
+                Err(_) => serde_json::from_str::<IdOnly>(raw.get()).ok().and_then(|i| i.external_id),
+            };
+            let item = item.map_err(|e| {
                 item_problem(
                     format!("Item {index} is not valid; see `errors`."),
                     vec![FieldError::new(format!("/items/{index}"), e.to_string())],
@@ -1566,6 +1571,12 @@ async fn upsert_records_batch(
         .collect();
     let results = apply_items(&state, organisation, &system, &system, parsed, "/items").await?;
     Ok(HttpResponse::Ok().json(RecordBatchResponse { results }))
+}
+
+/// The `external_id` of an item that did not parse as a whole.
+#[derive(Deserialize)]
+struct IdOnly {
+    external_id: Option<String>,
 }
 
 /// The system of a CSV import.

@@ -318,17 +318,6 @@ pub struct LearningRecord {
     pub version: i64,
 }
 
-impl LearningRecord {
-    /// The calendar quarter of the record's start, such as `2027-Q1`.
-    pub fn quarter(&self) -> String {
-        quarter_of(self.content.started_on)
-    }
-}
-
-pub fn quarter_of(d: NaiveDate) -> String {
-    format!("{}-Q{}", d.year(), d.month0() / 3 + 1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,12 +381,5 @@ mod tests {
         assert!(Sharing::parse(Visibility::Organisation, vec![], "").is_err());
         assert!(Sharing::parse(Visibility::Network, vec![org], "").is_err());
         assert_eq!(Sharing::parse(Visibility::Organisation, vec![org, org], "").unwrap().shared_with, vec![org]);
-    }
-
-    #[test]
-    fn quarters_follow_the_calendar() {
-        assert_eq!(quarter_of(NaiveDate::from_ymd_opt(2027, 3, 31).unwrap()), "2027-Q1");
-        assert_eq!(quarter_of(NaiveDate::from_ymd_opt(2027, 4, 1).unwrap()), "2027-Q2");
-        assert_eq!(quarter_of(NaiveDate::from_ymd_opt(2027, 12, 1).unwrap()), "2027-Q4");
     }
 }
