@@ -152,7 +152,8 @@ impl Application {
         let cursors = CursorCodec::new(secret.expose_secret().as_bytes());
         let doc = api::openapi();
         let routes = RouteTable::from_openapi(&doc);
-        let openapi_json = web::Bytes::from(serde_json::to_vec(&api::openapi_json())?);
+        // Built once: the document's model and its JSON tree are large next to the bytes kept.
+        let openapi_json = web::Bytes::from(serde_json::to_vec(&api::openapi_json_of(doc))?);
         crate::auth::password::warm_up();
 
         let seeded = settings.demo_data && store.kind() == DatabaseKind::Sqlite && store.is_empty().await?;

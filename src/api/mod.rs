@@ -86,7 +86,12 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// The OpenAPI document as JSON, with what utoipa's model cannot express added: the
 /// cross-field rule "a birth year or an age band, not both" (`not`).
 pub fn openapi_json() -> serde_json::Value {
-    let mut doc = serde_json::to_value(openapi()).expect("the OpenAPI document serialises");
+    openapi_json_of(openapi())
+}
+
+/// [`openapi_json`] of a document already built (it is not built twice at start).
+pub fn openapi_json_of(doc: utoipa::openapi::OpenApi) -> serde_json::Value {
+    let mut doc = serde_json::to_value(doc).expect("the OpenAPI document serialises");
     for name in ["NewPerson", "PersonPatch", "NewOrganisationPerson", "PersonRecord", "BatchItem"] {
         if let Some(schema) = doc.pointer_mut(&format!("/components/schemas/{name}")).and_then(|s| s.as_object_mut()) {
             schema.insert(
