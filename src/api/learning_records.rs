@@ -220,9 +220,9 @@ pub struct NewRecord {
     #[serde(default)]
     #[schema(max_items = 30)]
     pub skills: Vec<Skill>,
-    /// Up to 10 theme slugs.
+    /// Up to 20 theme slugs.
     #[serde(default)]
-    #[schema(max_items = 10)]
+    #[schema(max_items = 20)]
     pub themes: Vec<String>,
     /// Up to 20 http or https links.
     #[serde(default)]
@@ -274,7 +274,7 @@ pub struct RecordPatch {
     #[schema(value_type = Option<Vec<Skill>>, max_items = 30)]
     pub skills: Option<Option<Vec<Skill>>>,
     #[serde(default, deserialize_with = "crate::http::json::nullable")]
-    #[schema(value_type = Option<Vec<String>>, max_items = 10)]
+    #[schema(value_type = Option<Vec<String>>, max_items = 20)]
     pub themes: Option<Option<Vec<String>>>,
     #[serde(default, deserialize_with = "crate::http::json::nullable")]
     #[schema(value_type = Option<Vec<String>>, max_items = 20)]
@@ -1136,7 +1136,7 @@ pub struct RecordItem {
     #[schema(max_items = 30)]
     pub skills: Vec<Skill>,
     #[serde(default)]
-    #[schema(max_items = 10)]
+    #[schema(max_items = 20)]
     pub themes: Vec<String>,
     #[serde(default)]
     #[schema(max_items = 20)]
@@ -1171,7 +1171,7 @@ pub struct RecordByRef {
     #[schema(max_items = 30)]
     pub skills: Vec<Skill>,
     #[serde(default)]
-    #[schema(max_items = 10)]
+    #[schema(max_items = 20)]
     pub themes: Vec<String>,
     #[serde(default)]
     #[schema(max_items = 20)]

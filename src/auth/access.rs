@@ -118,7 +118,7 @@ impl Access {
         match self {
             // Facilitators moderate learning records but do not read the private ones: of
             // those they see what every member sees.
-            Access::Facilitator { id } => FeedReader::Audience {
+            Access::Facilitator { id } => FeedReader {
                 audience: vec![*id, NETWORK_AUDIENCE],
                 types: ResourceType::ALL.to_vec(),
                 open: ResourceType::ALL.iter().copied().filter(|t| *t != ResourceType::LearningRecord).collect(),
@@ -127,7 +127,7 @@ impl Access {
                 let mut audience = admin_of.clone();
                 audience.push(*id);
                 audience.push(NETWORK_AUDIENCE);
-                FeedReader::Audience {
+                FeedReader {
                     open: vec![],
                     audience,
                     types: vec![
@@ -153,7 +153,7 @@ impl Access {
                 if scopes.contains(&Scope::LearningRecordsRead) || scopes.contains(&Scope::LearningRecordsWrite) {
                     types.push(ResourceType::LearningRecord);
                 }
-                FeedReader::Audience { audience: organisation_id.iter().copied().collect(), types, open: vec![] }
+                FeedReader { audience: organisation_id.iter().copied().collect(), types, open: vec![] }
             }
         }
     }

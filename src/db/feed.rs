@@ -131,14 +131,13 @@ feed_writer!(PgConnection, sqlx::Postgres, |conn| {
     sqlx::query("select pg_advisory_xact_lock($1)").bind(FEED_LOCK).execute(&mut *conn).await?;
 });
 
-/// Who is reading the feed.
+/// Who is reading the feed: they see changes of `types` that are public, of a type in
+/// `open`, or addressed to one of `audience`.
 #[derive(Debug, Clone)]
-pub enum FeedReader {
-    /// Sees everything.
-    Everything,
-    /// Sees changes of `types` that are public, of a type in `open`, or addressed to one of
-    /// `audience`.
-    Audience { audience: Vec<Uuid>, types: Vec<ResourceType>, open: Vec<ResourceType> },
+pub struct FeedReader {
+    pub audience: Vec<Uuid>,
+    pub types: Vec<ResourceType>,
+    pub open: Vec<ResourceType>,
 }
 
 /// One change as read back.
@@ -240,7 +239,8 @@ impl Store {
                 }
                 qb.push(")");
             }
-            if let FeedReader::Audience { audience, types: allowed, open } = reader {
+            {
+                let FeedReader { audience, types: allowed, open } = reader;
                 qb.push(" and c.resource_type in (");
                 let mut list = qb.separated(", ");
                 for t in allowed {

@@ -6,7 +6,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
-use super::events::CreatedSort;
 use super::feed::{Change, FeedWriter, ResourceType};
 use super::people::ItemConflict;
 use super::refs::Upserted;
@@ -17,7 +16,7 @@ use crate::domain::learning::{
     ActivityType, LearningContext, LearningRecord, RecordContent, RecordRef, Sharing, Skill, Visibility,
 };
 
-pub use super::page::Page;
+use super::page::Page;
 
 /// The audience id that stands for "every signed-in member" in the change feed: records
 /// shared with the network are addressed to it, and every person reads it.
@@ -939,6 +938,3 @@ impl Store {
 pub fn commitment_change(c: &Commitment, event: &crate::domain::event::Event) -> StoreResult<Change> {
     Change::of(c, false, super::events::commitment_audience(c, event))
 }
-
-/// Sorting of record lists (by creation, as everything synced).
-pub type RecordSort = CreatedSort;
