@@ -31,6 +31,8 @@ def map_case(context, case):
 # the code behind a valid organiser or event instead of stopping at 404.
 ORGANISATIONS = [o for o in os.environ.get("VOV_FUZZ_ORGANISATIONS", "").split(",") if o]
 EVENTS = [e for e in os.environ.get("VOV_FUZZ_EVENTS", "").split(",") if e]
+SOLUTIONS = [s for s in os.environ.get("VOV_FUZZ_SOLUTIONS", "").split(",") if s]
+CHALLENGES = [c for c in os.environ.get("VOV_FUZZ_CHALLENGES", "").split(",") if c]
 RANDOM = random.Random(2026)
 
 
@@ -39,6 +41,7 @@ def use_known_ids(case):
         if "organiser_id" in case.body and RANDOM.random() < 0.7:
             case.body["organiser_id"] = RANDOM.choice(ORGANISATIONS)
     params = case.path_parameters
-    if EVENTS and params and "id" in params and case.path.startswith("/v1/events/{id}") and RANDOM.random() < 0.7:
-        params["id"] = RANDOM.choice(EVENTS)
+    for prefix, known in (("/v1/events/{id}", EVENTS), ("/v1/solutions/{id}", SOLUTIONS), ("/v1/challenges/{id}", CHALLENGES)):
+        if known and params and "id" in params and case.path.startswith(prefix) and RANDOM.random() < 0.7:
+            params["id"] = RANDOM.choice(known)
     return case

@@ -49,6 +49,12 @@ pub enum ApiError {
     /// `If-Match` named a version that is not the current one.
     #[error("precondition failed")]
     PreconditionFailed { current_version: Option<i64> },
+    /// A solution changed since the revision named in `If-Match`.
+    #[error("stale revision, current is {current}")]
+    StaleRevision { current: i64 },
+    /// The write needs `If-Match` and the request has none.
+    #[error("precondition required")]
+    PreconditionRequired(String),
     #[error("payload too large")]
     PayloadTooLarge { limit: usize },
     #[error("unsupported media type: {0}")]
@@ -106,6 +112,10 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false, example = "\"3\"")]
     pub current_etag: Option<String>,
+    /// For `412` on a solution: the revision that is current.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = 3)]
+    pub current_revision: Option<i64>,
 }
 
 impl ApiError {
@@ -136,8 +146,11 @@ impl ApiError {
                 "This Idempotency-Key was used for a different request",
                 StatusCode::UNPROCESSABLE_ENTITY,
             ),
-            PreconditionFailed { .. } => {
+            PreconditionFailed { .. } | StaleRevision { .. } => {
                 ("precondition-failed", "The resource has changed", StatusCode::PRECONDITION_FAILED)
+            }
+            PreconditionRequired(_) => {
+                ("precondition-required", "If-Match is required", StatusCode::PRECONDITION_REQUIRED)
             }
             PayloadTooLarge { .. } => ("payload-too-large", "Request body too large", StatusCode::PAYLOAD_TOO_LARGE),
             UnsupportedMediaType(_) => {
@@ -153,7 +166,7 @@ impl ApiError {
         use ApiError::*;
         match self {
             BadRequest(d) | Unauthorized(d) | Forbidden(d) | NotFound(d) | UnsupportedMediaType(d) | Gone(d)
-            | ServiceUnavailable(d) => d.clone(),
+            | ServiceUnavailable(d) | PreconditionRequired(d) => d.clone(),
             Conflict { detail, .. } | MissingReference { detail, .. } => detail.clone(),
             Invalid(inv) => match inv.errors.len() {
                 1 => format!("`{}` {}.", inv.errors[0].pointer, inv.errors[0].detail),
@@ -173,6 +186,9 @@ impl ApiError {
                 "If-Match does not name the current version; the current ETag is \"{v}\". Read the resource again and reapply your change."
             ),
             PreconditionFailed { current_version: None } => "If-Match does not match the resource.".into(),
+            StaleRevision { current } => format!(
+                "Someone saved revision {current} since the revision you edited; the current ETag is \"{current}\". Read the solution again, merge your change into revision {current} and send it with that ETag."
+            ),
             PayloadTooLarge { limit: 0 } => "The request body is too large.".into(),
             PayloadTooLarge { limit } => format!("The request body is larger than {limit} bytes."),
             Internal(_) => "Something went wrong on our side. Quote the request id when you report it.".into(),
@@ -200,7 +216,13 @@ impl ApiError {
             request_id: request.map(|r| r.id),
             errors,
             current_etag: match self {
-                ApiError::PreconditionFailed { current_version: Some(v) } => Some(format!("\"{v}\"")),
+                ApiError::PreconditionFailed { current_version: Some(v) } | ApiError::StaleRevision { current: v } => {
+                    Some(format!("\"{v}\""))
+                }
+                _ => None,
+            },
+            current_revision: match self {
+                ApiError::StaleRevision { current } => Some(*current),
                 _ => None,
             },
         }
@@ -239,7 +261,7 @@ impl ResponseError for ApiError {
             ApiError::IdempotencyInFlight => {
                 res.insert_header((header::RETRY_AFTER, "1"));
             }
-            ApiError::PreconditionFailed { current_version: Some(v) } => {
+            ApiError::PreconditionFailed { current_version: Some(v) } | ApiError::StaleRevision { current: v } => {
                 res.insert_header((header::ETAG, format!("\"{v}\"")));
             }
             ApiError::ServiceUnavailable(_) => {

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+mod demo_solutions;
 pub mod domain;
 pub mod error;
 pub mod http;

@@ -83,6 +83,7 @@ pub struct Reflection {
     "evidence": ["https://intranet.example.be/verslag-intervisie"],
     "event_id": null,
     "commitment_id": null,
+    "solution_id": null,
     "source": "manual",
     "external_ref": null,
     "visibility": "organisation",
@@ -114,6 +115,8 @@ pub struct RecordView {
     pub event_id: Option<Uuid>,
     /// The commitment this record shows done.
     pub commitment_id: Option<Uuid>,
+    /// The shared solution the person applied (counted in its `adoption_count`).
+    pub solution_id: Option<Uuid>,
     /// `manual`, `import`, or the name of the system that synced it.
     pub source: String,
     /// The synced record's id in its system.
@@ -146,6 +149,7 @@ impl From<&LearningRecord> for RecordView {
             evidence: c.evidence.clone(),
             event_id: c.event_id,
             commitment_id: c.commitment_id,
+            solution_id: c.solution_id,
             source: r.source.clone(),
             external_ref: r
                 .external_ref
@@ -232,6 +236,8 @@ pub struct NewRecord {
     pub event_id: Option<Uuid>,
     /// One of your commitments that this record shows.
     pub commitment_id: Option<Uuid>,
+    /// A shared solution you applied (a published one, or one you co-author).
+    pub solution_id: Option<Uuid>,
     /// Default `private`.
     pub visibility: Option<Visibility>,
     /// With `visibility: organisation`: 1 to 20 organisations you belong to.
@@ -285,6 +291,9 @@ pub struct RecordPatch {
     #[serde(default, deserialize_with = "crate::http::json::nullable")]
     #[schema(value_type = Option<Uuid>)]
     pub commitment_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "crate::http::json::nullable")]
+    #[schema(value_type = Option<Uuid>)]
+    pub solution_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "crate::http::json::nullable")]
     #[schema(value_type = Option<Visibility>, nullable = false)]
     pub visibility: Option<Option<Visibility>>,
@@ -390,6 +399,15 @@ async fn check_references(
             });
         }
     }
+    if let Some(s) = content.solution_id {
+        let readable = state.store.get_solution(s).await.ok().filter(|s| s.is_published() || s.is_co_author(owner));
+        if readable.is_none() {
+            return Err(ApiError::MissingReference {
+                detail: format!("No solution with id {s}."),
+                pointer: "/solution_id".into(),
+            });
+        }
+    }
     if !sharing.shared_with.is_empty() {
         let mine = state.store.affiliations(&[owner], state.today()).await?;
         let errors: Vec<FieldError> = sharing
@@ -423,6 +441,7 @@ fn input_of(b: NewRecord) -> (RecordInput, Option<Visibility>, Vec<Uuid>) {
             evidence: b.evidence,
             event_id: b.event_id,
             commitment_id: b.commitment_id,
+            solution_id: b.solution_id,
         },
         b.visibility,
         b.shared_with,
@@ -656,6 +675,9 @@ async fn update_record(
     }
     if let Some(c) = p.commitment_id {
         input.commitment_id = c;
+    }
+    if let Some(s) = p.solution_id {
+        input.solution_id = s;
     }
     let shared_with = match p.shared_with {
         Some(s) => s.unwrap_or_default(),
@@ -1198,6 +1220,7 @@ impl RecordItem {
                 evidence: self.evidence,
                 event_id: None,
                 commitment_id: None,
+                solution_id: None,
             },
         )
     }
@@ -1704,6 +1727,7 @@ fn csv_row(
             evidence: list("evidence"),
             event_id: None,
             commitment_id: None,
+            solution_id: None,
         },
     ))
 }

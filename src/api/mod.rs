@@ -2,8 +2,10 @@
 //! registration (`utoipa-actix-web`), and the parts every operation shares in the spec.
 
 pub mod auth;
+pub mod challenges;
 pub mod changes;
 pub mod clients;
+pub mod comments;
 pub mod commitments;
 pub mod events;
 pub mod learning_records;
@@ -12,6 +14,7 @@ pub mod organisations;
 pub mod people;
 pub mod privacy;
 pub mod registrations;
+pub mod solutions;
 pub mod system;
 pub mod themes;
 
@@ -74,6 +77,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
     registrations::routes(cfg);
     commitments::routes(cfg);
     learning_records::routes(cfg);
+    challenges::routes(cfg);
+    solutions::routes(cfg);
+    comments::routes(cfg);
     privacy::routes(cfg);
 }
 

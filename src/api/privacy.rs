@@ -8,10 +8,13 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::api::challenges::ChallengeView;
+use crate::api::comments::CommentView;
 use crate::api::commitments::CommitmentView;
 use crate::api::learning_records::RecordView;
 use crate::api::people::{MembershipView, PersonView, render};
 use crate::api::registrations::RegistrationView;
+use crate::api::solutions::{EndorsementView, SolutionView};
 use crate::auth::Caller;
 use crate::auth::access::Access;
 use crate::db::StoreError;
@@ -28,7 +31,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
 #[schema(example = json!({
     "exported_at": "2027-03-01T10:00:00Z",
     "person": {"id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d41", "name": "Sofie Peeters", "email": "sofie@example.be"},
-    "memberships": [], "registrations": [], "commitments": [], "learning_records": []
+    "memberships": [], "registrations": [], "commitments": [], "learning_records": [],
+    "authored_solutions": [], "challenges": [], "comments": [], "endorsements": []
 }))]
 pub struct PersonalData {
     pub exported_at: DateTime<Utc>,
@@ -42,6 +46,14 @@ pub struct PersonalData {
     pub commitments: Vec<CommitmentView>,
     /// Every learning record, whatever its visibility.
     pub learning_records: Vec<RecordView>,
+    /// The solutions you co-author, drafts included.
+    pub authored_solutions: Vec<SolutionView>,
+    /// The challenges you brought.
+    pub challenges: Vec<ChallengeView>,
+    /// Your comments, hidden ones included.
+    pub comments: Vec<CommentView>,
+    /// Your endorsements.
+    pub endorsements: Vec<EndorsementView>,
 }
 
 const PAGE: usize = 500;
@@ -54,7 +66,7 @@ fn people_only(caller: &Caller) -> Result<Uuid> {
 ///
 /// Everything the service holds about you, as one JSON document (GDPR articles 15 and
 /// 20): your profile, memberships, registrations, commitments and learning records, private
-/// ones included. Your password is never part of it.
+/// ones included, and the solutions, challenges, comments and endorsements you wrote. Your password is never part of it.
 #[utoipa::path(
     tag = "Stakeholders",
     operation_id = "export_me",
@@ -115,6 +127,7 @@ async fn export_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpRes
             None => break,
         }
     }
+    let authored = state.store.authored_by(me).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Content-Disposition", "attachment; filename=\"vov-personal-data.json\""))
         .insert_header(("Cache-Control", "no-store"))
@@ -125,6 +138,10 @@ async fn export_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpRes
             registrations,
             commitments,
             learning_records,
+            authored_solutions: authored.solutions.iter().map(SolutionView::from).collect(),
+            challenges: authored.challenges.iter().map(ChallengeView::from).collect(),
+            comments: authored.comments.iter().map(|c| CommentView::of(c, Some(&access))).collect(),
+            endorsements: authored.endorsements.iter().map(EndorsementView::from).collect(),
         }))
 }
 

@@ -139,11 +139,25 @@ impl Access {
                         ResourceType::Registration,
                         ResourceType::Commitment,
                         ResourceType::LearningRecord,
+                        ResourceType::Challenge,
+                        ResourceType::Solution,
+                        ResourceType::Comment,
+                        ResourceType::Endorsement,
                     ],
                 }
             }
             Access::Client { organisation_id, scopes, .. } => {
-                let mut types = vec![ResourceType::Theme, ResourceType::Organisation, ResourceType::Event];
+                // Challenges and published solutions with their comments and endorsements
+                // are the network's shared memory: every client reads them.
+                let mut types = vec![
+                    ResourceType::Theme,
+                    ResourceType::Organisation,
+                    ResourceType::Event,
+                    ResourceType::Challenge,
+                    ResourceType::Solution,
+                    ResourceType::Comment,
+                    ResourceType::Endorsement,
+                ];
                 if scopes.contains(&Scope::PeopleRead) || scopes.contains(&Scope::PeopleWrite) {
                     types.extend([ResourceType::Person, ResourceType::Membership]);
                 }

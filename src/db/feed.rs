@@ -28,6 +28,10 @@ crate::domain::str_enum! {
         Registration = "registration",
         Commitment = "commitment",
         LearningRecord = "learning_record",
+        Challenge = "challenge",
+        Solution = "solution",
+        Comment = "comment",
+        Endorsement = "endorsement",
     }
 }
 

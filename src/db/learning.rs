@@ -93,6 +93,7 @@ struct RecordRow {
     evidence: String,
     event_id: Option<Uuid>,
     commitment_id: Option<Uuid>,
+    solution_id: Option<Uuid>,
     source: String,
     visibility: String,
     shared_with: String,
@@ -107,7 +108,7 @@ struct RecordRow {
 const RECORD_COLUMNS: &str = "r.id, r.person_id, r.title, r.description, r.learned, r.will_do_differently, \
      r.activity_type, r.context, r.context_chosen, r.started_on, r.ended_on, r.duration_minutes, r.skills, r.themes, \
      r.evidence, r.event_id, r.commitment_id, r.source, r.visibility, r.shared_with, r.ref_scope, r.ref_system, \
-     r.ref_external_id, r.created_at, r.updated_at, r.version";
+     r.ref_external_id, r.created_at, r.updated_at, r.version, r.solution_id";
 
 fn invalid_stored(what: &str) -> StoreError {
     StoreError::Other(anyhow::anyhow!("a stored learning record has an invalid {what}"))
@@ -145,6 +146,7 @@ impl TryFrom<RecordRow> for LearningRecord {
                 evidence: from_json(&r.evidence, "evidence list")?,
                 event_id: r.event_id,
                 commitment_id: r.commitment_id,
+                solution_id: r.solution_id,
             },
             sharing: Sharing {
                 visibility: Visibility::parse(&r.visibility).ok_or_else(|| invalid_stored("visibility"))?,
@@ -220,16 +222,17 @@ macro_rules! push_record {
             .push_bind(reference.map(|x| x.external_id.clone()))
             .push_bind(r.created_at)
             .push_bind(r.updated_at)
-            .push_bind(r.version);
+            .push_bind(r.version)
+            .push_bind(c.solution_id);
     }};
 }
 
 const INSERT_COLUMNS: &str = "insert into learning_records (id, person_id, title, description, learned, \
      will_do_differently, activity_type, context, context_chosen, started_on, ended_on, duration_minutes, skills, themes, \
      evidence, event_id, commitment_id, source, visibility, shared_with, ref_scope, ref_system, ref_external_id, \
-     created_at, updated_at, version) ";
+     created_at, updated_at, version, solution_id) ";
 
-/// 26 parameters a row: 1,000 rows stay under SQLite's 32,766 and PostgreSQL's 65,535.
+/// 27 parameters a row: 1,000 rows stay under SQLite's 32,766 and PostgreSQL's 65,535.
 const INSERT_CHUNK: usize = 1_000;
 
 /// Record writes inside a transaction, for both backends.
@@ -260,7 +263,7 @@ macro_rules! records_tx {
                     "update learning_records set title = $3, description = $4, learned = $5, will_do_differently = $6,
                          activity_type = $7, context = $8, context_chosen = $9, started_on = $10, ended_on = $11,
                          duration_minutes = $12, skills = $13, themes = $14, evidence = $15, event_id = $16,
-                         commitment_id = $17, visibility = $18, shared_with = $19, updated_at = $20, version = $21
+                         commitment_id = $17, visibility = $18, shared_with = $19, updated_at = $20, version = $21, solution_id = $22
                      where id = $1 and version = $2",
                 )
                 .bind(r.id)
@@ -284,6 +287,7 @@ macro_rules! records_tx {
                 .bind(to_json(&r.sharing.shared_with))
                 .bind(r.updated_at)
                 .bind(r.version)
+                .bind(c.solution_id)
                 .execute(&mut *self)
                 .await?
                 .rows_affected();
@@ -375,7 +379,7 @@ impl InsertRows for sqlx::SqliteConnection {
 
 /// PostgreSQL takes the columns as 26 arrays and `unnest`s them: one statement whose text
 /// and parameter count do not grow with the rows, much cheaper to parse, plan and bind than
-/// a `VALUES` list of 26,000 parameters.
+/// a `VALUES` list of 27,000 parameters.
 impl InsertRows for sqlx::PgConnection {
     async fn insert_rows(&mut self, rows: &[&LearningRecord]) -> Result<(), sqlx::Error> {
         let col = |f: &dyn Fn(&LearningRecord) -> Option<String>| rows.iter().map(|r| f(r)).collect::<Vec<_>>();
@@ -384,11 +388,11 @@ impl InsertRows for sqlx::PgConnection {
             "insert into learning_records (id, person_id, title, description, learned, will_do_differently,
                  activity_type, context, context_chosen, started_on, ended_on, duration_minutes, skills, themes,
                  evidence, event_id, commitment_id, source, visibility, shared_with, ref_scope, ref_system,
-                 ref_external_id, created_at, updated_at, version)
+                 ref_external_id, created_at, updated_at, version, solution_id)
              select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                  $8::text[], $9::boolean[], $10::date[], $11::date[], $12::bigint[], $13::text[], $14::text[],
                  $15::text[], $16::uuid[], $17::uuid[], $18::text[], $19::text[], $20::text[], $21::uuid[],
-                 $22::text[], $23::text[], $24::timestamptz[], $25::timestamptz[], $26::bigint[])",
+                 $22::text[], $23::text[], $24::timestamptz[], $25::timestamptz[], $26::bigint[], $27::uuid[])",
         )
         .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.person_id).collect::<Vec<_>>())
@@ -416,6 +420,7 @@ impl InsertRows for sqlx::PgConnection {
         .bind(rows.iter().map(|r| r.created_at).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.updated_at).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.version).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.content.solution_id).collect::<Vec<_>>())
         .execute(&mut *self)
         .await?;
         Ok(())

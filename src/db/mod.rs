@@ -26,6 +26,7 @@ pub mod organisations;
 pub mod page;
 pub mod people;
 pub mod refs;
+pub mod solutions;
 pub mod themes;
 
 pub use page::{Keyset, SortValue};

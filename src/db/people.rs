@@ -11,6 +11,7 @@ use super::feed::{Change, FeedWriter, ResourceType};
 use super::learning::RecordsTx;
 use super::page::{Keyset, Page, Sort, SortField, SortValue, contains_pattern, fold};
 use super::refs::{ExternalRef, RefWriter, Upserted};
+use super::solutions::SolutionsConn;
 use super::{BeginWrite, Store, StoreError, StoreResult, is_unique_violation, now, on_pool};
 use crate::auth::rights::PersonRole;
 use crate::domain::account::Email;
@@ -489,14 +490,17 @@ impl Store {
                     .fetch_optional(&mut *tx)
                     .await?;
                 // Seats go back to the waitlists before the person's registrations go.
-                let released = match current {
+                let (released, authored) = match current {
                     Some(v) if expected_version.is_none_or(|e| e == v) => {
                         let mut changes = (*tx).release_registrations(id).await?;
                         // The person's learning records go with them (tombstones stay).
                         changes.extend((*tx).forget_records_of(id).await?);
-                        changes
+                        // So do their endorsements; what they wrote for others stays.
+                        let (endorsements, authored) = (*tx).forget_endorsements_of(id).await?;
+                        changes.extend(endorsements);
+                        (changes, authored)
                     }
-                    _ => vec![],
+                    _ => (vec![], Default::default()),
                 };
                 let memberships: Vec<(Uuid, Uuid, i64)> =
                     sqlx::query_as("select id, organisation_id, version from memberships where person_id = $1")
@@ -529,6 +533,10 @@ impl Store {
                         .map(|c| c.resource_id)
                         .collect();
                     (*tx).forget_history(&gone).await?;
+                    // What they wrote is shown again as from a former member; the earlier
+                    // entries, which carry their name, go.
+                    (*tx).forget_history(&authored.ids()).await?;
+                    changes.extend((*tx).reissue(&authored).await?);
                     (*tx).record(&changes).await?;
                 }
                 tx.commit().await?;

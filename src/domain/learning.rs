@@ -125,6 +125,8 @@ pub struct RecordContent {
     pub evidence: Vec<String>,
     pub event_id: Option<Uuid>,
     pub commitment_id: Option<Uuid>,
+    /// The shared solution the person applied.
+    pub solution_id: Option<Uuid>,
 }
 
 /// A record's content as it arrives, before validation.
@@ -144,6 +146,8 @@ pub struct RecordInput {
     pub evidence: Vec<String>,
     pub event_id: Option<Uuid>,
     pub commitment_id: Option<Uuid>,
+    /// The shared solution the person applied.
+    pub solution_id: Option<Uuid>,
 }
 
 // The macro-made enum cannot carry `#[default]`.
@@ -226,6 +230,7 @@ impl RecordContent {
             evidence,
             event_id: input.event_id,
             commitment_id: input.commitment_id,
+            solution_id: input.solution_id,
         })
     }
 
@@ -246,6 +251,7 @@ impl RecordContent {
             evidence: self.evidence.clone(),
             event_id: self.event_id,
             commitment_id: self.commitment_id,
+            solution_id: self.solution_id,
         }
     }
 }

@@ -56,6 +56,7 @@ pub mod event;
 pub mod learning;
 pub mod organisation;
 pub mod person;
+pub mod solution;
 pub mod theme;
 pub mod validation;
 

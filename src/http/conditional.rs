@@ -97,6 +97,35 @@ impl IfMatch {
     pub fn is_absent(&self) -> bool {
         matches!(self, IfMatch::Absent)
     }
+
+    /// For writes that must not overwrite blindly: 428 without `If-Match` or with `*`, 412
+    /// (naming the current revision) when it names another; else the revision it names.
+    pub fn revision(&self, current: i64) -> Result<i64, ApiError> {
+        match self {
+            IfMatch::Absent | IfMatch::Any => Err(ApiError::PreconditionRequired(
+                "Send `If-Match` with the ETag of the revision you edited (`*` is not enough): co-authors must never overwrite each other's work unseen.".into(),
+            )),
+            IfMatch::Versions(v) if v.contains(&current) => Ok(current),
+            IfMatch::Versions(_) => Err(ApiError::StaleRevision { current }),
+        }
+    }
+}
+
+/// Documents a required `If-Match` (see [`IfMatch::revision`]).
+pub struct IfMatchRequired;
+
+impl utoipa::IntoParams for IfMatchRequired {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        let mut p = header_parameter(
+            "If-Match",
+            "Required: the ETag of the revision you edited (`\"3\"`). Without it the answer is 428; when \
+             someone saved a newer revision, 412 with `current_revision`.",
+        );
+        p.required = utoipa::openapi::Required::True;
+        vec![p]
+    }
 }
 
 impl FromRequest for IfMatch {

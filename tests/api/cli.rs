@@ -154,6 +154,25 @@ async fn the_embedded_default_seeds_demo_data_on_first_start_only() {
     assert!(shared.len() >= 3 && shared.iter().all(|r| r["visibility"] == "network"), "{shared:?}");
     let visibilities: std::collections::HashSet<u8> = vov::demo::RECORDS.iter().map(|r| r.8).collect();
     assert_eq!(visibilities.len(), 3, "private, organisation and network records");
+    // Shared solutions: anonymous callers read the published ones, worked on by several
+    // co-authors over several revisions, endorsed, discussed and applied; the draft stays
+    // with its co-authors; the challenges they answer are there for members.
+    let published = json(app.get("/v1/solutions?limit=200").send().await.unwrap()).await;
+    let published = published["data"].as_array().unwrap();
+    assert!(published.len() >= 3 && published.iter().all(|s| s["status"] == "published"), "{published:?}");
+    assert!(published.iter().all(|s| s["version"].as_i64() > Some(2)), "several revisions each");
+    assert!(published.iter().any(|s| s["co_authors"].as_array().unwrap().len() > 1));
+    assert!(published.iter().any(|s| s["endorsement_count"].as_i64() > Some(0)));
+    assert!(published.iter().any(|s| s["comment_count"].as_i64() > Some(0)));
+    assert!(published.iter().any(|s| s["adoption_count"].as_i64() > Some(0)));
+    assert!(published.iter().any(|s| !s["challenge_ids"].as_array().unwrap().is_empty()));
+    let all = json(app.get("/v1/solutions?limit=200").bearer_auth(&facilitator).send().await.unwrap()).await;
+    assert!(all["data"].as_array().unwrap().iter().any(|s| s["status"] == "draft"), "facilitators see the draft");
+    // The demo search finds an accented word without its accent.
+    let found = json(app.get("/v1/solutions?q=coordinator%20patientendossier").send().await.unwrap()).await;
+    assert!(!found["data"].as_array().unwrap().is_empty(), "{found}");
+    let challenges = json(app.get("/v1/challenges").bearer_auth(&facilitator).send().await.unwrap()).await;
+    assert!(challenges["data"].as_array().unwrap().len() >= 3, "{challenges}");
     drop(app);
 
     let again = spawn_app_with(Backend::Sqlite, settings, guard).await;
