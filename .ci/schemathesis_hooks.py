@@ -15,6 +15,7 @@ import uuid
 import schemathesis
 
 WELL_FORMED = re.compile(r"^[\x21-\x7e]{1,255}$")
+UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 @schemathesis.hook
@@ -31,8 +32,6 @@ def map_case(context, case):
 # the code behind a valid organiser or event instead of stopping at 404.
 ORGANISATIONS = [o for o in os.environ.get("VOV_FUZZ_ORGANISATIONS", "").split(",") if o]
 EVENTS = [e for e in os.environ.get("VOV_FUZZ_EVENTS", "").split(",") if e]
-SOLUTIONS = [s for s in os.environ.get("VOV_FUZZ_SOLUTIONS", "").split(",") if s]
-CHALLENGES = [c for c in os.environ.get("VOV_FUZZ_CHALLENGES", "").split(",") if c]
 RANDOM = random.Random(2026)
 
 
@@ -41,7 +40,16 @@ def use_known_ids(case):
         if "organiser_id" in case.body and RANDOM.random() < 0.7:
             case.body["organiser_id"] = RANDOM.choice(ORGANISATIONS)
     params = case.path_parameters
-    for prefix, known in (("/v1/events/{id}", EVENTS), ("/v1/solutions/{id}", SOLUTIONS), ("/v1/challenges/{id}", CHALLENGES)):
-        if known and params and "id" in params and case.path.startswith(prefix) and RANDOM.random() < 0.7:
-            params["id"] = RANDOM.choice(known)
+    # Only a well-formed id is swapped: a malformed one is a negative case and stays so.
+    # (Solutions and challenges are not swapped: the fuzzing facilitator may delete them, and
+    # the stateful phase reaches them through the ids their POSTs answer.)
+    if (
+        EVENTS
+        and params
+        and isinstance(params.get("id"), str)
+        and UUID.match(params["id"])
+        and case.path.startswith("/v1/events/{id}")
+        and RANDOM.random() < 0.7
+    ):
+        params["id"] = RANDOM.choice(EVENTS)
     return case

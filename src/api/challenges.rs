@@ -177,16 +177,16 @@ pub struct ChallengeListQuery {
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
-    /// `relevance` (the default with `q`, only with `q`), `created_at` (the default without
-    /// `q`), `updated_at` or `title`; prefix `-` for descending (not for relevance).
-    #[param(value_type = Option<String>, example = "relevance", pattern = "^-?(relevance|created_at|updated_at|title)$")]
+    /// `relevance` (the default; without `q` it is the `created_at` order), `created_at`,
+    /// `updated_at` or `title`; prefix `-` for descending (not for relevance).
+    #[param(value_type = Option<String>, example = "relevance", pattern = "^(relevance|-?(created_at|updated_at|title))$")]
     pub sort: Option<String>,
     /// Words to find in title and description: every word must match, each as the start of
     /// a word; case and accents do not matter.
     #[param(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", example = "vijftigplussers")]
     pub q: Option<String>,
-    /// A theme slug.
-    #[param(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
+    /// Only those with this theme (slug).
+    #[param(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 2, max_length = 64, example = "older-workers")]
     pub theme: Option<String>,
     /// A NACE section letter (`Q`) or code prefix (`86`).
     #[param(pattern = r"^([A-U]|[0-9]{2}(\.[0-9]{1,3})?)$")]

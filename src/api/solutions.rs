@@ -453,16 +453,16 @@ pub struct SolutionListQuery {
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
-    /// `relevance` (the default with `q`, only with `q`), `created_at` (the default without
-    /// `q`), `updated_at` or `title`; prefix `-` for descending (not for relevance).
-    #[param(value_type = Option<String>, example = "relevance", pattern = "^-?(relevance|created_at|updated_at|title)$")]
+    /// `relevance` (the default; without `q` it is the `created_at` order), `created_at`,
+    /// `updated_at` or `title`; prefix `-` for descending (not for relevance).
+    #[param(value_type = Option<String>, example = "relevance", pattern = "^(relevance|-?(created_at|updated_at|title))$")]
     pub sort: Option<String>,
     /// Words to find in title, summary, body and results: every word must match, each as
     /// the start of a word; case and accents do not matter (`ontwikkel` finds `Óntwikkeling`).
     #[param(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", example = "olijfboom loopbaan")]
     pub q: Option<String>,
-    /// A theme slug.
-    #[param(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
+    /// Only those with this theme (slug).
+    #[param(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 2, max_length = 64, example = "older-workers")]
     pub theme: Option<String>,
     pub maturity: Option<Maturity>,
     /// A NACE section letter (`Q`) or code prefix (`86`).
@@ -521,12 +521,9 @@ pub(crate) fn list_request(
         Some(n) => return Err(ApiError::BadRequest(format!("`limit` must be between 1 and {MAX_LIMIT} (got {n})."))),
     };
     let cursor = cursor.filter(|c| !c.is_empty());
-    let relevance = match sort {
-        Some("relevance") if has_q => true,
-        Some("relevance") => return Err(ApiError::BadRequest("`sort=relevance` needs `q`.".into())),
-        None => has_q,
-        Some(_) => false,
-    };
+    // Without `q` every row is as relevant as the next: `relevance` is the default order.
+    let relevance = has_q && matches!(sort, None | Some("relevance"));
+    let sort = sort.filter(|s| *s != "relevance");
     if relevance {
         let key = format!("{base}&sort=relevance");
         let after = cursor.map(|c| codec.decode_value::<(f64, Uuid)>(&key, c)).transpose()?;
@@ -813,9 +810,12 @@ async fn update_solution(
         return Err(ApiError::Forbidden("Only the co-authors (and facilitators) edit a solution.".into()));
     }
     let me = writer(&access, "edit solutions")?;
-    let revision = if_match.revision(current.version)?;
+    if if_match.is_absent() {
+        if_match.revision(current.version)?;
+    }
     let content = body.0.apply(current.content.clone())?;
     check_references(&state, &access, &content).await?;
+    let revision = if_match.revision(current.version)?;
     if content.status == SolutionStatus::Draft && current.is_published() {
         return Err(ApiError::conflict(
             "The status cannot change: a published solution stays published.",
@@ -1117,13 +1117,14 @@ async fn endorse(
 
 /// Withdraw your endorsement
 ///
-/// Takes back your "we use this too".
+/// Takes back your "we use this too". Safe to repeat: `204` also when you had not endorsed
+/// the solution (or withdrew already).
 #[utoipa::path(
     tag = "Shared solutions",
     operation_id = "withdraw_endorsement",
     params(("id" = Uuid, Path, description = "The solution's id")),
     responses(
-        (status = 204, description = "Withdrawn."),
+        (status = 204, description = "Withdrawn, or there was nothing to withdraw."),
         (status = 403, description = "Integration clients do not endorse.", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -1133,10 +1134,8 @@ async fn withdraw_endorsement(caller: Caller, id: web::Path<Uuid>, state: web::D
     let access = Access::resolve(&caller, &state.store, state.today()).await?;
     let me = writer(&access, "endorse solutions")?;
     visible_solution(&state, Some(&access), id).await?;
-    state.store.delete_endorsement(id, me).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::not_found("You have not endorsed this solution."),
-        other => other.into(),
-    })?;
+    // Withdrawing is idempotent: a retry, or a withdrawal of nothing, answers the same.
+    state.store.delete_endorsement(id, me).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -1151,7 +1150,8 @@ mod tests {
         assert!(matches!(r.order, ListOrder::Relevance { after: None }));
         let r = list_request(&codec, "x".into(), false, None, None, None).unwrap();
         assert!(matches!(r.order, ListOrder::Field { .. }));
-        assert!(list_request(&codec, "x".into(), false, None, Some("relevance"), None).is_err());
+        let r = list_request(&codec, "x".into(), false, None, Some("relevance"), None).unwrap();
+        assert!(matches!(r.order, ListOrder::Field { sort, .. } if sort == Sort::default()));
         // A relevance cursor round-trips for its own query only.
         let c = codec.encode_value("x&sort=relevance", &(1.25_f64, Uuid::nil()));
         let r = list_request(&codec, "x".into(), true, Some(20), None, Some(&c)).unwrap();

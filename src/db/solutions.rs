@@ -1458,8 +1458,9 @@ impl Store {
         })
     }
 
+    /// Withdraws a person's endorsement; `false` when there was none.
     #[tracing::instrument(skip(self))]
-    pub async fn delete_endorsement(&self, solution: Uuid, person: Uuid) -> StoreResult<()> {
+    pub async fn delete_endorsement(&self, solution: Uuid, person: Uuid) -> StoreResult<bool> {
         on_pool!(self.writer(), |p| async {
             let mut tx = p.begin_write().await?;
             let gone: Option<(Uuid, i64)> = sqlx::query_as(
@@ -1469,10 +1470,10 @@ impl Store {
             .bind(person)
             .fetch_optional(&mut *tx)
             .await?;
-            let Some((id, version)) = gone else { return Err(StoreError::NotFound) };
+            let Some((id, version)) = gone else { return Ok(false) };
             (*tx).record(&[Change::delete(ResourceType::Endorsement, id, version + 1, true, vec![])]).await?;
             tx.commit().await?;
-            Ok(())
+            Ok(true)
         }
         .await)
     }

@@ -83,7 +83,7 @@ str_enum! {
 }
 
 /// Where a challenge or solution applies.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"sector": "Q", "size_band": "medium", "target_groups": ["older_workers"]}))]
 pub struct Context {
@@ -98,6 +98,38 @@ pub struct Context {
     #[serde(default)]
     #[schema(max_items = 9)]
     pub target_groups: Vec<TargetGroup>,
+}
+
+/// The members of a context, as they arrive.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContextFields {
+    #[serde(default)]
+    sector: Option<String>,
+    #[serde(default)]
+    size_band: Option<SizeBand>,
+    #[serde(default)]
+    target_groups: Vec<TargetGroup>,
+}
+
+// Only an object is a context: serde's derive would also read one from an array.
+impl<'de> Deserialize<'de> for Context {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = Context;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object with `sector`, `size_band` and `target_groups`")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Context, A::Error> {
+                let c = ContextFields::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Context { sector: c.sector, size_band: c.size_band, target_groups: c.target_groups })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
 }
 
 impl Context {
@@ -340,6 +372,17 @@ mod tests {
         assert_eq!(search_words("e-learning e"), Some(vec!["e".to_string(), "learning".into()]));
         assert_eq!(search_words(" !?* \"\" "), None);
         assert_eq!(search_words("a b c d e f g h i j k l").unwrap().len(), SEARCH_WORDS_MAX);
+    }
+
+    #[test]
+    fn a_context_is_read_from_an_object_only() {
+        let c: Context = serde_json::from_str(r#"{"sector": "Q", "target_groups": ["older_workers"]}"#).unwrap();
+        assert_eq!(
+            (c.sector.as_deref(), c.size_band, c.target_groups),
+            (Some("Q"), None, vec![TargetGroup::OlderWorkers])
+        );
+        assert!(serde_json::from_str::<Context>("[null, null]").is_err());
+        assert!(serde_json::from_str::<Context>(r#"{"sektor": "Q"}"#).is_err());
     }
 
     #[test]
