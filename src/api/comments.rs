@@ -20,7 +20,7 @@ use crate::domain::Invalid;
 use crate::domain::solution::{COMMENT_MAX, Comment, CommentTarget};
 use crate::domain::validation::optional_text;
 use crate::error::{ApiError, Problem, Result};
-use crate::http::conditional::{IfMatch, etag};
+use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
 use crate::http::json::Json;
 use crate::http::pagination::ListResponse;
 use crate::state::AppState;
@@ -30,6 +30,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(comment_challenge)
         .service(list_solution_comments)
         .service(comment_solution)
+        .service(get_comment)
         .service(update_comment)
         .service(delete_comment);
 }
@@ -341,6 +342,30 @@ async fn readable_comment(state: &AppState, caller: &Caller, id: Uuid) -> Result
         .await
         .map_err(|_| ApiError::not_found(format!("No comment with id {id}.")))?;
     Ok((c, access))
+}
+
+/// Get a comment
+///
+/// One comment with its `ETag`, for whoever may read what it is on. A hidden comment's
+/// `body` is `null` except for its author and facilitators.
+#[utoipa::path(
+    tag = "Shared solutions",
+    operation_id = "get_comment",
+    params(("id" = Uuid, Path, description = "The comment's id"), IfNoneMatch),
+    responses(
+        (status = 200, description = "The comment.", body = CommentView, headers(("ETag" = String, description = "The version, quoted"))),
+        (status = 304, description = "Not modified since the ETag in `If-None-Match`."),
+    )
+)]
+#[get("/v1/comments/{id}")]
+async fn get_comment(
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let (c, access) = readable_comment(&state, &caller, id.into_inner()).await?;
+    Ok(respond_tagged(&req, c.version, &CommentView::of(&c, Some(&access))))
 }
 
 /// Edit or hide a comment

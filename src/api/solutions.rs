@@ -42,8 +42,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(list_revisions)
         .service(get_revision)
         .service(add_co_author)
+        .service(get_co_author)
         .service(remove_co_author)
         .service(list_endorsements)
+        .service(get_my_endorsement)
         .service(endorse)
         .service(withdraw_endorsement);
 }
@@ -988,6 +990,34 @@ async fn add_co_author(
         .json(SolutionView::from(&s)))
 }
 
+/// Get a co-author of a solution
+///
+/// One co-author: the person (or a former member) and the organisation they act for.
+/// Whoever may read the solution.
+#[utoipa::path(
+    tag = "Shared solutions",
+    operation_id = "get_solution_co_author",
+    security((), ("oauth2" = []), ("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The solution's id"), ("person_id" = Uuid, Path, description = "The co-author")),
+    responses((status = 200, description = "The co-author.", body = CoAuthorView))
+)]
+#[get("/v1/solutions/{id}/co-authors/{person_id}")]
+async fn get_co_author(
+    caller: MaybeCaller,
+    path: web::Path<(Uuid, Uuid)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let (id, person) = path.into_inner();
+    let access = access_of(&caller, &state).await?;
+    let s = visible_solution(&state, access.as_ref(), id).await?;
+    let a = s
+        .co_authors
+        .iter()
+        .find(|a| a.author.person_id == Some(person))
+        .ok_or_else(|| ApiError::not_found(format!("{person} is not a co-author of solution {id}.")))?;
+    Ok(HttpResponse::Ok().json(CoAuthorView::from(a)))
+}
+
 /// Leave a solution (or remove a co-author)
 ///
 /// A co-author stops being one; facilitators may remove anyone. The last co-author cannot
@@ -1062,6 +1092,38 @@ async fn list_endorsements(
     let page = state.store.list_endorsements(id, after.as_ref(), request.limit).await?;
     let page = ListPage { items: page.items, next: page.next.map(NextPage::Field) };
     Ok(respond_list(&req, &state.cursors, &request, page, |e| EndorsementView::from(e)))
+}
+
+/// Get your endorsement
+///
+/// Whether you endorsed this solution, and with what note (404 when you did not).
+#[utoipa::path(
+    tag = "Shared solutions",
+    operation_id = "get_my_endorsement",
+    params(("id" = Uuid, Path, description = "The solution's id"), IfNoneMatch),
+    responses(
+        (status = 200, description = "Your endorsement.", body = EndorsementView, headers(("ETag" = String, description = "The endorsement's version, quoted"))),
+        (status = 304, description = "Not modified since the ETag in `If-None-Match`."),
+        (status = 403, description = "Integration clients do not endorse.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/solutions/{id}/endorsements/me")]
+async fn get_my_endorsement(
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let id = id.into_inner();
+    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let me = writer(&access, "endorse solutions")?;
+    visible_solution(&state, Some(&access), id).await?;
+    let e = state
+        .store
+        .endorsement_of(id, me)
+        .await?
+        .ok_or_else(|| ApiError::not_found("You have not endorsed this solution."))?;
+    Ok(respond_tagged(&req, e.version, &EndorsementView::from(&e)))
 }
 
 /// Endorse a solution

@@ -1251,7 +1251,21 @@ impl Store {
             let solution = (*tx).solution_by_id(id).await?.ok_or(StoreError::NotFound)?;
             let change = if publishing { RevisionChange::Published } else { RevisionChange::Edited };
             (*tx).add_revision(&solution, by, change).await?;
-            (*tx).record(&[solution_change(&solution)?]).await?;
+            let mut changes = vec![solution_change(&solution)?];
+            if publishing {
+                // The comments made on the draft reached only its co-authors; now everyone.
+                let comments: Vec<Uuid> =
+                    sqlx::query_scalar("select id from comments where solution_id = $1 order by created_at, id")
+                        .bind(id)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                for c in comments {
+                    if let Some(c) = (*tx).comment_by_id(c).await? {
+                        changes.push(Change::of(&c, true, vec![])?);
+                    }
+                }
+            }
+            (*tx).record(&changes).await?;
             tx.commit().await?;
             Ok(solution)
         }
@@ -1456,6 +1470,16 @@ impl Store {
         }
         .await
         })
+    }
+
+    /// A person's endorsement of a solution, if any.
+    #[tracing::instrument(skip(self))]
+    pub async fn endorsement_of(&self, solution: Uuid, person: Uuid) -> StoreResult<Option<Endorsement>> {
+        on_pool!(self.reader(), |p| async {
+            let mut conn = p.acquire().await?;
+            (*conn).endorsement_by(solution, person).await
+        }
+        .await)
     }
 
     /// Withdraws a person's endorsement; `false` when there was none.

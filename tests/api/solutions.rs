@@ -603,6 +603,9 @@ async fn co_authors_join_at_once_leave_on_their_own_and_the_last_one_stays(app: 
         expect(invite(&app, &w.member_b.token, &path, w.admin_b.id, Some(w.b.as_str())).await, StatusCode::CREATED)
             .await;
     assert_eq!((three["version"].as_i64(), three["co_authors"].as_array().map(Vec::len)), (Some(3), Some(3)));
+    let one = expect(get(&app, &w.member_a.token, &of(w.admin_b.id)).await, StatusCode::OK).await;
+    assert_eq!((one["person_id"].clone(), one["name"].as_str()), (json!(w.admin_b.id), Some("Pieter De Smet")));
+    problem(get(&app, &w.member_a.token, &of(Uuid::now_v7())).await, 404).await;
     assert_eq!(read(&app, &w.admin_b.token, &path).await["id"], s["id"]);
 
     // One leaves on their own; another co-author cannot remove them, a facilitator can.
@@ -726,8 +729,14 @@ async fn people_endorse_published_solutions_once_and_never_their_own(app: TestAp
     problem(put(&app, &w.admin_b.token, &draft_mine, json!({})).await, 404).await;
     problem(put(&app, &w.member_a.token, &draft_mine, json!({})).await, 409).await;
 
+    // Each reads their own endorsement at its address.
+    let own = expect(get(&app, &w.admin_b.token, &mine).await, StatusCode::OK).await;
+    assert_eq!(own["author"]["person_id"], json!(w.admin_b.id));
+    problem(get(&app, &w.member_a.token, &mine).await, 404).await;
+
     // Withdrawing.
     assert_eq!(delete(&app, &w.admin_b.token, &mine).await.status(), StatusCode::NO_CONTENT);
+    problem(get(&app, &w.admin_b.token, &mine).await, 404).await;
     // Withdrawing again (a retry) answers the same and changes nothing.
     assert_eq!(delete(&app, &w.admin_b.token, &mine).await.status(), StatusCode::NO_CONTENT);
     assert_eq!(read(&app, &w.admin_b.token, &path).await["endorsement_count"], 1);
@@ -826,6 +835,9 @@ async fn comments_thread_one_level_deep_and_facilitators_hide_without_deleting(a
         assert_eq!(shown["body"].as_str(), if sees { Some(text) } else { None }, "{who}");
         let answer = thread.iter().find(|x| x["id"] == reply["id"]).unwrap();
         assert_eq!(answer["body"], "Hoe lang loopt zo'n buddytraject?", "{who}: replies stay readable");
+        // The comment's own address says the same.
+        let one = expect(get(&app, token, &top_path).await, StatusCode::OK).await;
+        assert_eq!(one["body"].as_str(), if sees { Some(text) } else { None }, "{who}");
     }
     expect(patch(&app, f, &top_path, None, json!({"hidden": false})).await, StatusCode::OK).await;
     let thread = comments_of(&app, &w.admin_b.token, &c_path).await;
@@ -1194,6 +1206,13 @@ async fn the_feed_follows_drafts_to_co_authors_and_erasure_leaves_a_former_membe
     let sid = id_of(&s);
     expect(invite(&app, &a.token, &path, b.id, Some(w.b.as_str())).await, StatusCode::CREATED).await;
     expect(edit(&app, &b.token, &path, 2, json!({"results": "Twaalf duo's gevormd."})).await, StatusCode::OK).await;
+    let on_draft =
+        expect(comment(&app, &a.token, &path, json!({"body": "Nog te bespreken met HR."})).await, StatusCode::CREATED)
+            .await;
+    let on_draft_id = id_of(&on_draft);
+    let has_comment = |changes: &[Value]| changes.iter().any(|c| c["id"] == on_draft_id.as_str());
+    assert!(has_comment(&feed(&app, &b.token, "comment").await), "a co-author sees the draft's comment");
+    assert!(!has_comment(&feed(&app, &w.admin_a.token, "comment").await), "nobody else does yet");
 
     // A draft reaches its co-authors and facilitators, nobody else.
     for token in [&b.token, &a.token, &w.facilitator.token] {
@@ -1211,6 +1230,8 @@ async fn the_feed_follows_drafts_to_co_authors_and_erasure_leaves_a_former_membe
     assert!(!of_s.is_empty());
     assert!(of_s.iter().all(|c| c["resource"]["status"] == "published"), "{of_s:?}");
     assert_eq!(of_s.last().unwrap()["version"], 4);
+    // The comments made on the draft come along.
+    assert!(has_comment(&feed(&app, &w.admin_a.token, "comment").await), "published, its comments reach everyone");
 
     // Lotte's other traces: a challenge, a comment, an endorsement.
     let mine =
@@ -1267,8 +1288,9 @@ async fn the_feed_follows_drafts_to_co_authors_and_erasure_leaves_a_former_membe
     assert_eq!(revs.iter().find(|r| r["number"] == 1).unwrap()["author"], author(a, "Jonas Claes"));
     // Her comment and challenge stay, written by a former member; her endorsement is gone.
     let thread = comments_of(&app, &a.token, &path).await;
-    assert_eq!(thread.len(), 1);
-    assert_eq!((thread[0]["author"].clone(), thread[0]["body"].clone()), (former_member(), remark["body"].clone()));
+    assert_eq!(thread.len(), 2);
+    let hers = thread.iter().find(|c| c["id"] == remark["id"]).unwrap();
+    assert_eq!((hers["author"].clone(), hers["body"].clone()), (former_member(), remark["body"].clone()));
     let kept = read(&app, &a.token, &challenge_path(&mine)).await;
     assert_eq!((kept["author"].clone(), kept["title"].clone()), (former_member(), mine["title"].clone()));
     let other_now = expect(anonymous(&app, &other_path).await, StatusCode::OK).await;
