@@ -172,6 +172,7 @@ impl Application {
             tokens,
             cursors,
             event_pages: Default::default(),
+            solution_pages: Default::default(),
             metrics: Metrics::new(),
             routes,
             openapi_json,

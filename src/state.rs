@@ -24,6 +24,8 @@ pub struct AppState {
     pub cursors: CursorCodec,
     /// Rendered pages of the event list, valid for one feed position.
     pub event_pages: crate::http::page_cache::PageCache,
+    /// Rendered pages of the solution list and search (see [`crate::http::page_cache`]).
+    pub solution_pages: crate::http::page_cache::PageCache,
     pub metrics: Metrics,
     pub routes: RouteTable,
     /// The OpenAPI document, serialised once.

@@ -74,6 +74,9 @@ create index solutions_created_at on solutions (created_at, id);
 create index solutions_updated_at on solutions (updated_at, id);
 create index solutions_title on solutions (title, id);
 create index solutions_event on solutions (event_id) where event_id is not null;
+-- Search joins every match to its solution for the published-or-mine check: this index
+-- answers it without reading the (large) rows.
+create index solutions_status on solutions (id, status);
 
 create table solution_docs (
     doc         integer primary key,

@@ -543,6 +543,21 @@ pub(crate) fn list_request(
     Ok(ListRequest { order: ListOrder::Field { sort, after }, limit, key })
 }
 
+/// Renders a page of a list made by [`list_request`].
+pub(crate) fn render_list<T, U: Serialize>(
+    codec: &CursorCodec,
+    request: &ListRequest,
+    page: ListPage<T>,
+    view: impl Fn(&T) -> U,
+) -> CachedPage {
+    let next_cursor = page.next.map(|n| match n {
+        NextPage::Relevance(score, id) => codec.encode_value(&request.key, &(score, id)),
+        NextPage::Field(k) => codec.encode(&request.key, &k),
+    });
+    let body = ListResponse { data: page.items.iter().map(view).collect(), next_cursor: next_cursor.clone() };
+    CachedPage { body: serde_json::to_vec(&body).unwrap_or_default().into(), next_cursor }
+}
+
 /// Answers a page of a list made by [`list_request`].
 pub(crate) fn respond_list<T, U: Serialize>(
     req: &HttpRequest,
@@ -551,12 +566,7 @@ pub(crate) fn respond_list<T, U: Serialize>(
     page: ListPage<T>,
     view: impl Fn(&T) -> U,
 ) -> HttpResponse {
-    let next_cursor = page.next.map(|n| match n {
-        NextPage::Relevance(score, id) => codec.encode_value(&request.key, &(score, id)),
-        NextPage::Field(k) => codec.encode(&request.key, &k),
-    });
-    let body = ListResponse { data: page.items.iter().map(view).collect(), next_cursor: next_cursor.clone() };
-    respond_rendered(req, &CachedPage { body: serde_json::to_vec(&body).unwrap_or_default().into(), next_cursor })
+    respond_rendered(req, &render_list(codec, request, page, view))
 }
 
 fn empty_list<U: Serialize>() -> HttpResponse {
@@ -695,8 +705,20 @@ async fn list_solutions(
     if matches!(words, Some(None)) {
         return Ok(empty_list::<SolutionView>());
     }
+    // A search or list page is rendered once per feed position (every change to what it
+    // shows, counts and names included, records a change) and served from memory until
+    // then, as for events. The key holds the filters, the drafts the caller may see, the
+    // order and where the page starts.
+    let key = format!("{}&limit={}&order={:?}", request.key, request.limit, request.order);
+    let position = state.store.feed_position().await?;
+    if let Some(page) = state.solution_pages.get(&key, position) {
+        return Ok(respond_rendered(&req, &page));
+    }
     let page = state.store.list_solutions(&filter, &request.order, request.limit).await?;
-    Ok(respond_list(&req, &state.cursors, &request, page, |s| SolutionView::from(s)))
+    let rendered = render_list(&state.cursors, &request, page, |s| SolutionView::from(s));
+    let res = respond_rendered(&req, &rendered);
+    state.solution_pages.put(key, position, rendered);
+    Ok(res)
 }
 
 /// Create a solution

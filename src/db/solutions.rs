@@ -427,6 +427,10 @@ const CHALLENGES: Searchable = Searchable {
 /// Pushes the `select ... from ... where` of a list: ranked by relevance when `relevance`,
 /// else a plain select; with `words`, only rows matching all of them. The caller appends
 /// filters (` and ...` on the alias), then [`finish_list`].
+///
+/// A ranked list scores every match in the innermost query (ids and scores only), cuts the
+/// page in the middle one, and only then reads the page's rows with their counts: the
+/// counts are computed for 20 rows, not for every match.
 fn start_list<DB: sqlx::Database>(
     qb: &mut QueryBuilder<DB>,
     kind: DatabaseKind,
@@ -440,14 +444,18 @@ fn start_list<DB: sqlx::Database>(
     match (words, kind) {
         (Some(words), DatabaseKind::Sqlite) if relevance => {
             qb.push(format!(
-                "select * from (select {columns}, -bm25({fts}, 10.0, 5.0, 1.0) as score from {fts} f \
-                 join {docs} d on d.doc = f.rowid join {table} {alias} on {alias}.id = d.{doc_key} where {fts} match "
+                "select {columns}, t.score from (select * from (select {alias}.id as id, \
+                 -bm25({fts}, 10.0, 5.0, 1.0) as score from {fts} f join {docs} d on d.doc = f.rowid \
+                 join {table} {alias} on {alias}.id = d.{doc_key} where {fts} match "
             ));
             qb.push_bind(match_expression(kind, words));
         }
         (Some(words), DatabaseKind::Postgres) if relevance => {
             let q = match_expression(kind, words);
-            qb.push(format!("select * from (select {columns}, ts_rank({alias}.search, to_tsquery('simple', "));
+            qb.push(format!(
+                "select {columns}, t.score from (select * from (select {alias}.id as id, \
+                 ts_rank({alias}.search, to_tsquery('simple', "
+            ));
             qb.push_bind(q.clone());
             qb.push(format!("))::float8 as score from {table} {alias} where {alias}.search @@ to_tsquery('simple', "));
             qb.push_bind(q).push(")");
@@ -469,35 +477,47 @@ fn start_list<DB: sqlx::Database>(
     }
 }
 
-/// Closes a list query: the relevance subquery, keyset and order, and the limit.
-fn finish_list<DB: sqlx::Database>(qb: &mut QueryBuilder<DB>, order: &ListOrder, relevance: bool, limit: usize)
-where
+/// Closes a list query: keyset, order and limit (for a ranked list, also the subqueries
+/// and the join that reads the page's rows).
+fn finish_list<DB: sqlx::Database>(
+    qb: &mut QueryBuilder<DB>,
+    what: &Searchable,
+    order: &ListOrder,
+    relevance: bool,
+    limit: usize,
+) where
     for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     for<'t> f64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     for<'t> DateTime<Utc>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     for<'t> Uuid: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
 {
+    let limit = i64::try_from(limit + 1).unwrap_or(i64::MAX);
     match order {
         ListOrder::Relevance { after } if relevance => {
-            qb.push(") t where 1 = 1");
+            qb.push(") m where 1 = 1");
             if let Some((score, id)) = after {
-                qb.push(" and (t.score < ").push_bind(*score);
-                qb.push(" or (t.score = ").push_bind(*score).push(" and t.id > ").push_bind(*id).push("))");
+                qb.push(" and (m.score < ").push_bind(*score);
+                qb.push(" or (m.score = ").push_bind(*score).push(" and m.id > ").push_bind(*id).push("))");
             }
-            qb.push(" order by t.score desc, t.id asc");
+            qb.push(" order by m.score desc, m.id asc limit ").push_bind(limit);
+            qb.push(format!(
+                ") t join {table} {alias} on {alias}.id = t.id order by t.score desc, t.id asc",
+                table = what.table,
+                alias = what.alias
+            ));
         }
         ListOrder::Relevance { .. } => {
-            qb.push(" order by created_at desc, id desc");
+            qb.push(" order by created_at desc, id desc limit ").push_bind(limit);
         }
         ListOrder::Field { sort, after } => {
             if let Some(after) = after {
                 sort.push_after(qb, after);
             }
             sort.push_order(qb);
+            qb.push(" limit ").push_bind(limit);
         }
     }
-    qb.push(" limit ").push_bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
 }
 
 /// `and <alias>.<column> like '%"value"%'` for a JSON array of slugs or enum names.
@@ -915,7 +935,7 @@ impl Store {
             let mut qb = QueryBuilder::<DB>::new("");
             start_list(&mut qb, kind, &CHALLENGES, filter.words.as_deref(), relevance);
             push_challenge_filters(&mut qb, filter);
-            finish_list(&mut qb, order, relevance, limit);
+            finish_list(&mut qb, &CHALLENGES, order, relevance, limit);
             if relevance {
                 let rows: Vec<ScoredChallengeRow> = qb.build_query_as().fetch_all(p).await?;
                 Ok::<_, sqlx::Error>(rows.into_iter().map(|r| (r.row, Some(r.score))).collect())
@@ -1102,7 +1122,7 @@ impl Store {
             let mut qb = QueryBuilder::<DB>::new("");
             start_list(&mut qb, kind, &SOLUTIONS, filter.words.as_deref(), relevance);
             push_solution_filters(&mut qb, filter);
-            finish_list(&mut qb, order, relevance, limit);
+            finish_list(&mut qb, &SOLUTIONS, order, relevance, limit);
             let (rows, scores): (Vec<SolutionRow>, Vec<Option<f64>>) = if relevance {
                 let rows: Vec<ScoredSolutionRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
                 rows.into_iter().map(|r| (r.row, Some(r.score))).unzip()

@@ -23,6 +23,7 @@ on_both_databases!(
     search_finds_dutch_words_whatever_the_accents_and_ranks_titles_first,
     solutions_link_challenges_and_events_and_learning_records_count_adoptions,
     the_feed_follows_drafts_to_co_authors_and_erasure_leaves_a_former_member,
+    a_search_page_served_from_memory_never_outlives_a_change,
 );
 
 /// The fields of a revision's `content`.
@@ -1305,4 +1306,48 @@ async fn the_feed_follows_drafts_to_co_authors_and_erasure_leaves_a_former_membe
     let text = Value::Array(everything).to_string();
     assert!(!text.contains("Lotte Maes"), "the feed still names her");
     assert!(!text.contains(&b.id.to_string()), "the feed still holds her id");
+}
+
+// ---- the page cache ----
+
+async fn a_search_page_served_from_memory_never_outlives_a_change(app: TestApp) {
+    let w = world(&app).await;
+    let mut body = solution_body("Leerwandelingen op de werkvloer");
+    body["status"] = json!("published");
+    let s = create_solution(&app, &w.member_a.token, body).await;
+    let path = solution_path(&s);
+    let search = "/v1/solutions?q=leerwandeling&limit=20";
+    let first = expect(anonymous(&app, search).await, StatusCode::OK).await;
+    // Asked again, the same page (now from memory).
+    assert_eq!(expect(anonymous(&app, search).await, StatusCode::OK).await, first);
+    assert_eq!(first["data"][0]["endorsement_count"], 0);
+
+    // Every change to what the page shows is there at once: a count, an edit, a name.
+    expect(put(&app, &w.member_b.token, &format!("{path}/endorsements/me"), json!({})).await, StatusCode::CREATED)
+        .await;
+    let page = expect(anonymous(&app, search).await, StatusCode::OK).await;
+    assert_eq!(page["data"][0]["endorsement_count"], 1, "{page}");
+    expect(
+        edit(&app, &w.member_a.token, &path, 1, json!({"title": "Leerwandelingen in het atelier"})).await,
+        StatusCode::OK,
+    )
+    .await;
+    let page = expect(anonymous(&app, search).await, StatusCode::OK).await;
+    assert_eq!(page["data"][0]["title"], "Leerwandelingen in het atelier");
+    let me = format!("/v1/people/{}", w.member_a.id);
+    let etag = header(&get(&app, &w.member_a.token, &me).await, "etag");
+    expect(
+        patch(&app, &w.member_a.token, &me, etag.as_deref(), json!({"name": "Jonas Claes-Peeters"})).await,
+        StatusCode::OK,
+    )
+    .await;
+    let page = expect(anonymous(&app, search).await, StatusCode::OK).await;
+    assert_eq!(page["data"][0]["co_authors"][0]["name"], "Jonas Claes-Peeters", "{page}");
+    // A page cached for one caller is never another's: drafts stay with their co-authors.
+    let draft = create_solution(&app, &w.member_a.token, solution_body("Leerwandeling voor starters")).await;
+    let mine = expect(get(&app, &w.member_a.token, search).await, StatusCode::OK).await;
+    assert_eq!(mine["data"].as_array().unwrap().len(), 2, "{mine}");
+    let theirs = expect(get(&app, &w.member_b.token, search).await, StatusCode::OK).await;
+    assert_eq!(theirs["data"].as_array().unwrap().len(), 1, "{theirs}");
+    assert!(theirs["data"].as_array().unwrap().iter().all(|x| x["id"] != draft["id"]));
 }
