@@ -11,18 +11,18 @@ create table challenges (
     author_id       blob references people (id) on delete set null,          -- null: a former member
     organisation_id blob references organisations (id) on delete set null,   -- on whose behalf
     title           text not null,
-    description     text,
     sector          text,
     size_band       text check (size_band in ('micro', 'small', 'medium', 'large')),
     target_groups   text not null default '[]',
     themes          text not null default '[]',
     status          text not null check (status in ('open', 'addressed', 'closed')),
-    search_title    text not null,
-    search_summary  text not null,
-    search_body     text not null,
     created_at      text not null,
     updated_at      text not null,
-    version         integer not null default 1
+    version         integer not null default 1,
+    description     text,
+    search_title    text not null,
+    search_summary  text not null,
+    search_body     text not null
 ) strict;
 create index challenges_created_at on challenges (created_at, id);
 create index challenges_updated_at on challenges (updated_at, id);
@@ -49,26 +49,28 @@ create trigger challenges_search_delete before delete on challenges begin
     delete from challenge_search where rowid = (select doc from challenge_docs where challenge_id = old.id);
 end;
 
+-- The long texts come last: a row is read up to the columns a query needs, so lists and
+-- checks that need no body never walk its overflow pages.
 create table solutions (
     id              blob primary key not null,
     title           text not null,
     summary         text,
-    body            text,
     event_id        blob references events (id) on delete set null,       -- where it was co-created
     sector          text,
     size_band       text check (size_band in ('micro', 'small', 'medium', 'large')),
     target_groups   text not null default '[]',
     themes          text not null default '[]',
     maturity        text not null check (maturity in ('idea', 'piloted', 'proven')),
-    results         text,
     status          text not null check (status in ('draft', 'published')),
     published_at    text,
-    search_title    text not null,
-    search_summary  text not null,
-    search_body     text not null,
     created_at      text not null,
     updated_at      text not null,
-    version         integer not null default 1   -- the revision number
+    version         integer not null default 1,  -- the revision number
+    results         text,
+    body            text,
+    search_title    text not null,
+    search_summary  text not null,
+    search_body     text not null
 ) strict;
 create index solutions_created_at on solutions (created_at, id);
 create index solutions_updated_at on solutions (updated_at, id);
