@@ -410,6 +410,7 @@ async fn update_comment(
             .insert_header((header::ETAG, etag(current.version)))
             .json(CommentView::of(&current, Some(&access))));
     }
+    // Recorded only when the flag changes (the store keeps it otherwise).
     let hidden_by = if hidden { access.person_id() } else { None };
     let c = state.store.update_comment(id, Some(current.version), &text, hidden, hidden_by).await?;
     Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(c.version))).json(CommentView::of(&c, Some(&access))))

@@ -687,7 +687,13 @@ async fn update_record(
     };
     let (content, sharing) =
         merge_invalid(RecordContent::parse(input, ""), Sharing::parse(visibility, shared_with, ""))?;
-    check_references(&state, &access, current.person_id, &content, &sharing).await?;
+    // A link the record already has stays valid even if its solution is no longer readable
+    // to the owner (they left a draft): only a new link is checked.
+    let mut to_check = content.clone();
+    if to_check.solution_id == current.content.solution_id {
+        to_check.solution_id = None;
+    }
+    check_references(&state, &access, current.person_id, &to_check, &sharing).await?;
     if_match.check(current.version)?;
     if content == current.content && sharing == current.sharing {
         return Ok(HttpResponse::Ok()

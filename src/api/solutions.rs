@@ -998,11 +998,14 @@ async fn add_co_author(
     }
     let me = writer(&access, "invite co-authors")?;
     let b = body.0;
-    if state.store.get_person(b.person_id).await.is_err() {
+    let Ok(invited) = state.store.get_person(b.person_id).await else {
         return Err(ApiError::MissingReference {
             detail: format!("No person with id {}.", b.person_id),
             pointer: "/person_id".into(),
         });
+    };
+    if invited.role == crate::auth::rights::PersonRole::PolicyReader {
+        return Err(Invalid::one("/person_id", "is a policy reader; members (and facilitators) write solutions").into());
     }
     check_belongs(&state, b.person_id, b.organisation_id, "/organisation_id").await?;
     let s = state.store.add_co_author(id, me, b.person_id, b.organisation_id).await.map_err(store_error(id))?;

@@ -875,7 +875,12 @@ impl Store {
                             "this external id names another person's record; a record never changes owner",
                         )));
                     }
-                    Some(current) if current.content == item.content => {
+                    // The link to a solution is the person's, not the HR system's: a sync
+                    // keeps it.
+                    Some(current)
+                        if current.content
+                            == RecordContent { solution_id: current.content.solution_id, ..item.content.clone() } =>
+                    {
                         results.push(Ok(RecordUpsertOutcome {
                             id: current.id,
                             version: current.version,
@@ -884,7 +889,7 @@ impl Store {
                     }
                     Some(current) => {
                         let next = LearningRecord {
-                            content: item.content.clone(),
+                            content: RecordContent { solution_id: current.content.solution_id, ..item.content.clone() },
                             updated_at: at,
                             version: current.version + 1,
                             ..current.clone()

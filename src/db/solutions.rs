@@ -10,6 +10,7 @@ use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use super::feed::{Change, FeedWriter, ResourceType};
+use super::learning::RecordsTx;
 use super::page::{Keyset, Page, Sort, SortField, SortValue, fold};
 use super::{BeginWrite, Store, StoreError, StoreResult, now, on_pool};
 use crate::config::DatabaseKind;
@@ -370,17 +371,29 @@ const COMMENT_SELECT: &str = "select m.id, m.challenge_id, m.solution_id, m.pare
      p.display_name as author_name, m.body, m.hidden, m.created_at, m.updated_at, m.version \
      from comments m left join people p on p.id = m.author_id";
 
-/// The folded search columns of a solution: title, summary, body with results.
+/// Text as both engines index it: folded, and split into words of letters and digits
+/// exactly as the search words are ([`crate::domain::solution::search_words`]), so that
+/// neither engine's own parser (PostgreSQL keeps `info@vdab.be` or `3.5` as one token) makes
+/// the databases find different things.
+fn search_text(text: &str) -> String {
+    fold(text).chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect()
+}
+
+/// The search columns of a solution: title, summary, body with results.
 fn solution_search(c: &SolutionContent) -> [String; 3] {
     [
-        fold(&c.title),
-        fold(c.summary.as_deref().unwrap_or_default()),
-        fold(&format!("{}\n{}", c.body.as_deref().unwrap_or_default(), c.results.as_deref().unwrap_or_default())),
+        search_text(&c.title),
+        search_text(c.summary.as_deref().unwrap_or_default()),
+        search_text(&format!(
+            "{}\n{}",
+            c.body.as_deref().unwrap_or_default(),
+            c.results.as_deref().unwrap_or_default()
+        )),
     ]
 }
 
 fn challenge_search(c: &ChallengeContent) -> [String; 3] {
-    [fold(&c.title), String::new(), fold(c.description.as_deref().unwrap_or_default())]
+    [search_text(&c.title), String::new(), search_text(c.description.as_deref().unwrap_or_default())]
 }
 
 /// Who sees a solution's feed entries: everyone signed in once published, else its co-authors.
@@ -1355,11 +1368,13 @@ impl Store {
                 .await?;
             let solution = (*tx).solution_by_id(id).await?.ok_or(StoreError::NotFound)?;
             (*tx).add_revision(&solution, by, RevisionChange::CoAuthorRemoved).await?;
-            let mut changes = vec![solution_change(&solution)?];
+            let mut changes = Vec::new();
             if !solution.is_published() {
-                // A draft disappears from the feed of whoever left it.
+                // A draft disappears from the feed of whoever left it; the tombstone comes
+                // first, so that the update (same version) is the entry that stays current.
                 changes.push(Change::delete(ResourceType::Solution, id, solution.version, false, vec![person]));
             }
+            changes.push(solution_change(&solution)?);
             (*tx).record(&changes).await?;
             tx.commit().await?;
             Ok(solution)
@@ -1612,28 +1627,41 @@ impl Store {
         let at = now();
         on_pool!(self.writer(), |p| {
             async {
-            let mut tx = p.begin_write().await?;
-            let current = (*tx).comment_by_id(id).await?.ok_or(StoreError::NotFound)?;
-            if expected_version.is_some_and(|v| v != current.version) {
-                return Err(StoreError::VersionMismatch { current: current.version });
+                let mut tx = p.begin_write().await?;
+                let current = (*tx).comment_by_id(id).await?.ok_or(StoreError::NotFound)?;
+                let expected = expected_version.unwrap_or(current.version);
+                // The version in the `where` makes the write atomic with the read it was decided
+                // on: a concurrent hide is never undone by an edit based on the comment before it.
+                // Whoever hid it stays recorded while it stays hidden.
+                let n = sqlx::query(
+                    "update comments set body = $3, hidden = $4,
+                     hidden_by = case when hidden = $4 then hidden_by else $5 end,
+                     updated_at = $6, version = version + 1
+                 where id = $1 and version = $2",
+                )
+                .bind(id)
+                .bind(expected)
+                .bind(body)
+                .bind(hidden)
+                .bind(hidden_by)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n == 0 {
+                    return Err(StoreError::VersionMismatch { current: current.version });
+                }
+                let comment = (*tx).comment_by_id(id).await?.ok_or(StoreError::NotFound)?;
+                if comment.hidden && !current.hidden {
+                    // The feed's earlier entries carry the text a facilitator just hid.
+                    (*tx).forget_history(&[id]).await?;
+                }
+                let change = (*tx).comment_change(&comment).await?;
+                (*tx).record(&[change]).await?;
+                tx.commit().await?;
+                Ok(comment)
             }
-            sqlx::query(
-                "update comments set body = $2, hidden = $3, hidden_by = $4, updated_at = $5, version = version + 1 where id = $1",
-            )
-            .bind(id)
-            .bind(body)
-            .bind(hidden)
-            .bind(hidden_by)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-            let comment = (*tx).comment_by_id(id).await?.ok_or(StoreError::NotFound)?;
-            let change = (*tx).comment_change(&comment).await?;
-            (*tx).record(&[change]).await?;
-            tx.commit().await?;
-            Ok(comment)
-        }
-        .await
+            .await
         })
     }
 

@@ -430,6 +430,21 @@ async fn hr_systems_upsert_records_by_reference_and_the_person_keeps_control(app
     .await;
     assert_eq!(expect(admin, StatusCode::OK).await["results"][0]["result"], "created");
     problem(post(&app, &hr, &batch_path, json!({"system": "sd worx", "items": []})).await, 422).await;
+    // The person links a synced record to a shared solution they applied; the link is theirs,
+    // and a later sync of the record keeps it.
+    let solution = json!({"title": "Veilig werken, samen geleerd", "status": "published"});
+    let solution = expect(post(&app, &w.member_b.token, "/v1/solutions", solution).await, StatusCode::CREATED).await;
+    let record_path = format!("/v1/learning-records/{id1}");
+    let linked = patch(&app, &w.member_a.token, &record_path, None, json!({"solution_id": solution["id"]})).await;
+    expect(linked, StatusCode::OK).await;
+    one["title"] = json!("E-learning veiligheid (derde keer)");
+    assert_eq!(expect(put(one.clone()).await.unwrap(), StatusCode::OK).await["result"], "updated");
+    let kept = expect(get(&app, &w.member_a.token, &record_path).await, StatusCode::OK).await;
+    assert_eq!(
+        (kept["title"].as_str(), kept["solution_id"].clone()),
+        (Some("E-learning veiligheid (derde keer)"), solution["id"].clone())
+    );
+    assert_eq!(expect(put(one).await.unwrap(), StatusCode::OK).await["result"], "unchanged");
 }
 
 async fn a_csv_import_answers_per_row_and_importing_again_updates(app: TestApp) {

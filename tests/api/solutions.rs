@@ -585,6 +585,10 @@ async fn co_authors_join_at_once_leave_on_their_own_and_the_last_one_stays(app: 
     assert_eq!(pointers(&p), ["/organisation_id"]);
     let p = problem(invite(&app, &w.member_a.token, &path, Uuid::now_v7(), None).await, 404).await;
     assert_eq!(pointers(&p), ["/person_id"]);
+    // Policy readers bring challenges; they do not write solutions, invited or not.
+    let reader = app.user(PersonRole::PolicyReader).await;
+    let p = problem(invite(&app, &w.member_a.token, &path, reader.id, None).await, 422).await;
+    assert_eq!(pointers(&p), ["/person_id"]);
     assert_eq!(read(&app, &w.member_a.token, &path).await["version"], 1, "refused invitations change nothing");
 
     let joined =
@@ -839,6 +843,12 @@ async fn comments_thread_one_level_deep_and_facilitators_hide_without_deleting(a
         // The comment's own address says the same.
         let one = expect(get(&app, token, &top_path).await, StatusCode::OK).await;
         assert_eq!(one["body"].as_str(), if sees { Some(text) } else { None }, "{who}");
+    }
+    // The change feed no longer holds the hidden text either (its earlier entries are gone).
+    for token in [&w.admin_b.token, &w.member_a.token] {
+        let entries = feed(&app, token, "comment").await;
+        assert!(entries.iter().any(|c| c["id"] == top["id"]), "the comment itself stays in the feed");
+        assert!(!serde_json::to_string(&entries).unwrap().contains(text), "hidden text in the feed");
     }
     expect(patch(&app, f, &top_path, None, json!({"hidden": false})).await, StatusCode::OK).await;
     let thread = comments_of(&app, &w.admin_b.token, &c_path).await;
