@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
@@ -22,7 +22,7 @@ use crate::domain::validation::optional_text;
 use crate::error::{ApiError, Problem, Result};
 use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
 use crate::http::json::Json;
-use crate::http::pagination::ListResponse;
+use crate::http::pagination::{ListResponse, PageQuery};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -139,18 +139,6 @@ pub struct CommentPatch {
     pub hidden: Option<bool>,
 }
 
-/// Page of a comment list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct CommentListQuery {
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 fn comment_body(body: &str) -> Result<String> {
     match optional_text(Some(body), COMMENT_MAX) {
         Ok(Some(text)) => Ok(text),
@@ -183,7 +171,7 @@ async fn list(
     state: &AppState,
     access: Option<&Access>,
     target: CommentTarget,
-    query: CommentListQuery,
+    query: PageQuery,
 ) -> Result<HttpResponse> {
     readable(state, access, target).await?;
     let request = list_request(
@@ -241,7 +229,7 @@ async fn create(state: &AppState, caller: &Caller, target: CommentTarget, body: 
 #[utoipa::path(
     tag = "Shared solutions",
     operation_id = "list_challenge_comments",
-    params(("id" = Uuid, Path, description = "The challenge's id"), CommentListQuery),
+    params(("id" = Uuid, Path, description = "The challenge's id"), PageQuery),
     responses((status = 200, description = "A page of comments.", body = ListResponse<CommentView>,
         headers(("Link" = String, description = "`<...>; rel=\"next\"` when there is a next page"))))
 )]
@@ -250,7 +238,7 @@ async fn list_challenge_comments(
     req: HttpRequest,
     caller: Caller,
     id: web::Path<Uuid>,
-    query: web::Query<CommentListQuery>,
+    query: web::Query<PageQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let access = Access::resolve(&caller, &state.store, state.today()).await?;
@@ -290,7 +278,7 @@ async fn comment_challenge(
     tag = "Shared solutions",
     operation_id = "list_solution_comments",
     security((), ("oauth2" = []), ("bearer" = [])),
-    params(("id" = Uuid, Path, description = "The solution's id"), CommentListQuery),
+    params(("id" = Uuid, Path, description = "The solution's id"), PageQuery),
     responses((status = 200, description = "A page of comments.", body = ListResponse<CommentView>,
         headers(("Link" = String, description = "`<...>; rel=\"next\"` when there is a next page"))))
 )]
@@ -299,7 +287,7 @@ async fn list_solution_comments(
     req: HttpRequest,
     caller: MaybeCaller,
     id: web::Path<Uuid>,
-    query: web::Query<CommentListQuery>,
+    query: web::Query<PageQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let access = access_of(&caller, &state).await?;

@@ -30,7 +30,7 @@ use crate::domain::{FieldError, Invalid};
 use crate::error::{ApiError, Problem, Result};
 use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
 use crate::http::json::Json;
-use crate::http::pagination::{ListResponse, PageRequest, parse_q, respond_page, sort_schema};
+use crate::http::pagination::{ListResponse, PageQuery, PageRequest, parse_q, respond_page, sort_schema};
 use crate::state::AppState;
 
 use super::organisations::{RefPath, upserted};
@@ -661,18 +661,6 @@ fn person_sort_schema() -> utoipa::openapi::Object {
     sort_schema::<PersonSort>()
 }
 
-/// A page of memberships.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct MembershipListQuery {
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200, example = 50)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page, unchanged.
-    pub cursor: Option<String>,
-}
-
 // ---- rights ----
 
 fn no_person(id: Uuid) -> ApiError {
@@ -1056,7 +1044,7 @@ async fn set_password(
 #[utoipa::path(
     tag = "Stakeholders",
     operation_id = "list_person_memberships",
-    params(("id" = Uuid, Path, description = "The person's id"), MembershipListQuery),
+    params(("id" = Uuid, Path, description = "The person's id"), PageQuery),
     responses(
         (status = 200, description = "A page of memberships.", body = ListResponse<MembershipView>),
         (status = 403, description = "Only the person, their organisations' admins and facilitators see memberships.", body = Problem, content_type = "application/problem+json"),
@@ -1067,7 +1055,7 @@ async fn list_person_memberships(
     req: HttpRequest,
     caller: Caller,
     id: web::Path<Uuid>,
-    query: web::Query<MembershipListQuery>,
+    query: web::Query<PageQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
@@ -1102,7 +1090,7 @@ async fn list_person_memberships(
 #[utoipa::path(
     tag = "Stakeholders",
     operation_id = "list_organisation_memberships",
-    params(("id" = Uuid, Path, description = "The organisation's id"), MembershipListQuery),
+    params(("id" = Uuid, Path, description = "The organisation's id"), PageQuery),
     responses(
         (status = 200, description = "A page of memberships.", body = ListResponse<MembershipView>),
         (status = 403, description = "Only the organisation's admins and clients, and facilitators.", body = Problem, content_type = "application/problem+json"),
@@ -1113,7 +1101,7 @@ async fn list_organisation_memberships(
     req: HttpRequest,
     caller: Caller,
     id: web::Path<Uuid>,
-    query: web::Query<MembershipListQuery>,
+    query: web::Query<PageQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();

@@ -30,7 +30,9 @@ use crate::error::{ApiError, Problem, Result};
 use crate::http::conditional::{IfMatch, IfMatchRequired, IfNoneMatch, etag, respond_tagged};
 use crate::http::json::Json;
 use crate::http::page_cache::CachedPage;
-use crate::http::pagination::{CursorCodec, DEFAULT_LIMIT, ListResponse, MAX_LIMIT, parse_q, respond_rendered};
+use crate::http::pagination::{
+    CursorCodec, DEFAULT_LIMIT, ListResponse, MAX_LIMIT, PageQuery, parse_q, respond_rendered,
+};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -894,18 +896,6 @@ async fn delete_solution(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Page of a revision list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct RevisionListQuery {
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 /// List a solution's revisions
 ///
 /// Every revision, newest first: who made it, when, what it changed, and the full content
@@ -914,7 +904,7 @@ pub struct RevisionListQuery {
     tag = "Shared solutions",
     operation_id = "list_solution_revisions",
     security((), ("oauth2" = []), ("bearer" = [])),
-    params(("id" = Uuid, Path, description = "The solution's id"), RevisionListQuery),
+    params(("id" = Uuid, Path, description = "The solution's id"), PageQuery),
     responses((status = 200, description = "A page of revisions, newest first.", body = ListResponse<RevisionView>,
         headers(("Link" = String, description = "`<...>; rel=\"next\"` when there is a next page"))))
 )]
@@ -923,7 +913,7 @@ async fn list_revisions(
     req: HttpRequest,
     caller: MaybeCaller,
     id: web::Path<Uuid>,
-    query: web::Query<RevisionListQuery>,
+    query: web::Query<PageQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
@@ -1077,18 +1067,6 @@ async fn remove_co_author(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Page of an endorsement list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct EndorsementListQuery {
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 /// List a solution's endorsements
 ///
 /// Who uses this solution too, oldest first. Whoever may read the solution.
@@ -1096,7 +1074,7 @@ pub struct EndorsementListQuery {
     tag = "Shared solutions",
     operation_id = "list_endorsements",
     security((), ("oauth2" = []), ("bearer" = [])),
-    params(("id" = Uuid, Path, description = "The solution's id"), EndorsementListQuery),
+    params(("id" = Uuid, Path, description = "The solution's id"), PageQuery),
     responses((status = 200, description = "A page of endorsements.", body = ListResponse<EndorsementView>,
         headers(("Link" = String, description = "`<...>; rel=\"next\"` when there is a next page"))))
 )]
@@ -1105,7 +1083,7 @@ async fn list_endorsements(
     req: HttpRequest,
     caller: MaybeCaller,
     id: web::Path<Uuid>,
-    query: web::Query<EndorsementListQuery>,
+    query: web::Query<PageQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();

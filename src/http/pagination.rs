@@ -128,6 +128,18 @@ impl<F: SortField> PageRequest<F> {
     }
 }
 
+/// The query of a list that has only pages: `limit` and `cursor`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200, example = 50)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page, unchanged.
+    pub cursor: Option<String>,
+}
+
 /// The JSON Schema pattern of `q`: no control characters ([`parse_q`] refuses exactly these).
 pub const Q_PATTERN: &str = r"^[^\x00-\x1F\x7F-\x9F]*$";
 
