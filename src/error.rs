@@ -63,6 +63,9 @@ pub enum ApiError {
     Gone(String),
     #[error("service unavailable: {0}")]
     ServiceUnavailable(String),
+    /// Too many attempts (password checks); `RateLimit-Policy` and `RateLimit` describe the limit.
+    #[error("too many requests: {detail}")]
+    TooManyRequests { detail: String, retry_after: u64, policy: String, state: String },
     /// Anything unexpected: logged with the request id, answered as an opaque 500.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -158,6 +161,7 @@ impl ApiError {
             }
             Gone(_) => ("gone", "Gone", StatusCode::GONE),
             ServiceUnavailable(_) => ("unavailable", "Service unavailable", StatusCode::SERVICE_UNAVAILABLE),
+            TooManyRequests { .. } => ("too-many-requests", "Too many requests", StatusCode::TOO_MANY_REQUESTS),
             Internal(_) => ("internal", "Internal server error", StatusCode::INTERNAL_SERVER_ERROR),
         }
     }
@@ -167,7 +171,9 @@ impl ApiError {
         match self {
             BadRequest(d) | Unauthorized(d) | Forbidden(d) | NotFound(d) | UnsupportedMediaType(d) | Gone(d)
             | ServiceUnavailable(d) | PreconditionRequired(d) => d.clone(),
-            Conflict { detail, .. } | MissingReference { detail, .. } => detail.clone(),
+            Conflict { detail, .. } | MissingReference { detail, .. } | TooManyRequests { detail, .. } => {
+                detail.clone()
+            }
             Invalid(inv) => match inv.errors.len() {
                 1 => format!("`{}` {}.", inv.errors[0].pointer, inv.errors[0].detail),
                 n => format!("{n} fields are not valid; see `errors`."),
@@ -266,6 +272,13 @@ impl ResponseError for ApiError {
             }
             ApiError::ServiceUnavailable(_) => {
                 res.insert_header((header::RETRY_AFTER, "5"));
+            }
+            ApiError::TooManyRequests { retry_after, policy, state, .. } => {
+                res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+                if let (Ok(policy), Ok(state)) = (HeaderValue::from_str(policy), HeaderValue::from_str(state)) {
+                    res.insert_header(("ratelimit-policy", policy));
+                    res.insert_header(("ratelimit", state));
+                }
             }
             _ => {}
         }

@@ -22,6 +22,7 @@ use crate::http::idempotency::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, idempotency
 use crate::http::pagination::CursorCodec;
 use crate::http::rate_limit::RateLimiter;
 use crate::http::routes::{RouteTable, fallback, head_as_get};
+use crate::http::security_headers::security_headers;
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::telemetry::{REQUEST_ID, observe};
@@ -205,6 +206,7 @@ impl Application {
                 .wrap(from_fn(idempotency))
                 .wrap(from_fn(head_as_get))
                 .wrap(cors)
+                .wrap(from_fn(security_headers))
                 .wrap(from_fn(observe))
         })
         .workers(workers)

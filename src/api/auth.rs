@@ -142,6 +142,15 @@ fn busy() -> OAuthFailure {
     f
 }
 
+/// The per-account limiter's key for a person's sign-in name (their e-mail address, in any
+/// case): shared by the password grant and `current_password` checks. A hash, so that the
+/// limiter's memory holds no e-mail address (not even of someone since erased).
+pub fn account_limit_key(email: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(email.to_lowercase().as_bytes());
+    format!("person:{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
 /// 429 unless `key` has attempts left in `limiter`.
 fn within_limit(limiter: &RateLimiter, key: &str) -> Result<(), OAuthFailure> {
     match limiter.check(key) {
@@ -475,7 +484,7 @@ async fn post_token(req: HttpRequest, payload: web::Payload, state: web::Data<Ap
         return limited.response();
     }
     let account = match param(&pairs, "grant_type") {
-        Some("password") => param(&pairs, "username").map(|u| format!("person:{}", u.to_lowercase())),
+        Some("password") => param(&pairs, "username").map(account_limit_key),
         Some("client_credentials") => {
             client_credentials(&req, &pairs).ok().flatten().map(|(id, _)| format!("client:{id}"))
         }

@@ -100,7 +100,13 @@ const CURSOR_QUERY: &str = "changes";
 /// Store `next_cursor` and pass it as `after` on your next read: you never miss a change
 /// and never see one twice, however writes interleave across service instances. Without
 /// `after`, the feed starts at its beginning, which holds the latest change of every
-/// existing resource: reading it through is a full sync. History older than the retention
+/// existing resource: reading it through is a full sync.
+///
+/// The feed holds one entry with content per resource, its latest: each change replaces
+/// the earlier ones, so a client that reads behind may skip versions but ends at the
+/// current state. It serves only what you may read now: when you lose sight of something
+/// (its owner withdrew a share, a person left your organisation, you left a draft), you
+/// get a tombstone and its earlier content is gone from your feed. History older than the retention
 /// period (30 days by default) is compacted; a cursor from before it answers `410`: read
 /// again from the start.
 #[utoipa::path(

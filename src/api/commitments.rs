@@ -220,18 +220,23 @@ fn no_commitment(id: Uuid) -> ApiError {
     ApiError::not_found(format!("No commitment with id {id}."))
 }
 
-/// Whether `access` may read a commitment: its owner, facilitators, and the admins of the
-/// organisations it is shared with.
-fn may_read(access: &Access, c: &Commitment, event: &Event) -> bool {
+/// Whose commitments a caller reads: `(me, organisations)` reads one's own and those
+/// shared with the organisations (as organiser or as the person's organisation). Facilitators
+/// read no more than anyone else: a commitment is the person's own. Clients read none.
+fn commitment_viewer(access: &Access) -> Option<(Uuid, Vec<Uuid>)> {
     match access {
-        Access::Facilitator { .. } => true,
-        Access::Person { id, admin_of } => {
-            c.person_id == *id
-                || (c.content.shared_with_organiser && event.organisers().iter().any(|o| admin_of.contains(o)))
-                || c.content.shared_with_organisation.is_some_and(|o| admin_of.contains(&o))
-        }
-        Access::Client { .. } => false,
+        Access::Facilitator { id } => Some((*id, vec![])),
+        Access::Person { id, admin_of } => Some((*id, admin_of.clone())),
+        Access::Client { .. } => None,
     }
+}
+
+/// The rule of [`commitment_viewer`] for one commitment (the list applies it in its query).
+fn may_read(access: &Access, c: &Commitment, event: &Event) -> bool {
+    let Some((me, orgs)) = commitment_viewer(access) else { return false };
+    c.person_id == me
+        || (c.content.shared_with_organiser && event.organisers().iter().any(|o| orgs.contains(o)))
+        || c.content.shared_with_organisation.is_some_and(|o| orgs.contains(&o))
 }
 
 async fn readable(state: &AppState, access: &Access, id: Uuid) -> Result<(Commitment, Event)> {
@@ -313,7 +318,8 @@ async fn create_commitment(
 /// List an event's commitments
 ///
 /// The commitments you may read at this event: your own, and those shared with an
-/// organisation you administer. Facilitators read all.
+/// organisation you administer. Facilitators read no more than anyone else: commitments are
+/// their owners' own.
 #[utoipa::path(
     tag = "Learning events",
     operation_id = "list_event_commitments",
@@ -335,11 +341,8 @@ async fn list_event_commitments(
     let event_id = id.into_inner();
     let access = Access::resolve(&caller, &state.store, state.today()).await?;
     visible_event(&state, Some(&access), event_id).await?;
-    let viewer = match &access {
-        Access::Facilitator { .. } => None,
-        Access::Person { id, admin_of } => Some((*id, admin_of.clone())),
-        Access::Client { .. } => return Err(ApiError::Forbidden("Commitments are people's own.".into())),
-    };
+    let viewer =
+        Some(commitment_viewer(&access).ok_or_else(|| ApiError::Forbidden("Commitments are people's own.".into()))?);
     let query = query.into_inner();
     let page_req = PageRequest::<CreatedSort>::parse(
         &state.cursors,
@@ -413,7 +416,8 @@ async fn list_my_commitments(
 
 /// Get a commitment
 ///
-/// For its owner, the admins of the organisations it is shared with, and facilitators.
+/// For its owner and the admins of the organisations it is shared with (as the event's
+/// organiser or as the owner's organisation); anyone else, facilitators too, gets `404`.
 #[utoipa::path(
     tag = "Learning events",
     operation_id = "get_commitment",
@@ -514,7 +518,8 @@ async fn update_commitment(
 
 /// Delete a commitment
 ///
-/// The owner (and facilitators, moderating) remove a commitment.
+/// The owner removes a commitment (nobody else may: the organisers read only what was
+/// shared with them).
 #[utoipa::path(
     tag = "Learning events",
     operation_id = "delete_commitment",
@@ -535,7 +540,7 @@ async fn delete_commitment(
     let id = id.into_inner();
     let access = Access::resolve(&caller, &state.store, state.today()).await?;
     let (current, event) = readable(&state, &access, id).await?;
-    if access.person_id() != Some(current.person_id) && !access.is_facilitator() {
+    if access.person_id() != Some(current.person_id) {
         return Err(ApiError::Forbidden("Only the owner deletes a commitment.".into()));
     }
     let expected = if if_match.is_absent() {

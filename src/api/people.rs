@@ -31,6 +31,7 @@ use crate::error::{ApiError, Problem, Result};
 use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
 use crate::http::json::Json;
 use crate::http::pagination::{ListResponse, PageQuery, PageRequest, parse_q, respond_page, sort_schema};
+use crate::http::rate_limit::Decision;
 use crate::state::AppState;
 
 use super::organisations::{RefPath, upserted};
@@ -883,7 +884,8 @@ async fn get_person(
 ///
 /// Changes a profile with a JSON Merge Patch (RFC 7396): the person themselves,
 /// facilitators, admins of an organisation the person belongs to, and integration clients
-/// with `people:write` for their organisation's people. Only facilitators change `role`.
+/// with `people:write` for their organisation's people. Only facilitators change `role`,
+/// and never their own (`403`); the new role holds from the person's next request.
 /// The e-mail address of someone who signs in with a password is theirs: only they and
 /// facilitators change it. A birth year replaces an age band and the other way round.
 /// Send `If-Match` with the ETag you read.
@@ -921,6 +923,9 @@ async fn update_person(
     let new_role = patch.role.flatten();
     if new_role.is_some_and(|r| r != current.role) && !access.is_facilitator() {
         return Err(Invalid::one("/role", "only facilitators change roles").into());
+    }
+    if new_role.is_some_and(|r| r != current.role) && access.person_id() == Some(id) {
+        return Err(ApiError::Forbidden("Nobody changes their own role: ask another facilitator.".into()));
     }
     // The e-mail address someone signs in with is theirs to change (or a facilitator's):
     // an organisation changes it only for people without a password.
@@ -997,6 +1002,10 @@ async fn delete_person(
     responses(
         (status = 204, description = "The password is set; sign in again."),
         (status = 403, description = "Not your password to set, or the current password is wrong.", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many password attempts for this account (they count with sign-in attempts); see `Retry-After`.", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until the next attempt is allowed"),
+                    ("RateLimit-Policy" = String, description = "The limit (draft-ietf-httpapi-ratelimit-headers)"),
+                    ("RateLimit" = String, description = "What is left of it"))),
     )
 )]
 #[put("/v1/people/{id}/password")]
@@ -1021,6 +1030,18 @@ async fn set_password(
     }
     let account = state.store.get_person_account(id).await.map_err(|_| no_person(id))?;
     if caller.person_id() == Some(id) && account.password_hash.is_some() {
+        // A stolen access token must not become a way to guess the password: these checks
+        // count toward the same per-account limit as signing in.
+        let key = crate::api::auth::account_limit_key(&account.email);
+        if let Decision::Limited { retry_after } = state.sign_in_by_account.check(&key) {
+            let limiter = &state.sign_in_by_account;
+            return Err(ApiError::TooManyRequests {
+                detail: format!("Too many password attempts for this account; retry in {retry_after} seconds."),
+                retry_after,
+                policy: limiter.policy(),
+                state: limiter.state(Decision::Limited { retry_after }),
+            });
+        }
         let current = body.current_password.clone().unwrap_or_default();
         let ok = password::verify(current, account.password_hash.clone())
             .await

@@ -32,7 +32,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
     "exported_at": "2027-03-01T10:00:00Z",
     "person": {"id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d41", "name": "Sofie Peeters", "email": "sofie@example.be"},
     "memberships": [], "registrations": [], "commitments": [], "learning_records": [],
-    "authored_solutions": [], "challenges": [], "comments": [], "endorsements": []
+    "authored_solutions": [], "challenges": [], "comments": [], "endorsements": [],
+    "external_references": [{"organisation_id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d12", "resource_type": "person",
+        "resource_id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d41", "system": "sdworx", "external_id": "E-10442"}]
 }))]
 pub struct PersonalData {
     pub exported_at: DateTime<Utc>,
@@ -54,6 +56,30 @@ pub struct PersonalData {
     pub comments: Vec<CommentView>,
     /// Your endorsements.
     pub endorsements: Vec<EndorsementView>,
+    /// The ids organisations' systems (HR, partners) keep for you, your memberships and the
+    /// synced learning records you deleted.
+    pub external_references: Vec<ExternalReferenceView>,
+}
+
+/// An id an organisation's system keeps for you or something of yours.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"organisation_id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d12", "resource_type": "membership",
+    "resource_id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d13", "system": "sdworx", "external_id": "C-2019-044"}))]
+pub struct ExternalReferenceView {
+    /// The organisation whose system uses the reference.
+    pub organisation_id: Uuid,
+    /// `person`, `membership`, or `learning_record` (a synced record you deleted).
+    #[schema(example = "person")]
+    pub resource_type: String,
+    /// What it names; `null` for a record you deleted (its id is kept so that the sync
+    /// cannot bring it back).
+    pub resource_id: Option<Uuid>,
+    /// The organisation's system.
+    #[schema(example = "sdworx")]
+    pub system: String,
+    /// The id in that system.
+    #[schema(example = "E-10442")]
+    pub external_id: String,
 }
 
 const PAGE: usize = 500;
@@ -66,7 +92,8 @@ fn people_only(caller: &Caller) -> Result<Uuid> {
 ///
 /// Everything the service holds about you, as one JSON document (GDPR articles 15 and
 /// 20): your profile, memberships, registrations, commitments and learning records, private
-/// ones included, and the solutions, challenges, comments and endorsements you wrote. Your password is never part of it.
+/// ones included, the solutions, challenges, comments and endorsements you wrote, and the ids
+/// organisations' systems keep for you. Your password is never part of it.
 #[utoipa::path(
     tag = "Stakeholders",
     operation_id = "export_me",
@@ -128,6 +155,20 @@ async fn export_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpRes
         }
     }
     let authored = state.store.authored_by(me).await?;
+    let membership_ids: Vec<Uuid> = memberships.iter().map(|m| m.id).collect();
+    let external_references = state
+        .store
+        .refs_about(me, &membership_ids)
+        .await?
+        .into_iter()
+        .map(|r| ExternalReferenceView {
+            organisation_id: r.organisation_id,
+            resource_type: r.resource_type.as_str().to_string(),
+            resource_id: r.resource_id,
+            system: r.reference.system,
+            external_id: r.reference.id,
+        })
+        .collect();
     Ok(HttpResponse::Ok()
         .insert_header(("Content-Disposition", "attachment; filename=\"vov-personal-data.json\""))
         .insert_header(("Cache-Control", "no-store"))
@@ -142,16 +183,19 @@ async fn export_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpRes
             challenges: authored.challenges.iter().map(ChallengeView::from).collect(),
             comments: authored.comments.iter().map(|c| CommentView::of(c, Some(&access))).collect(),
             endorsements: authored.endorsements.iter().map(EndorsementView::from).collect(),
+            external_references,
         }))
 }
 
 /// Erase me
 ///
 /// Deletes you from the service (GDPR article 17): your profile and sign-ins, memberships,
-/// registrations (a confirmed seat goes to the first on the waitlist), commitments and
-/// learning records, and the answers kept for your `Idempotency-Key`s. The change feed keeps
-/// tombstones without personal data, so synced systems delete their copies too. Events
-/// stay with their organisations. Your access token stops working for anything personal.
+/// registrations (a confirmed seat goes to the first on the waitlist), commitments,
+/// learning records and endorsements, the ids organisations' systems keep for you, the
+/// answers kept for your `Idempotency-Key`s and every other caller's kept answer that named
+/// you. The change feed keeps tombstones without personal data, so synced systems delete
+/// their copies too; what you wrote for others stays, without your name. Events stay with
+/// their organisations. Your access token stops working at once (`401`).
 #[utoipa::path(
     tag = "Stakeholders",
     operation_id = "erase_me",
@@ -167,6 +211,5 @@ async fn erase_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpResp
         StoreError::NotFound => ApiError::Unauthorized("The account behind this token no longer exists.".into()),
         other => other.into(),
     })?;
-    state.store.forget_idempotency_keys(&caller.owner_key()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

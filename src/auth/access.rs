@@ -8,8 +8,7 @@ use uuid::Uuid;
 use super::rights::{Role, Scope};
 use super::{Caller, Subject};
 use crate::db::Store;
-use crate::db::feed::{FeedReader, ResourceType};
-use crate::db::learning::NETWORK_AUDIENCE;
+use crate::db::feed::{FeedReader, NETWORK_AUDIENCE, ResourceType, admins_of};
 use crate::error::ApiError;
 
 /// A caller's reach.
@@ -25,10 +24,12 @@ pub enum Access {
 }
 
 impl Access {
-    pub async fn resolve(caller: &Caller, store: &Store, today: NaiveDate) -> Result<Self, ApiError> {
+    /// The caller's reach. The extractor already read the person's role and the
+    /// organisations they administer live, so this takes no query.
+    pub async fn resolve(caller: &Caller, _store: &Store, _today: NaiveDate) -> Result<Self, ApiError> {
         Ok(match caller.subject {
             Subject::Person(id) if caller.has_role(Role::Facilitator) => Access::Facilitator { id },
-            Subject::Person(id) => Access::Person { id, admin_of: store.admin_organisations(id, today).await? },
+            Subject::Person(id) => Access::Person { id, admin_of: caller.admin_of.clone() },
             Subject::Client(id) => {
                 Access::Client { id, organisation_id: caller.organisation_id, scopes: caller.scopes.clone() }
             }
@@ -117,14 +118,19 @@ impl Access {
     pub fn feed_reader(&self) -> FeedReader {
         match self {
             // Facilitators moderate learning records but do not read the private ones: of
-            // those they see what every member sees.
+            // those, and of commitments, they see what every member sees.
             Access::Facilitator { id } => FeedReader {
                 audience: vec![*id, NETWORK_AUDIENCE],
                 types: ResourceType::ALL.to_vec(),
-                open: ResourceType::ALL.iter().copied().filter(|t| *t != ResourceType::LearningRecord).collect(),
+                open: ResourceType::ALL
+                    .iter()
+                    .copied()
+                    .filter(|t| !matches!(t, ResourceType::LearningRecord | ResourceType::Commitment))
+                    .collect(),
             },
             Access::Person { id, admin_of } => {
                 let mut audience = admin_of.clone();
+                audience.extend(admin_of.iter().copied().map(admins_of));
                 audience.push(*id);
                 audience.push(NETWORK_AUDIENCE);
                 FeedReader {

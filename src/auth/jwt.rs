@@ -177,7 +177,7 @@ fn caller_from_claims(claims: Claims) -> Result<Caller, String> {
         return Err("role does not fit the subject".into());
     }
     let scopes = Scope::parse_list(&claims.scope).map_err(|s| format!("unknown scope {s}"))?;
-    Ok(Caller { subject, roles: claims.roles, scopes, organisation_id: claims.org })
+    Ok(Caller { subject, roles: claims.roles, scopes, organisation_id: claims.org, admin_of: vec![] })
 }
 
 #[cfg(test)]

@@ -32,6 +32,9 @@ pub struct Caller {
     pub scopes: Vec<Scope>,
     /// The organisation an integration client acts for.
     pub organisation_id: Option<Uuid>,
+    /// The organisations a person administers now (active `org_admin` memberships), read
+    /// live with their role when the request is authenticated; empty for clients.
+    pub admin_of: Vec<Uuid>,
 }
 
 impl Caller {
@@ -103,15 +106,29 @@ pub fn authenticate(req: &HttpRequest) -> Result<Option<Caller>, ApiError> {
     state.tokens.verify(token).map(Some)
 }
 
-/// A client's token holds only while the client does: a revoked client (or one whose
-/// organisation was deleted) is refused at once, not when its token expires, and a token
-/// never carries more scopes than its client has now.
+/// A token holds only while what it speaks for does, and grants no more than that has
+/// now. A person's role and the organisations they administer are read live: a demoted
+/// facilitator is a member from their next request, a deleted person's token answers 401.
+/// A revoked client (or one whose organisation was deleted) is refused at once, not when
+/// its token expires, and a token never carries more scopes than its client has now.
 async fn still_valid(req: &HttpRequest, caller: Option<Caller>) -> Result<Option<Caller>, ApiError> {
     let Some(mut caller) = caller else { return Ok(None) };
-    let Subject::Client(id) = caller.subject else { return Ok(Some(caller)) };
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
+    let id = match caller.subject {
+        Subject::Person(id) => {
+            return match state.store.person_rights(id, state.today()).await? {
+                Some((role, admin_of)) => {
+                    caller.roles = vec![role.role()];
+                    caller.admin_of = admin_of;
+                    Ok(Some(caller))
+                }
+                None => Err(ApiError::Unauthorized("This account no longer exists; its tokens no longer work.".into())),
+            };
+        }
+        Subject::Client(id) => id,
+    };
     match state.store.get_client(id).await? {
         Some(client) if !client.revoked && client.organisation_id == caller.organisation_id => {
             caller.scopes.retain(|s| client.scopes.contains(s));

@@ -116,7 +116,7 @@ impl Store {
     /// Adds a person who can sign in (stakeholder group from the role: facilitators are
     /// facilitators, others `other` until they fill in their profile). `Conflict` when the
     /// e-mail address is taken.
-    #[tracing::instrument(skip(self, password_hash))]
+    #[tracing::instrument(skip(self, email, display_name, password_hash))]
     pub async fn create_person_account(
         &self,
         email: &Email,
@@ -152,7 +152,7 @@ impl Store {
         self.revoke_sessions_of(id).await
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip(self, email_key))]
     pub async fn find_person_by_email(&self, email_key: &str) -> StoreResult<Option<PersonAccount>> {
         let row: Option<PersonAccountRow> = on_pool!(self.reader(), |p| {
             sqlx::query_as("select id, email, display_name, role, password_hash from people where email_key = $1")

@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
-use super::feed::{Change, FeedWriter, ResourceType};
+use super::feed::{Change, FeedWriter, ResourceType, admins_of};
 use super::page::{Keyset, Page, Sort, SortField, SortValue, contains_pattern, fold};
 use super::{BeginWrite, Store, StoreError, StoreResult, now, on_pool};
 use crate::domain::event::{
@@ -299,12 +299,16 @@ impl TryFrom<CommitmentRow> for Commitment {
 
 /// Who sees a commitment besides its owner and facilitators.
 pub fn commitment_audience(c: &Commitment, event: &Event) -> Vec<Uuid> {
+    commitment_audience_of(c, &event.organisers())
+}
+
+fn commitment_audience_of(c: &Commitment, organisers: &[Uuid]) -> Vec<Uuid> {
     let mut audience = vec![c.person_id];
     if c.content.shared_with_organiser {
-        audience.extend(event.organisers());
+        audience.extend(organisers.iter().copied().map(admins_of));
     }
     if let Some(org) = c.content.shared_with_organisation {
-        audience.push(org);
+        audience.push(admins_of(org));
     }
     audience.sort_unstable();
     audience.dedup();
@@ -323,8 +327,72 @@ pub fn registration_audience(r: &Registration, event: &Event) -> Vec<Uuid> {
 }
 
 /// The feed entry of an event as it now is.
+/// When an event's organisers change, what goes to its organisers goes to the new ones:
+/// its registrations, the commitments shared with the organiser and, for a draft, the
+/// event itself. Organisers dropped get tombstones.
+async fn readdress_to_organisers<'c, E>(conn: E, before: &Event, after: &Event) -> StoreResult<Vec<Change>>
+where
+    E: sqlx::Acquire<'c>,
+    for<'r> RegistrationRow: sqlx::FromRow<'r, <E::Database as sqlx::Database>::Row>,
+    for<'r> CommitmentRow: sqlx::FromRow<'r, <E::Database as sqlx::Database>::Row>,
+    for<'q> Uuid: sqlx::Encode<'q, E::Database> + sqlx::Type<E::Database>,
+    for<'q> bool: sqlx::Encode<'q, E::Database> + sqlx::Type<E::Database>,
+    for<'q> <E::Database as sqlx::Database>::Arguments: sqlx::IntoArguments<E::Database>,
+    for<'e> &'e mut <E::Database as sqlx::Database>::Connection: sqlx::Executor<'e, Database = E::Database>,
+{
+    let mut conn = conn.acquire().await?;
+    let now_organisers = after.organisers();
+    let dropped: Vec<Uuid> = before.organisers().into_iter().filter(|o| !now_organisers.contains(o)).collect();
+    let mut changes = Vec::new();
+    let withdrawn = |audience: &[Uuid], from: Vec<Uuid>| -> Vec<Uuid> {
+        from.into_iter().filter(|a| !audience.contains(a)).collect()
+    };
+    if !after.status.is_public() {
+        let gone = withdrawn(&draft_audience(after), dropped.iter().copied().map(admins_of).collect());
+        if !gone.is_empty() {
+            changes.push(Change::withdraw(ResourceType::Event, after.id, after.version, gone));
+        }
+    }
+    let regs: Vec<RegistrationRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{REGISTRATION_SELECT} where r.event_id = $1")))
+            .bind(after.id)
+            .fetch_all(&mut *conn)
+            .await?;
+    for row in regs {
+        let r = Registration::try_from(row)?;
+        let audience = registration_audience(&r, after);
+        let gone = withdrawn(&audience, dropped.clone());
+        if !gone.is_empty() {
+            changes.push(Change::withdraw(ResourceType::Registration, r.id, r.version, gone));
+        }
+        changes.push(Change::of(&r, false, audience)?);
+    }
+    let shared: Vec<CommitmentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COMMITMENT_COLUMNS} from commitments where event_id = $1 and shared_with_organiser = $2"
+    )))
+    .bind(after.id)
+    .bind(true)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in shared {
+        let c = Commitment::try_from(row)?;
+        let audience = commitment_audience(&c, after);
+        let gone = withdrawn(&audience, dropped.iter().copied().map(admins_of).collect());
+        if !gone.is_empty() {
+            changes.push(Change::withdraw(ResourceType::Commitment, c.id, c.version, gone));
+        }
+        changes.push(Change::of(&c, false, audience)?);
+    }
+    Ok(changes)
+}
+
+/// Drafts go to the organisers' admins only: integration clients do not read them.
 pub fn event_change(event: &Event) -> StoreResult<Change> {
-    Change::of(event, event.status.is_public(), event.organisers())
+    Change::of(event, event.status.is_public(), draft_audience(event))
+}
+
+fn draft_audience(event: &Event) -> Vec<Uuid> {
+    event.organisers().into_iter().map(admins_of).collect()
 }
 
 /// Counts of commitments made at an event.
@@ -774,6 +842,9 @@ impl Store {
                 }
             }
             changes.push(event_change(&event)?);
+            if event.organisers() != current.organisers() {
+                changes.extend(readdress_to_organisers(&mut *tx, &current, &event).await?);
+            }
             (*tx).record(&changes).await?;
             tx.commit().await?;
             Ok(event)
@@ -797,7 +868,8 @@ impl Store {
                 )));
             }
             sqlx::query("delete from events where id = $1").bind(id).execute(&mut *tx).await?;
-            let tombstone = Change::delete(ResourceType::Event, id, current.version + 1, false, current.organisers());
+            let tombstone =
+                Change::delete(ResourceType::Event, id, current.version + 1, false, draft_audience(&current));
             (*tx).record(&[tombstone]).await?;
             tx.commit().await?;
             Ok(())
@@ -1144,7 +1216,7 @@ impl Store {
 
     // ---- commitments ----
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip(self, content))]
     pub async fn create_commitment(
         &self,
         event: &Event,
@@ -1271,7 +1343,7 @@ impl Store {
 
     /// Replaces a commitment's content if its version is still `expected_version`. When it
     /// stops being shared with someone, they get a tombstone before the update.
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip(self, current, content))]
     pub async fn update_commitment(
         &self,
         current: &Commitment,
@@ -1287,7 +1359,7 @@ impl Store {
         let dropped: Vec<Uuid> = before.iter().filter(|a| !after.contains(a)).copied().collect();
         let mut changes = Vec::new();
         if !dropped.is_empty() {
-            changes.push(Change::delete(ResourceType::Commitment, current.id, updated.version, false, dropped));
+            changes.push(Change::withdraw(ResourceType::Commitment, current.id, updated.version, dropped));
         }
         changes.push(Change::of(&updated, false, after)?);
         let n = on_pool!(self.writer(), |p| async {
@@ -1319,7 +1391,7 @@ impl Store {
         if n == 1 { Ok(updated) } else { Err(self.current_version_error("commitments", current.id).await?) }
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip(self, current))]
     pub async fn delete_commitment(
         &self,
         current: &Commitment,
@@ -1396,6 +1468,9 @@ pub(crate) trait ReleaseTx {
     /// returns those changes followed by tombstones for all the person's registrations and
     /// commitments (which go with the person).
     async fn release_registrations(&mut self, person: Uuid) -> StoreResult<Vec<Change>>;
+    /// Ends the sharing of a person's commitments with an organisation they no longer
+    /// belong to: its admins get tombstones.
+    async fn unshare_commitments_with(&mut self, person: Uuid, organisation: Uuid) -> StoreResult<Vec<Change>>;
 }
 
 macro_rules! release_tx {
@@ -1448,10 +1523,42 @@ macro_rules! release_tx {
                 for (id, version, event, organiser, org) in commitments {
                     let mut audience = vec![person];
                     if organiser {
-                        audience.extend(of(event));
+                        audience.extend(of(event).map(admins_of));
                     }
-                    audience.extend(org);
+                    audience.extend(org.map(admins_of));
                     changes.push(Change::delete(ResourceType::Commitment, id, version + 1, false, audience));
+                }
+                Ok(changes)
+            }
+
+            async fn unshare_commitments_with(&mut self, person: Uuid, organisation: Uuid) -> StoreResult<Vec<Change>> {
+                let rows: Vec<CommitmentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "update commitments set shared_with_organisation = null, updated_at = $3, version = version + 1
+                     where person_id = $1 and shared_with_organisation = $2 returning {COMMITMENT_COLUMNS}"
+                )))
+                .bind(person)
+                .bind(organisation)
+                .bind(now())
+                .fetch_all(&mut *self)
+                .await?;
+                let mut changes = Vec::with_capacity(rows.len() * 2);
+                for row in rows {
+                    let c = Commitment::try_from(row)?;
+                    let organisers: Vec<Uuid> =
+                        sqlx::query_scalar("select organisation_id from event_organisers where event_id = $1")
+                            .bind(c.event_id)
+                            .fetch_all(&mut *self)
+                            .await?;
+                    let audience = commitment_audience_of(&c, &organisers);
+                    if !audience.contains(&admins_of(organisation)) {
+                        changes.push(Change::withdraw(
+                            ResourceType::Commitment,
+                            c.id,
+                            c.version,
+                            vec![admins_of(organisation)],
+                        ));
+                    }
+                    changes.push(Change::of(&c, false, audience)?);
                 }
                 Ok(changes)
             }

@@ -44,6 +44,19 @@ crate::domain::str_enum! {
     }
 }
 
+/// The audience of every signed-in person (network-visible learning records); no client
+/// reads it.
+pub const NETWORK_AUDIENCE: Uuid = Uuid::from_u128(0x564f_565f_4e45_5457_4f52_4b5f_4d45_4d42);
+
+/// Namespace of the audiences that only an organisation's admins make up.
+const ADMINS_NAMESPACE: Uuid = Uuid::from_u128(0x564f_565f_4144_4d49_4e53_5f4f_4e4c_5921);
+
+/// The audience of `organisation`'s admins alone: not its integration clients (an
+/// organisation's own id addresses both). Draft events and commitments go to admins only.
+pub fn admins_of(organisation: Uuid) -> Uuid {
+    Uuid::new_v5(&ADMINS_NAMESPACE, organisation.as_bytes())
+}
+
 /// One change to record.
 #[derive(Debug, Clone)]
 pub struct Change {
@@ -57,13 +70,61 @@ pub struct Change {
     pub public: bool,
     /// Organisations and people who may see it when it is not public.
     pub audience: Vec<Uuid>,
+    /// For a delete: the resource lives on, only `audience` loses sight of it.
+    pub withdrawal: bool,
 }
 
 impl Change {
-    /// A tombstone: the id and last version, no content.
+    /// A tombstone: the resource is gone. Its earlier entries go with it.
     pub fn delete(resource_type: ResourceType, id: Uuid, version: i64, public: bool, audience: Vec<Uuid>) -> Self {
-        Self { resource_type, resource_id: id, version, operation: Operation::Delete, body: None, public, audience }
+        Self {
+            resource_type,
+            resource_id: id,
+            version,
+            operation: Operation::Delete,
+            body: None,
+            public,
+            audience,
+            withdrawal: false,
+        }
     }
+
+    /// A tombstone for `audience` only, who may no longer read a resource that lives on:
+    /// they delete their copy, and the resource's entries are no longer theirs to read.
+    pub fn withdraw(resource_type: ResourceType, id: Uuid, version: i64, audience: Vec<Uuid>) -> Self {
+        Self { withdrawal: true, ..Self::delete(resource_type, id, version, false, audience) }
+    }
+
+    /// Whether this change replaces what the feed held of its resource: anything but a
+    /// withdrawal, which only narrows. (A create of a new resource has nothing before it,
+    /// but a resource re-issued to a new audience at version 1 does.)
+    fn supersedes(&self) -> bool {
+        !self.withdrawal
+    }
+}
+
+/// What the feed holds of one resource after a write, per the rule of
+/// `docs/decisions/0009-feed-follows-current-rights.md`: at most one entry with content (its
+/// latest, for its current audience) and tombstones. Returns the changes to insert, in
+/// order (withdrawals first, so the update that follows is the resource's latest entry),
+/// without any content change that a later change of the same batch supersedes.
+fn settle(changes: &[Change]) -> Vec<&Change> {
+    let mut last_superseding: std::collections::HashMap<Uuid, usize> = std::collections::HashMap::new();
+    for (i, c) in changes.iter().enumerate() {
+        if c.supersedes() {
+            last_superseding.insert(c.resource_id, i);
+        }
+    }
+    let mut kept: Vec<&Change> = changes
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| {
+            c.operation == Operation::Delete || last_superseding.get(&c.resource_id).is_none_or(|last| last <= i)
+        })
+        .map(|(_, c)| c)
+        .collect();
+    kept.sort_by_key(|c| !c.withdrawal);
+    kept
 }
 
 /// Records changes on a connection inside the writing transaction.
@@ -84,13 +145,14 @@ macro_rules! feed_writer {
                     }
                     let $c = &mut *self;
                     $before
+                    let changes = settle(changes);
                     let at = now();
                     // Bounded by the largest batch (1,000 items, two changes each) times 7
                     // parameters: far below both databases' parameter limits.
                     let mut qb = QueryBuilder::<$db>::new(
                         "insert into changes (resource_type, resource_id, version, operation, body, public, changed_at) ",
                     );
-                    qb.push_values(changes, |mut row, c| {
+                    qb.push_values(&changes, |mut row, c| {
                         row.push_bind(c.resource_type.as_str())
                             .push_bind(c.resource_id)
                             .push_bind(c.version)
@@ -104,10 +166,11 @@ macro_rules! feed_writer {
                     qb.push(" returning seq, resource_id, version, operation");
                     let seqs: Vec<(i64, Uuid, i64, String)> =
                         qb.build_query_as().persistent(false).fetch_all(&mut *self).await?;
+                    let first = seqs.iter().map(|(seq, ..)| *seq).min().unwrap_or(0);
                     let seq_of: std::collections::HashMap<(Uuid, i64, String), i64> =
                         seqs.into_iter().map(|(seq, id, version, op)| ((id, version, op), seq)).collect();
                     let mut audience: Vec<(Uuid, i64)> = Vec::new();
-                    for c in changes {
+                    for c in &changes {
                         if let Some(seq) = seq_of.get(&(c.resource_id, c.version, c.operation.as_str().to_string())) {
                             audience.extend(c.audience.iter().map(|a| (*a, *seq)));
                         }
@@ -119,6 +182,36 @@ macro_rules! feed_writer {
                         qb.push_values(chunk, |mut row, (a, seq)| {
                             row.push_bind(*a).push_bind(*seq);
                         });
+                        qb.build().persistent(false).execute(&mut *self).await?;
+                    }
+                    // An update or a delete replaces every earlier entry with content: those
+                    // were addressed to whom could read the resource then, not now.
+                    let mut superseded: Vec<Uuid> =
+                        changes.iter().filter(|c| c.supersedes()).map(|c| c.resource_id).collect();
+                    superseded.sort_unstable();
+                    superseded.dedup();
+                    for chunk in superseded.chunks(1000) {
+                        let mut qb = QueryBuilder::<$db>::new("delete from changes where operation <> 'delete' and seq < ");
+                        qb.push_bind(first).push(" and resource_id in (");
+                        let mut list = qb.separated(", ");
+                        for id in chunk {
+                            list.push_bind(*id);
+                        }
+                        qb.push(")");
+                        qb.build().persistent(false).execute(&mut *self).await?;
+                    }
+                    // A withdrawal alone (the resource did not change): whoever it names no
+                    // longer reads the resource's earlier entries.
+                    for w in changes.iter().filter(|c| c.withdrawal && superseded.binary_search(&c.resource_id).is_err()) {
+                        let mut qb = QueryBuilder::<$db>::new(
+                            "delete from change_audience where seq in (select seq from changes where resource_id = ",
+                        );
+                        qb.push_bind(w.resource_id).push(" and seq < ").push_bind(first).push(") and audience_id in (");
+                        let mut list = qb.separated(", ");
+                        for a in &w.audience {
+                            list.push_bind(*a);
+                        }
+                        qb.push(")");
                         qb.build().persistent(false).execute(&mut *self).await?;
                     }
                     Ok(())
@@ -340,6 +433,7 @@ impl Change {
             body: Some(resource.feed_json().map_err(anyhow::Error::from)?),
             public,
             audience,
+            withdrawal: false,
         })
     }
 }

@@ -92,7 +92,9 @@ impl Store {
             // Deleted between the two statements (abandoned by a failed first attempt).
             return Ok(Begin::InFlight);
         };
-        if row.request_hash != request_hash {
+        // An empty hash marks an answer scrubbed at an erasure: every request with the key
+        // gets it (the hash of the first request held the erased person's data).
+        if !row.request_hash.is_empty() && row.request_hash != request_hash {
             return Ok(Begin::Mismatch);
         }
         match row.response_status {
@@ -135,19 +137,6 @@ impl Store {
     }
 
     /// Forgets an unfinished claim, so that a retry runs the request again (after a 5xx).
-    /// Forgets every stored answer of one caller (erasing a person).
-    #[tracing::instrument(skip(self))]
-    pub async fn forget_idempotency_keys(&self, owner: &str) -> StoreResult<()> {
-        on_pool!(self.writer(), |p| {
-            sqlx::query("delete from idempotency_keys where owner = $1")
-                .bind(owner)
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
-        Ok(())
-    }
-
     /// Only the request that holds the claim can forget it.
     #[tracing::instrument(skip(self))]
     pub async fn idempotency_abandon(&self, owner: &str, key: &str, claim: Uuid) -> StoreResult<()> {
@@ -163,5 +152,77 @@ impl Store {
             .map(|r| r.rows_affected())
         })?;
         Ok(())
+    }
+}
+
+/// What a retry with a stored key gets once the answer it would replay concerned a person
+/// who has since been erased: a `410` that says so, and nothing of the first answer. Its
+/// request hash is emptied too (the request held the person's data), so any request with
+/// the key gets this answer.
+fn erased_answer() -> (i32, String, Vec<u8>) {
+    let problem = crate::error::ApiError::Gone(
+        "This request was done, but its answer concerned a person who has since been erased; nothing of it is kept."
+            .into(),
+    )
+    .problem();
+    let problem = crate::error::Problem { instance: None, request_id: None, ..problem };
+    let headers = serde_json::json!([["content-type", crate::error::PROBLEM_JSON]]).to_string();
+    (410, headers, serde_json::to_vec(&problem).unwrap_or_default())
+}
+
+/// Scrubbing stored answers inside the erasing transaction.
+#[allow(async_fn_in_trait)]
+pub(crate) trait IdempotencyTx {
+    /// Forgets every key of the person, and replaces every other caller's stored answer
+    /// that names the person (their id or e-mail address) by [`erased_answer`].
+    async fn forget_answers_about(&mut self, person: Uuid, email: &str) -> Result<u64, sqlx::Error>;
+}
+
+impl IdempotencyTx for sqlx::SqliteConnection {
+    async fn forget_answers_about(&mut self, person: Uuid, email: &str) -> Result<u64, sqlx::Error> {
+        sqlx::query("delete from idempotency_keys where owner = $1")
+            .bind(format!("person:{person}"))
+            .execute(&mut *self)
+            .await?;
+        let (status, headers, body) = erased_answer();
+        let n = sqlx::query(
+            "update idempotency_keys set request_hash = x'', response_status = $3, response_headers = $4, response_body = $5
+             where response_body is not null
+               and (instr(lower(cast(response_body as text)), $1) > 0 or instr(lower(cast(response_body as text)), $2) > 0)",
+        )
+        .bind(person.to_string())
+        .bind(email.to_lowercase())
+        .bind(status)
+        .bind(headers)
+        .bind(body)
+        .execute(&mut *self)
+        .await?;
+        Ok(n.rows_affected())
+    }
+}
+
+impl IdempotencyTx for sqlx::PgConnection {
+    async fn forget_answers_about(&mut self, person: Uuid, email: &str) -> Result<u64, sqlx::Error> {
+        sqlx::query("delete from idempotency_keys where owner = $1")
+            .bind(format!("person:{person}"))
+            .execute(&mut *self)
+            .await?;
+        let (status, headers, body) = erased_answer();
+        // Stored answers are the service's own JSON: always valid UTF-8.
+        let n = sqlx::query(
+            "update idempotency_keys set request_hash = '\\x'::bytea, response_status = $3, response_headers = $4,
+                 response_body = $5
+             where response_body is not null
+               and (strpos(lower(convert_from(response_body, 'UTF8')), $1) > 0
+                    or strpos(lower(convert_from(response_body, 'UTF8')), $2) > 0)",
+        )
+        .bind(person.to_string())
+        .bind(email.to_lowercase())
+        .bind(status)
+        .bind(headers)
+        .bind(body)
+        .execute(&mut *self)
+        .await?;
+        Ok(n.rows_affected())
     }
 }

@@ -18,9 +18,7 @@ use crate::domain::learning::{
 
 use super::page::Page;
 
-/// The audience id that stands for "every signed-in member" in the change feed: records
-/// shared with the network are addressed to it, and every person reads it.
-pub const NETWORK_AUDIENCE: Uuid = Uuid::from_u128(0x564f_565f_4e45_5457_4f52_4b5f_4d45_4d42);
+pub use super::feed::NETWORK_AUDIENCE;
 
 /// Whose records a reader may see besides their own.
 #[derive(Debug, Clone, Default)]
@@ -184,7 +182,7 @@ fn change_entries(before: Option<&LearningRecord>, after: &LearningRecord) -> St
     if let Some(before) = before {
         let dropped: Vec<Uuid> = record_audience(before).into_iter().filter(|a| !now_audience.contains(a)).collect();
         if !dropped.is_empty() {
-            changes.push(Change::delete(ResourceType::LearningRecord, after.id, after.version, false, dropped));
+            changes.push(Change::withdraw(ResourceType::LearningRecord, after.id, after.version, dropped));
         }
     }
     changes.push(Change::of(after, false, now_audience)?);
@@ -243,8 +241,9 @@ pub(crate) trait RecordsTx {
     async fn replace_shares(&mut self, records: &[&LearningRecord], fresh: bool) -> StoreResult<()>;
     /// Tombstones for every record of `person` (they go with the person).
     async fn forget_records_of(&mut self, person: Uuid) -> StoreResult<Vec<Change>>;
-    /// Removes the feed's creates and updates of `resources` (their tombstones follow).
-    async fn forget_history(&mut self, resources: &[Uuid]) -> StoreResult<()>;
+    /// Ends the sharing of a person's records with an organisation they no longer belong
+    /// to (a record shared with it alone becomes private): its readers get tombstones.
+    async fn unshare_records_with(&mut self, person: Uuid, organisation: Uuid) -> StoreResult<Vec<Change>>;
 }
 
 macro_rules! records_tx {
@@ -336,25 +335,42 @@ macro_rules! records_tx {
                         false,
                         record_audience(&r),
                     ));
-                    if let Some(x) = &r.external_ref {
-                        remember_deleted_ref(&mut *self, x).await?;
-                    }
                 }
+                // The person is gone, so no sync can bring their records back: the
+                // references kept for that go too (an HR system's ids often name the person).
+                sqlx::query("delete from deleted_record_refs where person_id = $1").bind(person).execute(&mut *self).await?;
                 sqlx::query("delete from learning_records where person_id = $1").bind(person).execute(&mut *self).await?;
                 Ok(changes)
             }
 
-            async fn forget_history(&mut self, resources: &[Uuid]) -> StoreResult<()> {
-                for chunk in resources.chunks(1_000) {
-                    let mut qb = QueryBuilder::<$db>::new("delete from changes where operation <> 'delete' and resource_id in (");
-                    let mut list = qb.separated(", ");
-                    for id in chunk {
-                        list.push_bind(*id);
+            async fn unshare_records_with(&mut self, person: Uuid, organisation: Uuid) -> StoreResult<Vec<Change>> {
+                let rows: Vec<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "select {RECORD_COLUMNS} from learning_records r
+                     where r.person_id = $1 and r.visibility = 'organisation'
+                       and exists (select 1 from learning_record_shares s where s.record_id = r.id and s.organisation_id = $2)"
+                )))
+                .bind(person)
+                .bind(organisation)
+                .fetch_all(&mut *self)
+                .await?;
+                let at = now();
+                let mut changes = Vec::with_capacity(rows.len() * 2);
+                for row in rows {
+                    let before = LearningRecord::try_from(row)?;
+                    let mut after = before.clone();
+                    after.sharing.shared_with.retain(|o| *o != organisation);
+                    if after.sharing.shared_with.is_empty() {
+                        after.sharing = Sharing::default();
                     }
-                    qb.push(")");
-                    qb.build().persistent(false).execute(&mut *self).await?;
+                    after.updated_at = at;
+                    after.version += 1;
+                    if !self.update_record_row(&after, before.version).await? {
+                        return Err(StoreError::VersionMismatch { current: before.version });
+                    }
+                    self.replace_shares(&[&after], false).await?;
+                    changes.extend(change_entries(Some(&before), &after)?);
                 }
-                Ok(())
+                Ok(changes)
             }
         }
     };
@@ -428,7 +444,7 @@ impl InsertRows for sqlx::PgConnection {
 }
 
 /// Keeps the reference of a deleted synced record, so a later sync does not bring it back.
-async fn remember_deleted_ref<'c, E>(conn: E, x: &RecordRef) -> Result<(), sqlx::Error>
+async fn remember_deleted_ref<'c, E>(conn: E, person: Uuid, x: &RecordRef) -> Result<(), sqlx::Error>
 where
     E: sqlx::Executor<'c>,
     for<'q> Uuid: sqlx::Encode<'q, E::Database> + sqlx::Type<E::Database>,
@@ -437,13 +453,15 @@ where
     for<'q> <E::Database as sqlx::Database>::Arguments: sqlx::IntoArguments<E::Database>,
 {
     sqlx::query(
-        "insert into deleted_record_refs (ref_scope, ref_system, ref_external_id, deleted_at) values ($1, $2, $3, $4)
+        "insert into deleted_record_refs (ref_scope, ref_system, ref_external_id, deleted_at, person_id)
+         values ($1, $2, $3, $4, $5)
          on conflict (ref_scope, ref_system, ref_external_id) do nothing",
     )
     .bind(x.scope)
     .bind(x.system.clone())
     .bind(x.external_id.clone())
     .bind(now())
+    .bind(person)
     .execute(conn)
     .await?;
     Ok(())
@@ -700,7 +718,7 @@ impl Store {
                 .rows_affected();
             if n == 1 {
                 if let Some(x) = &current.external_ref {
-                    remember_deleted_ref(&mut *tx, x).await?;
+                    remember_deleted_ref(&mut *tx, current.person_id, x).await?;
                 }
                 for (c, change) in &unlinked {
                     let n = sqlx::query(

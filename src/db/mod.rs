@@ -209,6 +209,9 @@ impl Store {
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(settings.db_statement_timeout_secs))
                     .foreign_keys(true)
+                    // Deleted content is overwritten with zeros, also on freed pages: what a
+                    // person erased cannot be read back from the file.
+                    .pragma("secure_delete", "on")
                     .pragma("journal_size_limit", settings.sqlite_journal_size_limit_bytes.to_string())
                     .pragma("temp_store", "memory");
                 if file.is_none() {
@@ -302,6 +305,48 @@ impl Store {
         let (_busy, log, _done): (i64, i64, i64) =
             sqlx::query_as("pragma wal_checkpoint(truncate)").fetch_one(writer).await?;
         Ok(Some(log))
+    }
+
+    /// After an erasure: makes sure the bytes of what was deleted do not linger.
+    ///
+    /// SQLite runs with `secure_delete`, so deleted rows and freed pages are overwritten with
+    /// zeros as they are deleted; but the WAL still holds the pages as they were until a
+    /// checkpoint moves the new ones into the database and truncates it. This runs that
+    /// checkpoint until it completes (a reader in the middle of a long read can hold it up
+    /// for a moment), at most for about two seconds; the periodic checkpoint finishes it
+    /// otherwise.
+    ///
+    /// PostgreSQL keeps deleted rows as dead tuples until VACUUM: this vacuums the tables
+    /// an erasure touches, in the background (it takes no lock that blocks reads or writes).
+    /// What VACUUM cannot reach is in the README's privacy section.
+    pub async fn scrub_freed_space(&self) -> StoreResult<()> {
+        match &self.backend {
+            Backend::Sqlite { writer, .. } => {
+                for _ in 0..100 {
+                    let (busy, _, _): (i64, i64, i64) =
+                        sqlx::query_as("pragma wal_checkpoint(truncate)").fetch_one(writer).await?;
+                    if busy == 0 {
+                        return Ok(());
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                tracing::warn!("the WAL is still in use after an erasure; the next checkpoint truncates it");
+                Ok(())
+            }
+            Backend::Postgres(p) => {
+                let p = p.clone();
+                tokio::spawn(async move {
+                    let tables = "people, memberships, external_refs, refresh_tokens, idempotency_keys, registrations, \
+                                  commitments, learning_records, learning_record_shares, deleted_record_refs, \
+                                  endorsements, solution_authors, comments, changes, change_audience";
+                    let vacuum = format!("vacuum {tables}");
+                    if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(vacuum)).execute(&p).await {
+                        tracing::warn!(error = %e, "vacuum after an erasure failed");
+                    }
+                });
+                Ok(())
+            }
+        }
     }
 
     pub fn pool_usage(&self) -> Vec<PoolUsage> {

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::events::ReleaseTx;
 use super::feed::{Change, FeedWriter, ResourceType};
+use super::idempotency::IdempotencyTx;
 use super::learning::RecordsTx;
 use super::page::{Keyset, Page, Sort, SortField, SortValue, contains_pattern, fold};
 use super::refs::{ExternalRef, RefWriter, Upserted};
@@ -223,6 +224,31 @@ pub const ADMIN_MEMBERSHIP: &str = "is an `org_admin` membership, or would becom
 
 impl Store {
     /// The organisations a person currently administers.
+    /// A person's network role and the organisations they administer today, in one
+    /// round trip; `None` when the person does not exist (any more).
+    #[tracing::instrument(skip(self))]
+    pub async fn person_rights(
+        &self,
+        person_id: Uuid,
+        today: NaiveDate,
+    ) -> StoreResult<Option<(PersonRole, Vec<Uuid>)>> {
+        let rows: Vec<(String, Option<Uuid>)> = on_pool!(self.reader(), |p| {
+            sqlx::query_as(
+                "select p.role, m.organisation_id from people p
+                 left join memberships m on m.person_id = p.id and m.role = 'org_admin'
+                      and m.starts_on <= $2 and (m.ends_on is null or m.ends_on >= $2)
+                 where p.id = $1",
+            )
+            .bind(person_id)
+            .bind(today)
+            .fetch_all(p)
+            .await
+        })?;
+        let Some((role, _)) = rows.first() else { return Ok(None) };
+        let role = PersonRole::parse(role).ok_or_else(|| invalid_stored("role"))?;
+        Ok(Some((role, rows.into_iter().filter_map(|(_, org)| org).collect())))
+    }
+
     pub async fn admin_organisations(&self, person_id: Uuid, today: NaiveDate) -> StoreResult<Vec<Uuid>> {
         Ok(on_pool!(self.reader(), |p| {
             sqlx::query_scalar(
@@ -274,7 +300,7 @@ impl Store {
         })?)
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip(self, filter))]
     pub async fn list_people(
         &self,
         filter: &PersonFilter,
@@ -349,7 +375,7 @@ impl Store {
     }
 
     /// Creates a person, with a first membership when given.
-    #[tracing::instrument(skip(self, password_hash))]
+    #[tracing::instrument(skip(self, content, password_hash))]
     pub async fn create_person(
         &self,
         content: &PersonContent,
@@ -392,7 +418,7 @@ impl Store {
     }
 
     /// Replaces a person's profile if its version is still `expected_version`.
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip(self, content))]
     pub async fn update_person(&self, id: Uuid, expected_version: i64, content: &PersonContent) -> StoreResult<Person> {
         let orgs: Vec<Uuid> = self.memberships_of_people(&[id]).await?.into_iter().map(|(_, o)| o).collect();
         let updated: Option<Person> = on_pool!(self.writer(), |p| async {
@@ -478,71 +504,79 @@ impl Store {
         if n == 1 { Ok(()) } else { Err(StoreError::NotFound) }
     }
 
-    /// Deletes a person and their memberships, leaving tombstones for both.
+    /// Erases a person: their profile, memberships, registrations (seats go to the
+    /// waitlists), commitments, records, endorsements, external references and every stored
+    /// `Idempotency-Key` answer that names them, leaving tombstones without personal data in
+    /// the feed. Then the database's freed space is scrubbed ([`Store::scrub_freed_space`]).
     #[tracing::instrument(skip(self))]
     pub async fn delete_person(&self, id: Uuid, expected_version: Option<i64>) -> StoreResult<()> {
-        let deleted: Option<i64> =
-            on_pool!(self.writer(), |p| async {
-                let mut tx = p.begin_write().await?;
-                (*tx).lock_people(&[id]).await?;
-                let current: Option<i64> = sqlx::query_scalar("select version from people where id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                // Seats go back to the waitlists before the person's registrations go.
-                let (released, authored) = match current {
-                    Some(v) if expected_version.is_none_or(|e| e == v) => {
-                        let mut changes = (*tx).release_registrations(id).await?;
-                        // The person's learning records go with them (tombstones stay).
-                        changes.extend((*tx).forget_records_of(id).await?);
-                        // So do their endorsements; what they wrote for others stays.
-                        let (endorsements, authored) = (*tx).forget_endorsements_of(id).await?;
-                        changes.extend(endorsements);
-                        (changes, authored)
-                    }
-                    _ => (vec![], Default::default()),
-                };
-                let memberships: Vec<(Uuid, Uuid, i64)> =
-                    sqlx::query_as("select id, organisation_id, version from memberships where person_id = $1")
-                        .bind(id)
-                        .fetch_all(&mut *tx)
-                        .await?;
-                let version: Option<i64> = sqlx::query_scalar(
-                    "delete from people where id = $1 and ($2 is null or version = $2) returning version",
-                )
+        self.erase_person(id, expected_version).await?;
+        if let Err(e) = self.scrub_freed_space().await {
+            // The rows are gone; only the overwrite of the space they held is late.
+            tracing::warn!(error = %e, "scrubbing freed space after an erasure failed");
+        }
+        Ok(())
+    }
+
+    async fn erase_person(&self, id: Uuid, expected_version: Option<i64>) -> StoreResult<()> {
+        let deleted: Option<i64> = on_pool!(self.writer(), |p| async {
+            let mut tx = p.begin_write().await?;
+            (*tx).lock_people(&[id]).await?;
+            let current: Option<(i64, String)> = sqlx::query_as("select version, email from people where id = $1")
                 .bind(id)
-                .bind(expected_version)
                 .fetch_optional(&mut *tx)
                 .await?;
-                if let Some(v) = version {
-                    let mut changes = released;
-                    changes.extend(memberships.iter().map(|(m, org, mv)| {
-                        Change::delete(ResourceType::Membership, *m, mv + 1, false, vec![id, *org])
-                    }));
-                    let mut audience = vec![id];
-                    audience.extend(memberships.iter().map(|(_, org, _)| *org));
-                    changes.push(Change::delete(ResourceType::Person, id, v + 1, false, audience));
-                    let mut ids: Vec<Uuid> = memberships.iter().map(|(m, _, _)| *m).collect();
-                    ids.push(id);
-                    (*tx).delete_refs(&ids).await?;
-                    // The feed's history of what goes with the person carries their data:
-                    // only the tombstones stay (as when history is purged).
-                    let gone: Vec<Uuid> = changes
-                        .iter()
-                        .filter(|c| c.operation == super::feed::Operation::Delete)
-                        .map(|c| c.resource_id)
-                        .collect();
-                    (*tx).forget_history(&gone).await?;
-                    // What they wrote is shown again as from a former member; the earlier
-                    // entries, which carry their name, go.
-                    (*tx).forget_history(&authored.ids()).await?;
-                    changes.extend((*tx).reissue(&authored).await?);
-                    (*tx).record(&changes).await?;
+            // Seats go back to the waitlists before the person's registrations go.
+            let (released, authored) = match &current {
+                Some((v, email)) if expected_version.is_none_or(|e| e == *v) => {
+                    (*tx).forget_answers_about(id, email).await?;
+                    let mut changes = (*tx).release_registrations(id).await?;
+                    // The person's learning records go with them (tombstones stay).
+                    changes.extend((*tx).forget_records_of(id).await?);
+                    // So do their endorsements; what they wrote for others stays.
+                    let (endorsements, authored) = (*tx).forget_endorsements_of(id).await?;
+                    changes.extend(endorsements);
+                    (changes, authored)
                 }
-                tx.commit().await?;
-                Ok::<_, StoreError>(version)
+                _ => (vec![], Default::default()),
+            };
+            let memberships: Vec<(Uuid, Uuid, i64)> =
+                sqlx::query_as("select id, organisation_id, version from memberships where person_id = $1")
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            let version: Option<i64> = sqlx::query_scalar(
+                "delete from people where id = $1 and ($2 is null or version = $2) returning version",
+            )
+            .bind(id)
+            .bind(expected_version)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(v) = version {
+                let mut changes = released;
+                changes.extend(
+                    memberships.iter().map(|(m, org, mv)| {
+                        Change::delete(ResourceType::Membership, *m, mv + 1, false, vec![id, *org])
+                    }),
+                );
+                let mut audience = vec![id];
+                audience.extend(memberships.iter().map(|(_, org, _)| *org));
+                changes.push(Change::delete(ResourceType::Person, id, v + 1, false, audience));
+                let mut ids: Vec<Uuid> = memberships.iter().map(|(m, _, _)| *m).collect();
+                ids.push(id);
+                (*tx).delete_refs(&ids).await?;
+                // What they wrote is shown again as from a former member. Every change
+                // replaces the feed's earlier entries of its resource, which carry the
+                // person's data: only tombstones stay.
+                changes.extend((*tx).reissue(&authored).await?);
+                (*tx).record(&changes).await?;
+                // Nobody reads as the erased person any more.
+                sqlx::query("delete from change_audience where audience_id = $1").bind(id).execute(&mut *tx).await?;
             }
-            .await)?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(version)
+        }
+        .await)?;
         match deleted {
             Some(_) => Ok(()),
             None => Err(self.current_version_error("people", id).await?),
@@ -1361,12 +1395,15 @@ macro_rules! people_tx {
                 qb.push(format!(" returning {PERSON_COLUMNS}"));
                 let row: Option<PersonRow> = qb.build_query_as().persistent(false).fetch_optional(&mut *self).await?;
                 let updated = Person::try_from(row.ok_or(StoreError::NotFound)?)?;
-                // The tombstone first: the purge keeps only a resource's latest change, and
-                // that must be the update the remaining audience needs.
-                Ok(vec![
-                    Change::delete(ResourceType::Person, person, updated.version, false, vec![organisation]),
+                let mut changes = vec![
+                    Change::withdraw(ResourceType::Person, person, updated.version, vec![organisation]),
                     person_change(&updated, &remaining)?,
-                ])
+                ];
+                // What they shared with the organisation was shared with their employer:
+                // it stops being shared when they no longer belong to it.
+                changes.extend(self.unshare_records_with(person, organisation).await?);
+                changes.extend(self.unshare_commitments_with(person, organisation).await?);
+                Ok(changes)
             }
         }
     };

@@ -113,6 +113,65 @@ impl Store {
     }
 }
 
+/// A reference an organisation's system keeps about a person (for their export).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptRef {
+    /// The organisation whose system uses it.
+    pub organisation_id: Uuid,
+    pub resource_type: ResourceType,
+    /// `None` for the reference of a synced learning record the person deleted (kept so
+    /// that the sync cannot bring it back).
+    pub resource_id: Option<Uuid>,
+    pub reference: ExternalRef,
+}
+
+impl Store {
+    /// Every reference organisations keep about `person`: to them, to their memberships
+    /// (`memberships`), and to the synced learning records they deleted.
+    pub async fn refs_about(&self, person: Uuid, memberships: &[Uuid]) -> StoreResult<Vec<KeptRef>> {
+        let mut resources = vec![person];
+        resources.extend_from_slice(memberships);
+        let rows: Vec<(Uuid, String, Uuid, String, String)> = on_pool!(self.reader(), |p, DB| {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "select scope_id, resource_type, resource_id, system, external_id from external_refs where resource_id in (",
+            );
+            let mut list = qb.separated(", ");
+            for r in &resources {
+                list.push_bind(*r);
+            }
+            qb.push(") order by scope_id, system, external_id");
+            qb.build_query_as().persistent(false).fetch_all(p).await
+        })?;
+        let deleted: Vec<(Uuid, String, String)> = on_pool!(self.reader(), |p| {
+            sqlx::query_as(
+                "select ref_scope, ref_system, ref_external_id from deleted_record_refs where person_id = $1
+                 order by ref_scope, ref_system, ref_external_id",
+            )
+            .bind(person)
+            .fetch_all(p)
+            .await
+        })?;
+        let mut kept = Vec::with_capacity(rows.len() + deleted.len());
+        for (scope, kind, resource, system, id) in rows {
+            let resource_type = ResourceType::parse(&kind)
+                .ok_or_else(|| StoreError::Other(anyhow::anyhow!("stored reference type {kind:?}")))?;
+            kept.push(KeptRef {
+                organisation_id: scope,
+                resource_type,
+                resource_id: Some(resource),
+                reference: ExternalRef { system, id },
+            });
+        }
+        kept.extend(deleted.into_iter().map(|(scope, system, id)| KeptRef {
+            organisation_id: scope,
+            resource_type: ResourceType::LearningRecord,
+            resource_id: None,
+            reference: ExternalRef { system, id },
+        }));
+        Ok(kept)
+    }
+}
+
 /// Writes a reference inside a transaction; implemented for both connection types.
 pub trait RefWriter {
     /// Writes many references of one scope, system and type in one statement.

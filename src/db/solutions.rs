@@ -10,7 +10,6 @@ use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use super::feed::{Change, FeedWriter, ResourceType};
-use super::learning::RecordsTx;
 use super::page::{Keyset, Page, Sort, SortField, SortValue, fold};
 use super::{BeginWrite, Store, StoreError, StoreResult, now, on_pool};
 use crate::config::DatabaseKind;
@@ -697,6 +696,9 @@ pub(crate) trait SolutionsConn {
     async fn forget_endorsements_of(&mut self, person: Uuid) -> StoreResult<(Vec<Change>, Authored)>;
     /// Feed entries for what a former member wrote, as it now reads.
     async fn reissue(&mut self, authored: &Authored) -> StoreResult<Vec<Change>>;
+    /// The comments on a solution, addressed anew to whom reads the solution now (after it
+    /// was published or its co-authors changed); `leaving` gets a tombstone for each.
+    async fn readdress_comments(&mut self, solution: &Solution, leaving: Option<Uuid>) -> StoreResult<Vec<Change>>;
 }
 
 /// Everything a person wrote or endorsed, in full (for their export).
@@ -715,12 +717,6 @@ pub(crate) struct Authored {
     pub challenges: Vec<Uuid>,
     pub solutions: Vec<Uuid>,
     pub comments: Vec<Uuid>,
-}
-
-impl Authored {
-    pub fn ids(&self) -> Vec<Uuid> {
-        self.challenges.iter().chain(&self.solutions).chain(&self.comments).copied().collect()
-    }
 }
 
 macro_rules! solutions_conn {
@@ -894,6 +890,30 @@ macro_rules! solutions_conn {
                 for id in &authored.comments {
                     if let Some(c) = self.comment_by_id(*id).await? {
                         changes.push(self.comment_change(&c).await?);
+                    }
+                }
+                Ok(changes)
+            }
+
+            async fn readdress_comments(
+                &mut self,
+                solution: &Solution,
+                leaving: Option<Uuid>,
+            ) -> StoreResult<Vec<Change>> {
+                let ids: Vec<Uuid> =
+                    sqlx::query_scalar("select id from comments where solution_id = $1 order by created_at, id")
+                        .bind(solution.id)
+                        .fetch_all(&mut *self)
+                        .await?;
+                let (public, audience) =
+                    if solution.is_published() { (true, vec![]) } else { (false, solution.co_author_ids()) };
+                let mut changes = Vec::with_capacity(ids.len() * 2);
+                for id in ids {
+                    if let Some(c) = self.comment_by_id(id).await? {
+                        if let Some(person) = leaving {
+                            changes.push(Change::withdraw(ResourceType::Comment, c.id, c.version, vec![person]));
+                        }
+                        changes.push(Change::of(&c, public, audience.clone())?);
                     }
                 }
                 Ok(changes)
@@ -1287,16 +1307,7 @@ impl Store {
             let mut changes = vec![solution_change(&solution)?];
             if publishing {
                 // The comments made on the draft reached only its co-authors; now everyone.
-                let comments: Vec<Uuid> =
-                    sqlx::query_scalar("select id from comments where solution_id = $1 order by created_at, id")
-                        .bind(id)
-                        .fetch_all(&mut *tx)
-                        .await?;
-                for c in comments {
-                    if let Some(c) = (*tx).comment_by_id(c).await? {
-                        changes.push(Change::of(&c, true, vec![])?);
-                    }
-                }
+                changes.extend((*tx).readdress_comments(&solution, None).await?);
             }
             (*tx).record(&changes).await?;
             tx.commit().await?;
@@ -1336,7 +1347,12 @@ impl Store {
             .await?;
             let solution = (*tx).solution_by_id(id).await?.ok_or(StoreError::NotFound)?;
             (*tx).add_revision(&solution, by, RevisionChange::CoAuthorAdded).await?;
-            (*tx).record(&[solution_change(&solution)?]).await?;
+            let mut changes = vec![solution_change(&solution)?];
+            if !solution.is_published() {
+                // A draft's comments reach its co-authors: the new one too.
+                changes.extend((*tx).readdress_comments(&solution, None).await?);
+            }
+            (*tx).record(&changes).await?;
             tx.commit().await?;
             Ok(solution)
         }
@@ -1370,9 +1386,9 @@ impl Store {
             (*tx).add_revision(&solution, by, RevisionChange::CoAuthorRemoved).await?;
             let mut changes = Vec::new();
             if !solution.is_published() {
-                // A draft disappears from the feed of whoever left it; the tombstone comes
-                // first, so that the update (same version) is the entry that stays current.
-                changes.push(Change::delete(ResourceType::Solution, id, solution.version, false, vec![person]));
+                // A draft and its comments disappear from the feed of whoever left it.
+                changes.push(Change::withdraw(ResourceType::Solution, id, solution.version, vec![person]));
+                changes.extend((*tx).readdress_comments(&solution, Some(person)).await?);
             }
             changes.push(solution_change(&solution)?);
             (*tx).record(&changes).await?;
@@ -1453,7 +1469,7 @@ impl Store {
 
     /// Endorses a published solution, or replaces the person's note and organisation.
     /// Returns the endorsement and whether it is new.
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip(self, note))]
     pub async fn put_endorsement(
         &self,
         solution: Uuid,
@@ -1652,10 +1668,7 @@ impl Store {
                     return Err(StoreError::VersionMismatch { current: current.version });
                 }
                 let comment = (*tx).comment_by_id(id).await?.ok_or(StoreError::NotFound)?;
-                if comment.hidden && !current.hidden {
-                    // The feed's earlier entries carry the text a facilitator just hid.
-                    (*tx).forget_history(&[id]).await?;
-                }
+                // The update replaces the feed's earlier entries, which carried the text.
                 let change = (*tx).comment_change(&comment).await?;
                 (*tx).record(&[change]).await?;
                 tx.commit().await?;

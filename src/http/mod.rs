@@ -8,3 +8,4 @@ pub mod page_cache;
 pub mod pagination;
 pub mod rate_limit;
 pub mod routes;
+pub mod security_headers;

@@ -34,7 +34,7 @@ async fn an_org_admin_creates_a_client_whose_secret_is_shown_once(app: TestApp) 
     )
     .await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    assert_eq!(res.headers()["cache-control"], "no-store");
+    assert_eq!(res.headers()["cache-control"], "private, no-store");
     assert_eq!(res.headers()["location"], clients_path(&s.a).as_str());
     let created = json(res).await;
     let secret = created["client_secret"].as_str().unwrap().to_string();
@@ -122,7 +122,7 @@ async fn rotating_a_secret_retires_the_old_one(app: TestApp) {
     let res =
         app.post(&format!("{}/{id}/secret", clients_path(&s.a))).bearer_auth(&s.admin_a.token).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.headers()["cache-control"], "no-store");
+    assert_eq!(res.headers()["cache-control"], "private, no-store");
     let rotated = json(res).await;
     let new = rotated["client_secret"].as_str().unwrap().to_string();
     assert!(new.starts_with("vov_cs_"), "{new}");

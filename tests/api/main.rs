@@ -13,6 +13,7 @@ mod learning;
 mod openapi;
 mod operations;
 mod pagination;
+mod privacy;
 mod solutions;
 mod stakeholders;
 mod storage;
