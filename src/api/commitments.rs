@@ -465,7 +465,7 @@ async fn update_commitment(
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let access = Access::resolve(&caller, &state.store, state.today()).await?;
-    let (current, event) = readable(&state, &access, id).await?;
+    let (current, _) = readable(&state, &access, id).await?;
     if access.person_id() != Some(current.person_id) {
         return Err(ApiError::Forbidden("Only the owner changes a commitment.".into()));
     }
@@ -508,11 +508,10 @@ async fn update_commitment(
             .insert_header((header::ETAG, etag(current.version)))
             .json(CommitmentView::from(&current)));
     }
-    let updated =
-        state.store.update_commitment(&current, &event, current.version, &content).await.map_err(|e| match e {
-            StoreError::NotFound => no_commitment(id),
-            other => other.into(),
-        })?;
+    let updated = state.store.update_commitment(&current, current.version, &content).await.map_err(|e| match e {
+        StoreError::NotFound => no_commitment(id),
+        other => other.into(),
+    })?;
     Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(updated.version))).json(CommitmentView::from(&updated)))
 }
 
@@ -539,7 +538,7 @@ async fn delete_commitment(
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let access = Access::resolve(&caller, &state.store, state.today()).await?;
-    let (current, event) = readable(&state, &access, id).await?;
+    let (current, _) = readable(&state, &access, id).await?;
     if access.person_id() != Some(current.person_id) {
         return Err(ApiError::Forbidden("Only the owner deletes a commitment.".into()));
     }
@@ -549,7 +548,7 @@ async fn delete_commitment(
         if_match.check(current.version)?;
         Some(current.version)
     };
-    state.store.delete_commitment(&current, &event, expected).await.map_err(|e| match e {
+    state.store.delete_commitment(&current, expected).await.map_err(|e| match e {
         StoreError::NotFound => no_commitment(id),
         other => other.into(),
     })?;

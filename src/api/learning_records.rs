@@ -17,8 +17,8 @@ use crate::auth::access::Access;
 use crate::auth::rights::Scope;
 use crate::db::StoreError;
 use crate::db::events::CreatedSort;
-use crate::db::feed::{Change, FeedResource, ResourceType};
-use crate::db::learning::{RecordFilter, RecordUpsert, RecordViewer, commitment_change};
+use crate::db::feed::{FeedResource, ResourceType};
+use crate::db::learning::{RecordFilter, RecordUpsert, RecordViewer};
 use crate::db::refs::{ExternalRef, Upserted};
 use crate::domain::event::{CommitmentStatus, RegistrationStatus};
 use crate::domain::learning::{
@@ -752,15 +752,13 @@ async fn delete_record(
     let mut unlinked = Vec::new();
     for c in state.store.commitments_showing(id).await? {
         let c = state.store.get_commitment(c).await?;
-        let event = state.store.get_event(c.event_id).await?;
         let next = crate::domain::event::Commitment {
             learning_record_id: None,
             updated_at: crate::db::now(),
             version: c.version + 1,
             ..c
         };
-        let change = commitment_change(&next, &event)?;
-        unlinked.push((next, change));
+        unlinked.push(next);
     }
     state.store.delete_record(&current, expected, unlinked).await.map_err(|e| match e {
         StoreError::NotFound => no_record(id),
@@ -926,7 +924,7 @@ async fn record_from(
     owner: Uuid,
     input: RecordInput,
     extra: RecordFrom,
-    done: Option<(&crate::domain::event::Commitment, Change)>,
+    done: Option<&crate::domain::event::Commitment>,
 ) -> Result<HttpResponse> {
     let input = RecordInput {
         learned: extra.reflection.learned,
@@ -1077,7 +1075,6 @@ async fn record_from_commitment(
             None,
         ));
     }
-    let event = state.store.get_event(c.event_id).await?;
     let title: String = c.content.text.lines().next().unwrap_or_default().chars().take(200).collect();
     let input = RecordInput {
         title,
@@ -1120,8 +1117,7 @@ async fn record_from_commitment(
         version: c.version + 1,
         ..c.clone()
     };
-    let change = commitment_change(&linked, &event)?;
-    state.store.create_record(&record, Some((&linked, change))).await.map_err(|e| match e {
+    state.store.create_record(&record, Some(&linked)).await.map_err(|e| match e {
         StoreError::Conflict(detail) => ApiError::conflict(detail, None),
         other => other.into(),
     })?;

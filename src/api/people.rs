@@ -1032,9 +1032,14 @@ async fn set_password(
     if caller.person_id() == Some(id) && account.password_hash.is_some() {
         // A stolen access token must not become a way to guess the password: these checks
         // count toward the same per-account limit as signing in.
-        let key = crate::api::auth::account_limit_key(&account.email);
-        if let Decision::Limited { retry_after } = state.sign_in_by_account.check(&key) {
-            let limiter = &state.sign_in_by_account;
+        // Keyed by the address (shared with the password grant) and by the person: changing
+        // one's address does not open a fresh budget.
+        let limiter = &state.sign_in_by_account;
+        let by_address = limiter.check(&crate::api::auth::account_limit_key(&account.email));
+        let by_person = limiter.check(&format!("person-id:{id}"));
+        if let Some(Decision::Limited { retry_after }) =
+            [by_address, by_person].into_iter().find(|d| matches!(d, Decision::Limited { .. }))
+        {
             return Err(ApiError::TooManyRequests {
                 detail: format!("Too many password attempts for this account; retry in {retry_after} seconds."),
                 retry_after,

@@ -111,7 +111,7 @@ pub fn authenticate(req: &HttpRequest) -> Result<Option<Caller>, ApiError> {
 /// facilitator is a member from their next request, a deleted person's token answers 401.
 /// A revoked client (or one whose organisation was deleted) is refused at once, not when
 /// its token expires, and a token never carries more scopes than its client has now.
-async fn still_valid(req: &HttpRequest, caller: Option<Caller>) -> Result<Option<Caller>, ApiError> {
+pub(crate) async fn still_valid(req: &HttpRequest, caller: Option<Caller>) -> Result<Option<Caller>, ApiError> {
     let Some(mut caller) = caller else { return Ok(None) };
     let state = req
         .app_data::<web::Data<AppState>>()

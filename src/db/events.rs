@@ -327,6 +327,40 @@ pub fn registration_audience(r: &Registration, event: &Event) -> Vec<Uuid> {
 }
 
 /// The feed entry of an event as it now is.
+/// An event's organisers as they are now, with the event's row locked to the end of the
+/// transaction. A commitment's audience is computed from them: `update_event` holds the same
+/// lock while it changes the organisers and re-addresses the event's commitments, so the two
+/// never interleave (PostgreSQL reads committed data; a plain read could be stale by commit).
+pub(crate) async fn locked_organisers<'c, E>(conn: E, event: Uuid) -> StoreResult<Vec<Uuid>>
+where
+    E: sqlx::Acquire<'c>,
+    for<'q> Uuid: sqlx::Encode<'q, E::Database> + sqlx::Type<E::Database>,
+    for<'q> <E::Database as sqlx::Database>::Arguments: sqlx::IntoArguments<E::Database>,
+    for<'e> &'e mut <E::Database as sqlx::Database>::Connection: sqlx::Executor<'e, Database = E::Database>,
+    for<'r> (Uuid,): sqlx::FromRow<'r, <E::Database as sqlx::Database>::Row>,
+{
+    let mut conn = conn.acquire().await?;
+    sqlx::query("update events set arrivals = arrivals where id = $1").bind(event).execute(&mut *conn).await?;
+    let rows: Vec<(Uuid,)> = sqlx::query_as("select organisation_id from event_organisers where event_id = $1")
+        .bind(event)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows.into_iter().map(|(o,)| o).collect())
+}
+
+/// The feed change of a commitment as it now is, addressed with [`locked_organisers`].
+pub(crate) async fn commitment_change_in<'c, E>(conn: E, c: &Commitment) -> StoreResult<Change>
+where
+    E: sqlx::Acquire<'c>,
+    for<'q> Uuid: sqlx::Encode<'q, E::Database> + sqlx::Type<E::Database>,
+    for<'q> <E::Database as sqlx::Database>::Arguments: sqlx::IntoArguments<E::Database>,
+    for<'e> &'e mut <E::Database as sqlx::Database>::Connection: sqlx::Executor<'e, Database = E::Database>,
+    for<'r> (Uuid,): sqlx::FromRow<'r, <E::Database as sqlx::Database>::Row>,
+{
+    let organisers = locked_organisers(conn, c.event_id).await?;
+    Change::of(c, false, commitment_audience_of(c, &organisers))
+}
+
 /// When an event's organisers change, what goes to its organisers goes to the new ones:
 /// its registrations, the commitments shared with the organiser and, for a draft, the
 /// event itself. Organisers dropped get tombstones.
@@ -852,6 +886,39 @@ impl Store {
         .await)
     }
 
+    /// Once per database, after the upgrade that addressed draft events to their organisers'
+    /// admins only (decision 9): records every draft again, so that its feed entry is
+    /// addressed so and integration clients no longer find it. Several instances starting
+    /// at once agree on one through the `data_repairs` row.
+    #[tracing::instrument(skip(self))]
+    pub async fn readdress_drafts_once(&self) -> StoreResult<()> {
+        on_pool!(self.writer(), |p| async {
+            let mut tx = p.begin_write().await?;
+            let claimed =
+                sqlx::query("insert into data_repairs (name, done_at) values ($1, $2) on conflict (name) do nothing")
+                    .bind("draft-events-to-admins")
+                    .bind(now())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            if claimed == 1 {
+                let rows: Vec<EventRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "select {EVENT_COLUMNS} from events where status = 'draft'"
+                )))
+                .fetch_all(&mut *tx)
+                .await?;
+                let changes =
+                    rows.into_iter().map(|r| event_change(&Event::try_from(r)?)).collect::<StoreResult<Vec<_>>>()?;
+                for chunk in changes.chunks(1_000) {
+                    (*tx).record(chunk).await?;
+                }
+            }
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        }
+        .await)
+    }
+
     /// Deletes a draft event, if its version is `expected_version` when one is given.
     #[tracing::instrument(skip(self))]
     pub async fn delete_event(&self, id: Uuid, expected_version: Option<i64>) -> StoreResult<()> {
@@ -1234,9 +1301,9 @@ impl Store {
             updated_at: at,
             version: 1,
         };
-        let changes = [Change::of(&c, false, commitment_audience(&c, event))?];
         on_pool!(self.writer(), |p| async {
             let mut tx = p.begin_write().await?;
+            let changes = [commitment_change_in(&mut *tx, &c).await?];
             // Only participants commit; checked in the transaction, so a seat given up
             // meanwhile counts.
             let seated: i64 = sqlx::query_scalar(
@@ -1347,23 +1414,23 @@ impl Store {
     pub async fn update_commitment(
         &self,
         current: &Commitment,
-        event: &Event,
         expected_version: i64,
         content: &CommitmentContent,
     ) -> StoreResult<Commitment> {
         let at = now();
         let updated =
             Commitment { content: content.clone(), updated_at: at, version: current.version + 1, ..current.clone() };
-        let before = commitment_audience(current, event);
-        let after = commitment_audience(&updated, event);
-        let dropped: Vec<Uuid> = before.iter().filter(|a| !after.contains(a)).copied().collect();
-        let mut changes = Vec::new();
-        if !dropped.is_empty() {
-            changes.push(Change::withdraw(ResourceType::Commitment, current.id, updated.version, dropped));
-        }
-        changes.push(Change::of(&updated, false, after)?);
         let n = on_pool!(self.writer(), |p| async {
             let mut tx = p.begin_write().await?;
+            let organisers = locked_organisers(&mut *tx, current.event_id).await?;
+            let before = commitment_audience_of(current, &organisers);
+            let after = commitment_audience_of(&updated, &organisers);
+            let dropped: Vec<Uuid> = before.iter().filter(|a| !after.contains(a)).copied().collect();
+            let mut changes = Vec::new();
+            if !dropped.is_empty() {
+                changes.push(Change::withdraw(ResourceType::Commitment, current.id, updated.version, dropped));
+            }
+            changes.push(Change::of(&updated, false, after)?);
             let n = sqlx::query(
                 "update commitments set text = $3, due_on = $4, status = $5, theme = $6, shared_with_organiser = $7,
                      shared_with_organisation = $8, updated_at = $9, version = version + 1
@@ -1385,28 +1452,24 @@ impl Store {
                 (*tx).record(&changes).await?;
             }
             tx.commit().await?;
-            Ok::<_, sqlx::Error>(n)
+            Ok::<_, StoreError>(n)
         }
         .await)?;
         if n == 1 { Ok(updated) } else { Err(self.current_version_error("commitments", current.id).await?) }
     }
 
     #[tracing::instrument(skip(self, current))]
-    pub async fn delete_commitment(
-        &self,
-        current: &Commitment,
-        event: &Event,
-        expected_version: Option<i64>,
-    ) -> StoreResult<()> {
-        let tombstone = Change::delete(
-            ResourceType::Commitment,
-            current.id,
-            current.version + 1,
-            false,
-            commitment_audience(current, event),
-        );
+    pub async fn delete_commitment(&self, current: &Commitment, expected_version: Option<i64>) -> StoreResult<()> {
         let n = on_pool!(self.writer(), |p| async {
             let mut tx = p.begin_write().await?;
+            let organisers = locked_organisers(&mut *tx, current.event_id).await?;
+            let tombstone = Change::delete(
+                ResourceType::Commitment,
+                current.id,
+                current.version + 1,
+                false,
+                commitment_audience_of(current, &organisers),
+            );
             let n = sqlx::query("delete from commitments where id = $1 and ($2 is null or version = $2)")
                 .bind(current.id)
                 .bind(expected_version)
@@ -1417,7 +1480,7 @@ impl Store {
                 (*tx).record(&[tombstone]).await?;
             }
             tx.commit().await?;
-            Ok::<_, sqlx::Error>(n)
+            Ok::<_, StoreError>(n)
         }
         .await)?;
         if n == 1 { Ok(()) } else { Err(self.current_version_error("commitments", current.id).await?) }

@@ -377,8 +377,14 @@ impl Store {
     /// yields the whole current state. Moves the horizon past what was dropped.
     #[tracing::instrument(skip(self))]
     pub async fn purge_feed(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let postgres = self.kind() == crate::config::DatabaseKind::Postgres;
         on_pool!(self.writer(), |p| async {
             let mut tx = p.begin_write().await?;
+            if postgres {
+                // Writers delete superseded entries under the feed lock too: taking it
+                // first keeps the two from deadlocking on the same rows.
+                sqlx::query("select pg_advisory_xact_lock($1)").bind(FEED_LOCK).execute(&mut *tx).await?;
+            }
             let purged: Option<i64> = sqlx::query_scalar(
                 "select max(c.seq) from changes c
                  where c.changed_at < $1

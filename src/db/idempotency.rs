@@ -173,25 +173,33 @@ fn erased_answer() -> (i32, String, Vec<u8>) {
 /// Scrubbing stored answers inside the erasing transaction.
 #[allow(async_fn_in_trait)]
 pub(crate) trait IdempotencyTx {
-    /// Forgets every key of the person, and replaces every other caller's stored answer
-    /// that names the person (their id or e-mail address) by [`erased_answer`].
+    /// Forgets every key of the person, and every key that names them (their id or e-mail
+    /// address: some clients build keys from their data), and replaces every other caller's
+    /// stored answer that names the person by [`erased_answer`]. Case is folded in SQL on
+    /// both sides, as each database folds it.
     async fn forget_answers_about(&mut self, person: Uuid, email: &str) -> Result<u64, sqlx::Error>;
 }
 
 impl IdempotencyTx for sqlx::SqliteConnection {
     async fn forget_answers_about(&mut self, person: Uuid, email: &str) -> Result<u64, sqlx::Error> {
-        sqlx::query("delete from idempotency_keys where owner = $1")
-            .bind(format!("person:{person}"))
-            .execute(&mut *self)
-            .await?;
+        sqlx::query(
+            "delete from idempotency_keys
+             where owner = $1 or instr(lower(key), lower($2)) > 0 or instr(lower(key), lower($3)) > 0",
+        )
+        .bind(format!("person:{person}"))
+        .bind(person.to_string())
+        .bind(email)
+        .execute(&mut *self)
+        .await?;
         let (status, headers, body) = erased_answer();
         let n = sqlx::query(
             "update idempotency_keys set request_hash = x'', response_status = $3, response_headers = $4, response_body = $5
              where response_body is not null
-               and (instr(lower(cast(response_body as text)), $1) > 0 or instr(lower(cast(response_body as text)), $2) > 0)",
+               and (instr(lower(cast(response_body as text)), lower($1)) > 0
+                    or instr(lower(cast(response_body as text)), lower($2)) > 0)",
         )
         .bind(person.to_string())
-        .bind(email.to_lowercase())
+        .bind(email)
         .bind(status)
         .bind(headers)
         .bind(body)
@@ -203,21 +211,26 @@ impl IdempotencyTx for sqlx::SqliteConnection {
 
 impl IdempotencyTx for sqlx::PgConnection {
     async fn forget_answers_about(&mut self, person: Uuid, email: &str) -> Result<u64, sqlx::Error> {
-        sqlx::query("delete from idempotency_keys where owner = $1")
-            .bind(format!("person:{person}"))
-            .execute(&mut *self)
-            .await?;
+        sqlx::query(
+            "delete from idempotency_keys
+             where owner = $1 or strpos(lower(key), lower($2)) > 0 or strpos(lower(key), lower($3)) > 0",
+        )
+        .bind(format!("person:{person}"))
+        .bind(person.to_string())
+        .bind(email)
+        .execute(&mut *self)
+        .await?;
         let (status, headers, body) = erased_answer();
         // Stored answers are the service's own JSON: always valid UTF-8.
         let n = sqlx::query(
             "update idempotency_keys set request_hash = '\\x'::bytea, response_status = $3, response_headers = $4,
                  response_body = $5
              where response_body is not null
-               and (strpos(lower(convert_from(response_body, 'UTF8')), $1) > 0
-                    or strpos(lower(convert_from(response_body, 'UTF8')), $2) > 0)",
+               and (strpos(lower(convert_from(response_body, 'UTF8')), lower($1)) > 0
+                    or strpos(lower(convert_from(response_body, 'UTF8')), lower($2)) > 0)",
         )
         .bind(person.to_string())
-        .bind(email.to_lowercase())
+        .bind(email)
         .bind(status)
         .bind(headers)
         .bind(body)

@@ -623,14 +623,14 @@ impl Store {
             .collect()
     }
 
-    /// Stores a new record. With `done` (a done commitment and its feed change), the
+    /// Stores a new record. With `done` (a done commitment as it will be once linked), the
     /// commitment is linked to the record in the same transaction.
     #[tracing::instrument(skip(self, record, done))]
-    pub async fn create_record(&self, record: &LearningRecord, done: Option<(&Commitment, Change)>) -> StoreResult<()> {
+    pub async fn create_record(&self, record: &LearningRecord, done: Option<&Commitment>) -> StoreResult<()> {
         let mut changes = change_entries(None, record)?;
         on_pool!(self.writer(), |p| async {
             let mut tx = p.begin_write().await?;
-            if let Some((c, change)) = &done {
+            if let Some(c) = done {
                 let n = sqlx::query(
                     "update commitments set learning_record_id = $3, updated_at = $4, version = version + 1
                      where id = $1 and version = $2 and learning_record_id is null",
@@ -647,7 +647,7 @@ impl Store {
                         "The commitment changed meanwhile, or has a learning record already; read it again.".into(),
                     ));
                 }
-                changes.push(change.clone());
+                changes.push(super::events::commitment_change_in(&mut *tx, c).await?);
             }
             (*tx).insert_records(&[record]).await?;
             (*tx).record(&changes).await?;
@@ -699,7 +699,7 @@ impl Store {
         &self,
         current: &LearningRecord,
         expected_version: Option<i64>,
-        unlinked: Vec<(Commitment, Change)>,
+        unlinked: Vec<Commitment>,
     ) -> StoreResult<()> {
         let mut changes = vec![Change::delete(
             ResourceType::LearningRecord,
@@ -720,7 +720,7 @@ impl Store {
                 if let Some(x) = &current.external_ref {
                     remember_deleted_ref(&mut *tx, current.person_id, x).await?;
                 }
-                for (c, change) in &unlinked {
+                for c in &unlinked {
                     let n = sqlx::query(
                         "update commitments set learning_record_id = null, updated_at = $3, version = version + 1
                          where id = $1 and version = $2",
@@ -736,7 +736,7 @@ impl Store {
                             "A commitment linked to this record changed meanwhile; try again.".into(),
                         ));
                     }
-                    changes.push(change.clone());
+                    changes.push(super::events::commitment_change_in(&mut *tx, c).await?);
                 }
                 (*tx).record(&changes).await?;
             }
@@ -960,9 +960,4 @@ impl Store {
         }
         .await)
     }
-}
-
-/// The feed change of a commitment as it now is.
-pub fn commitment_change(c: &Commitment, event: &crate::domain::event::Event) -> StoreResult<Change> {
-    Change::of(c, false, super::events::commitment_audience(c, event))
 }

@@ -26,6 +26,7 @@ pub mod organisations;
 pub mod page;
 pub mod people;
 pub mod refs;
+pub mod rights_cache;
 pub mod solutions;
 pub mod themes;
 
@@ -110,6 +111,8 @@ pub struct Store {
     backend: Backend,
     /// Registrations waiting to be written, per event (see [`Store::register`]).
     seat_lanes: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Uuid, events::Lane>>>,
+    /// People's rights as recently read (see [`Store::person_rights`]).
+    rights: rights_cache::RightsCache,
 }
 
 /// What storage can fail with, in terms the API can answer.
@@ -252,7 +255,7 @@ impl Store {
                 Backend::Postgres(pool)
             }
         };
-        Ok(Self { backend, seat_lanes: Default::default() })
+        Ok(Self { backend, seat_lanes: Default::default(), rights: Default::default() })
     }
 
     /// Applies pending migrations (idempotent; PostgreSQL serialises concurrent starts
@@ -262,6 +265,7 @@ impl Store {
             Backend::Sqlite { writer, .. } => SQLITE_MIGRATOR.run(writer).await?,
             Backend::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await?,
         }
+        self.readdress_drafts_once().await?;
         Ok(())
     }
 
@@ -312,9 +316,9 @@ impl Store {
     /// SQLite runs with `secure_delete`, so deleted rows and freed pages are overwritten with
     /// zeros as they are deleted; but the WAL still holds the pages as they were until a
     /// checkpoint moves the new ones into the database and truncates it. This runs that
-    /// checkpoint until it completes (a reader in the middle of a long read can hold it up
-    /// for a moment), at most for about two seconds; the periodic checkpoint finishes it
-    /// otherwise.
+    /// checkpoint until it completes: each attempt waits for readers up to the busy timeout,
+    /// and it is retried a few times if one still held it back; the periodic checkpoint
+    /// finishes it otherwise.
     ///
     /// PostgreSQL keeps deleted rows as dead tuples until VACUUM: this vacuums the tables
     /// an erasure touches, in the background (it takes no lock that blocks reads or writes).
@@ -322,7 +326,7 @@ impl Store {
     pub async fn scrub_freed_space(&self) -> StoreResult<()> {
         match &self.backend {
             Backend::Sqlite { writer, .. } => {
-                for _ in 0..100 {
+                for _ in 0..5 {
                     let (busy, _, _): (i64, i64, i64) =
                         sqlx::query_as("pragma wal_checkpoint(truncate)").fetch_one(writer).await?;
                     if busy == 0 {
@@ -339,7 +343,9 @@ impl Store {
                     let tables = "people, memberships, external_refs, refresh_tokens, idempotency_keys, registrations, \
                                   commitments, learning_records, learning_record_shares, deleted_record_refs, \
                                   endorsements, solution_authors, comments, changes, change_audience";
-                    let vacuum = format!("vacuum {tables}");
+                    // `analyze` too: the planner's statistics sample column values (most
+                    // common values, histograms), which would otherwise keep erased ones.
+                    let vacuum = format!("vacuum (analyze) {tables}");
                     if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(vacuum)).execute(&p).await {
                         tracing::warn!(error = %e, "vacuum after an erasure failed");
                     }

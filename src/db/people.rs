@@ -223,15 +223,19 @@ pub const ADMIN_MEMBERSHIP: &str = "is an `org_admin` membership, or would becom
                                     organisation's admins grant, change or end admin rights";
 
 impl Store {
-    /// The organisations a person currently administers.
     /// A person's network role and the organisations they administer today, in one
-    /// round trip; `None` when the person does not exist (any more).
+    /// round trip; `None` when the person does not exist (any more). Kept for a second
+    /// (see [`super::rights_cache`]).
     #[tracing::instrument(skip(self))]
     pub async fn person_rights(
         &self,
         person_id: Uuid,
         today: NaiveDate,
     ) -> StoreResult<Option<(PersonRole, Vec<Uuid>)>> {
+        let generation = match self.rights.get(person_id, today) {
+            super::rights_cache::Lookup::Hit(rights) => return Ok(rights),
+            super::rights_cache::Lookup::Miss(generation) => generation,
+        };
         let rows: Vec<(String, Option<Uuid>)> = on_pool!(self.reader(), |p| {
             sqlx::query_as(
                 "select p.role, m.organisation_id from people p
@@ -244,22 +248,15 @@ impl Store {
             .fetch_all(p)
             .await
         })?;
-        let Some((role, _)) = rows.first() else { return Ok(None) };
-        let role = PersonRole::parse(role).ok_or_else(|| invalid_stored("role"))?;
-        Ok(Some((role, rows.into_iter().filter_map(|(_, org)| org).collect())))
-    }
-
-    pub async fn admin_organisations(&self, person_id: Uuid, today: NaiveDate) -> StoreResult<Vec<Uuid>> {
-        Ok(on_pool!(self.reader(), |p| {
-            sqlx::query_scalar(
-                "select organisation_id from memberships
-                 where person_id = $1 and role = 'org_admin' and starts_on <= $2 and (ends_on is null or ends_on >= $2)",
-            )
-            .bind(person_id)
-            .bind(today)
-            .fetch_all(p)
-            .await
-        })?)
+        let rights = match rows.first() {
+            None => None,
+            Some((role, _)) => Some((
+                PersonRole::parse(role).ok_or_else(|| invalid_stored("role"))?,
+                rows.iter().filter_map(|(_, org)| *org).collect(),
+            )),
+        };
+        self.rights.put(person_id, today, generation, rights.clone());
+        Ok(rights)
     }
 
     /// `(person, organisation)` for every membership of `people` (current or not).
@@ -383,6 +380,8 @@ impl Store {
         password_hash: Option<&str>,
         membership: Option<(Uuid, MembershipTerms)>,
     ) -> StoreResult<(Person, Option<Membership>)> {
+        // Rights may change: the cached ones go when this is done.
+        let _rights = self.rights.changing();
         let at = now();
         let person =
             Person { id: Uuid::now_v7(), content: content.clone(), role, created_at: at, updated_at: at, version: 1 };
@@ -462,6 +461,8 @@ impl Store {
     /// Sets a person's network-wide role.
     #[tracing::instrument(skip(self))]
     pub async fn set_person_role(&self, id: Uuid, expected_version: i64, role: PersonRole) -> StoreResult<Person> {
+        // Rights may change: the cached ones go when this is done.
+        let _rights = self.rights.changing();
         let orgs: Vec<Uuid> = self.memberships_of_people(&[id]).await?.into_iter().map(|(_, o)| o).collect();
         let updated: Option<Person> = on_pool!(self.writer(), |p| async {
             let mut tx = p.begin_write().await?;
@@ -519,6 +520,8 @@ impl Store {
     }
 
     async fn erase_person(&self, id: Uuid, expected_version: Option<i64>) -> StoreResult<()> {
+        // Rights may change: the cached ones go when this is done.
+        let _rights = self.rights.changing();
         let deleted: Option<i64> = on_pool!(self.writer(), |p| async {
             let mut tx = p.begin_write().await?;
             (*tx).lock_people(&[id]).await?;
@@ -659,6 +662,8 @@ impl Store {
         terms: MembershipTerms,
         reference: Option<&ExternalRef>,
     ) -> StoreResult<Membership> {
+        // Rights may change: the cached ones go when this is done.
+        let _rights = self.rights.changing();
         let at = now();
         let m = Membership {
             id: Uuid::now_v7(),
@@ -708,6 +713,8 @@ impl Store {
         expected_version: i64,
         terms: MembershipTerms,
     ) -> StoreResult<Membership> {
+        // Rights may change: the cached ones go when this is done.
+        let _rights = self.rights.changing();
         let updated: Option<Membership> = on_pool!(self.writer(), |p| async {
             let mut tx = p.begin_write().await?;
             let m = (*tx).update_membership_row(id, expected_version, terms, now()).await?;
@@ -726,6 +733,8 @@ impl Store {
 
     #[tracing::instrument(skip(self))]
     pub async fn delete_membership(&self, id: Uuid, expected_version: Option<i64>) -> StoreResult<()> {
+        // Rights may change: the cached ones go when this is done.
+        let _rights = self.rights.changing();
         let deleted: Option<(Uuid, Uuid, i64)> = on_pool!(self.writer(), |p| async {
             let mut tx = p.begin_write().await?;
             let person: Option<Uuid> = sqlx::query_scalar("select person_id from memberships where id = $1")
@@ -770,6 +779,8 @@ impl Store {
         terms: MembershipTerms,
         rights: UpsertRights,
     ) -> StoreResult<(Membership, Upserted)> {
+        // Rights may change: the cached ones go when this is done.
+        let _rights = self.rights.changing();
         for attempt in 0..3 {
             let found =
                 self.find_ref(organisation_id, &reference.system, ResourceType::Membership, &reference.id).await?;
@@ -815,6 +826,8 @@ impl Store {
         items: &[PersonUpsert],
         rights: UpsertRights,
     ) -> StoreResult<Vec<Result<UpsertOutcome, ItemConflict>>> {
+        // Rights may change: the cached ones go when this is done.
+        let _rights = self.rights.changing();
         for _ in 0..3 {
             match self.upsert_people_once(organisation_id, system, items, rights).await {
                 Err(StoreError::Conflict(_) | StoreError::VersionMismatch { .. }) => continue,

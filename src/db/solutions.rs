@@ -720,7 +720,7 @@ pub(crate) struct Authored {
 }
 
 macro_rules! solutions_conn {
-    ($conn:ty, $db:ty) => {
+    ($conn:ty, $db:ty, lock_solution: $lock:literal) => {
         impl SolutionsConn for $conn {
             async fn hydrate(&mut self, rows: Vec<SolutionRow>) -> StoreResult<Vec<Solution>> {
                 if rows.is_empty() {
@@ -841,10 +841,20 @@ macro_rules! solutions_conn {
             async fn comment_change(&mut self, c: &Comment) -> StoreResult<Change> {
                 match c.target {
                     CommentTarget::Challenge(_) => Change::of(c, true, vec![]),
-                    CommentTarget::Solution(s) => match self.solution_by_id(s).await? {
-                        Some(s) if !s.is_published() => Change::of(c, false, s.co_author_ids()),
-                        _ => Change::of(c, true, vec![]),
-                    },
+                    CommentTarget::Solution(s) => {
+                        // Who reads a comment follows its solution (draft or published, its
+                        // co-authors): lock the solution's row to the end of the transaction,
+                        // so a publication or a co-author leaving cannot commit in between
+                        // and leave this comment addressed as the solution no longer is.
+                        // (SQLite's one writer already serialises.)
+                        if !$lock.is_empty() {
+                            sqlx::query($lock).bind(s).execute(&mut *self).await?;
+                        }
+                        match self.solution_by_id(s).await? {
+                            Some(s) if !s.is_published() => Change::of(c, false, s.co_author_ids()),
+                            _ => Change::of(c, true, vec![]),
+                        }
+                    }
                 }
             }
 
@@ -922,8 +932,8 @@ macro_rules! solutions_conn {
     };
 }
 
-solutions_conn!(sqlx::SqliteConnection, sqlx::Sqlite);
-solutions_conn!(sqlx::PgConnection, sqlx::Postgres);
+solutions_conn!(sqlx::SqliteConnection, sqlx::Sqlite, lock_solution: "");
+solutions_conn!(sqlx::PgConnection, sqlx::Postgres, lock_solution: "select id from solutions where id = $1 for update");
 
 /// Inserts the challenge links of a solution (after removing the old ones when `replace`).
 macro_rules! write_links {

@@ -9,7 +9,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError, web};
 use sha2::{Digest, Sha256};
 
-use crate::auth::authenticate;
+use crate::auth::{authenticate, still_valid};
 use crate::db::idempotency::{Begin, StoredResponse};
 use crate::error::ApiError;
 use crate::http::json::read_body;
@@ -94,10 +94,15 @@ pub async fn idempotency(
         Ok(key) => key,
         Err(e) => return Ok(req.error_response(e)),
     };
-    let owner = match authenticate(req.request()) {
-        Ok(Some(caller)) => caller.owner_key(),
-        // Keys are kept per caller; without a valid token the handler answers 401 anyway.
-        Ok(None) | Err(_) => return next.call(req).await.map(ServiceResponse::map_into_boxed_body),
+    // Keys are kept per caller, and only for a caller that still exists: a revoked client or
+    // an erased person neither replays an answer nor leaves a new key behind (the handler
+    // answers 401, which is not stored).
+    let caller = match authenticate(req.request()) {
+        Ok(Some(caller)) => still_valid(req.request(), Some(caller)).await.ok().flatten(),
+        Ok(None) | Err(_) => None,
+    };
+    let Some(owner) = caller.map(|c| c.owner_key()) else {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     };
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(req.error_response(ApiError::Internal(anyhow::anyhow!("application state missing"))));

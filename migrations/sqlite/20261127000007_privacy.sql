@@ -1,0 +1,23 @@
+-- Privacy (decision 9). Erasure leaves no trace: the kept references of deleted synced records name their person
+-- (they go when the person is erased), and the full-text indexes drop a deleted document's
+-- words from their segments at once instead of at the next merge (FTS5 secure-delete).
+
+alter table deleted_record_refs add column person_id blob;
+create index deleted_record_refs_person on deleted_record_refs (person_id);
+
+insert into challenge_search (challenge_search, rank) values ('secure-delete', 1);
+insert into solution_search (solution_search, rank) values ('secure-delete', 1);
+
+-- The feed holds one entry with content per resource, its latest (decision 9): drop the
+-- entries that later versions and deletes superseded before this rule.
+delete from changes
+ where operation <> 'delete'
+   and exists (select 1 from changes n
+               where n.resource_id = changes.resource_id and n.seq > changes.seq
+                 and (n.operation <> 'delete' or n.version > changes.version));
+
+-- Repairs of data done once by the service at start, by name.
+create table data_repairs (
+    name    text primary key not null,
+    done_at text not null
+) strict;

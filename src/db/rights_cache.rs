@@ -1,0 +1,106 @@
+//! People's rights as recently read: their network role and the organisations they
+//! administer, kept for at most [`TTL`] so that every authenticated request does not cost a
+//! query. A write on this instance that can change someone's rights (a role, a membership,
+//! an erasure) empties the cache when it is done ([`RightsCache::changing`]); another
+//! instance's cache follows within `TTL`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use crate::auth::rights::PersonRole;
+
+/// How long an entry is trusted.
+pub const TTL: Duration = Duration::from_secs(1);
+/// Entries kept at most; beyond that the cache starts empty again.
+const MAX_ENTRIES: usize = 10_000;
+
+/// A person's rights: `None` when the person does not exist.
+pub type Rights = Option<(PersonRole, Vec<Uuid>)>;
+
+#[derive(Default)]
+struct Inner {
+    /// Moves on with every change, so that a read that raced a change is not kept.
+    generation: u64,
+    entries: HashMap<(Uuid, NaiveDate), (Instant, Rights)>,
+}
+
+#[derive(Default, Clone)]
+pub struct RightsCache(Arc<Mutex<Inner>>);
+
+/// What a lookup found: the rights, or the generation to store a fresh read under.
+pub enum Lookup {
+    Hit(Rights),
+    Miss(u64),
+}
+
+impl RightsCache {
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn get(&self, person: Uuid, today: NaiveDate) -> Lookup {
+        let inner = self.inner();
+        match inner.entries.get(&(person, today)) {
+            Some((at, rights)) if at.elapsed() < TTL => Lookup::Hit(rights.clone()),
+            _ => Lookup::Miss(inner.generation),
+        }
+    }
+
+    /// Keeps a read made at `generation`, unless rights changed since.
+    pub fn put(&self, person: Uuid, today: NaiveDate, generation: u64, rights: Rights) {
+        let mut inner = self.inner();
+        if inner.generation != generation {
+            return;
+        }
+        if inner.entries.len() >= MAX_ENTRIES {
+            inner.entries.clear();
+        }
+        inner.entries.insert((person, today), (Instant::now(), rights));
+    }
+
+    /// Held by a write that may change rights: when it is dropped (after the write's
+    /// transaction ended, however it ended) the cache is emptied.
+    pub fn changing(&self) -> Changing {
+        Changing(self.clone())
+    }
+}
+
+/// See [`RightsCache::changing`].
+pub struct Changing(RightsCache);
+
+impl Drop for Changing {
+    fn drop(&mut self) {
+        let mut inner = self.0.inner();
+        inner.generation += 1;
+        inner.entries.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()
+    }
+
+    #[test]
+    fn a_read_is_kept_until_a_change_and_a_read_that_raced_a_change_is_not() {
+        let cache = RightsCache::default();
+        let p = Uuid::now_v7();
+        let Lookup::Miss(generation) = cache.get(p, today()) else { panic!("an empty cache has nothing") };
+        cache.put(p, today(), generation, Some((PersonRole::Facilitator, vec![])));
+        assert!(matches!(cache.get(p, today()), Lookup::Hit(Some((PersonRole::Facilitator, _)))));
+        // Another day is another question (memberships start and end by date).
+        assert!(matches!(cache.get(p, today().succ_opt().unwrap()), Lookup::Miss(_)));
+        drop(cache.changing());
+        assert!(matches!(cache.get(p, today()), Lookup::Miss(_)), "a change empties it");
+        // A read that started before the change is not kept after it.
+        cache.put(p, today(), generation, Some((PersonRole::Facilitator, vec![])));
+        assert!(matches!(cache.get(p, today()), Lookup::Miss(_)));
+    }
+}
