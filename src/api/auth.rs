@@ -120,6 +120,10 @@ impl OAuthFailure {
         if self.status == StatusCode::UNAUTHORIZED {
             res.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="vov""#));
         }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            // As every other 503 of the API; a more precise wait follows in `headers`.
+            res.insert_header((header::RETRY_AFTER, "5"));
+        }
         for (name, value) in self.headers {
             res.insert_header((name, value));
         }

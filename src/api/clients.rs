@@ -14,6 +14,7 @@ use crate::auth::Caller;
 use crate::auth::access::Access;
 use crate::auth::password;
 use crate::auth::rights::Scope;
+use crate::db::Found;
 use crate::db::accounts::ClientSummary;
 use crate::domain::Invalid;
 use crate::domain::validation::line;
@@ -105,7 +106,7 @@ async fn managed(caller: &Caller, state: &AppState, organisation_id: Uuid) -> Re
         }
         _ => {}
     }
-    state.store.get_organisation(organisation_id).await.map_err(|_| no_org())?;
+    state.store.get_organisation(organisation_id).await.or_not_found(no_org)?;
     let admin = access.is_facilitator()
         || matches!(&access, Access::Person { admin_of, .. } if admin_of.contains(&organisation_id));
     if admin { Ok(()) } else { Err(ApiError::Forbidden("Only the organisation's admins and facilitators.".into())) }

@@ -13,9 +13,9 @@ use crate::api::events::access_of;
 use crate::api::solutions::{AuthorView, list_request, respond_list, visible_solution};
 use crate::auth::access::Access;
 use crate::auth::{Caller, MaybeCaller};
-use crate::db::StoreError;
 use crate::db::feed::{FeedResource, ResourceType};
 use crate::db::solutions::{ListOrder, ListPage, NextPage};
+use crate::db::{Found, StoreError};
 use crate::domain::Invalid;
 use crate::domain::solution::{COMMENT_MAX, Comment, CommentTarget};
 use crate::domain::validation::optional_text;
@@ -196,7 +196,7 @@ async fn create(state: &AppState, caller: &Caller, target: CommentTarget, body: 
     readable(state, Some(&access), target).await?;
     let text = comment_body(&body.body)?;
     if let Some(parent) = body.parent_id {
-        let p = state.store.get_comment(parent).await.ok();
+        let p = state.store.get_comment(parent).await.found()?;
         match p {
             Some(p) if p.target == target && p.parent_id.is_none() => {}
             Some(p) if p.target == target => {

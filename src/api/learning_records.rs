@@ -15,11 +15,11 @@ use crate::api::events::visible_event;
 use crate::auth::Caller;
 use crate::auth::access::Access;
 use crate::auth::rights::Scope;
-use crate::db::StoreError;
 use crate::db::events::CreatedSort;
 use crate::db::feed::{FeedResource, ResourceType};
 use crate::db::learning::{RecordFilter, RecordUpsert, RecordViewer};
 use crate::db::refs::{ExternalRef, Upserted};
+use crate::db::{Found, StoreError};
 use crate::domain::event::{CommitmentStatus, RegistrationStatus};
 use crate::domain::learning::{
     ActivityType, LearningContext, LearningRecord, RecordContent, RecordInput, SOURCE_IMPORT, SOURCE_MANUAL, Sharing,
@@ -385,13 +385,15 @@ async fn check_references(
         });
     }
     if let Some(event) = content.event_id {
-        visible_event(state, Some(access), event).await.map_err(|_| ApiError::MissingReference {
-            detail: format!("No event with id {event}."),
-            pointer: "/event_id".into(),
+        visible_event(state, Some(access), event).await.map_err(|e| match e {
+            ApiError::NotFound(_) => {
+                ApiError::MissingReference { detail: format!("No event with id {event}."), pointer: "/event_id".into() }
+            }
+            other => other,
         })?;
     }
     if let Some(c) = content.commitment_id {
-        let mine = state.store.get_commitment(c).await.ok().filter(|c| c.person_id == owner);
+        let mine = state.store.get_commitment(c).await.found()?.filter(|c| c.person_id == owner);
         if mine.is_none() {
             return Err(ApiError::MissingReference {
                 detail: format!("No commitment of yours with id {c}."),
@@ -400,7 +402,7 @@ async fn check_references(
         }
     }
     if let Some(s) = content.solution_id {
-        let readable = state.store.get_solution(s).await.ok().filter(|s| s.is_published() || s.is_co_author(owner));
+        let readable = state.store.get_solution(s).await.found()?.filter(|s| s.is_published() || s.is_co_author(owner));
         if readable.is_none() {
             return Err(ApiError::MissingReference {
                 detail: format!("No solution with id {s}."),

@@ -18,10 +18,10 @@ use crate::auth::Caller;
 use crate::auth::access::Access;
 use crate::auth::password;
 use crate::auth::rights::{PersonRole, Role};
-use crate::db::StoreError;
 use crate::db::feed::{FeedResource, ResourceType};
 use crate::db::people::{PersonFilter, PersonSort, PersonUpsert, UpsertRights};
 use crate::db::refs::{ExternalRef, Upserted};
+use crate::db::{Found, StoreError};
 use crate::domain::account::check_password;
 use crate::domain::person::{
     AgeBand, Membership, MembershipRole, MembershipTerms, Person, PersonContent, PersonInput, StakeholderGroup,
@@ -875,7 +875,7 @@ async fn get_person(
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let access = access_of(&caller, &state).await?;
-    let person = state.store.get_person(id).await.map_err(|_| no_person(id))?;
+    let person = state.store.get_person(id).await.or_not_found(|| no_person(id))?;
     let view = render(&state, &access, &person).await?.ok_or_else(|| no_person(id))?;
     Ok(respond_tagged(&req, person.version, &view))
 }
@@ -911,7 +911,7 @@ async fn update_person(
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let access = access_of(&caller, &state).await?;
-    let current = state.store.get_person(id).await.map_err(|_| no_person(id))?;
+    let current = state.store.get_person(id).await.or_not_found(|| no_person(id))?;
     if view_of(&state, &access, &current).await?.is_none() {
         return Err(no_person(id));
     }
@@ -978,7 +978,7 @@ async fn delete_person(
     let expected = if if_match.is_absent() {
         None
     } else {
-        let current = state.store.get_person(id).await.map_err(|_| no_person(id))?;
+        let current = state.store.get_person(id).await.or_not_found(|| no_person(id))?;
         if_match.check(current.version)?;
         Some(current.version)
     };
@@ -1028,7 +1028,7 @@ async fn set_password(
             None => Err(no_person(id)),
         };
     }
-    let account = state.store.get_person_account(id).await.map_err(|_| no_person(id))?;
+    let account = state.store.get_person_account(id).await.or_not_found(|| no_person(id))?;
     if caller.person_id() == Some(id) && account.password_hash.is_some() {
         // A stolen access token must not become a way to guess the password: these checks
         // count toward the same per-account limit as signing in.
@@ -1086,7 +1086,7 @@ async fn list_person_memberships(
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let access = access_of(&caller, &state).await?;
-    let person = state.store.get_person(id).await.map_err(|_| no_person(id))?;
+    let person = state.store.get_person(id).await.or_not_found(|| no_person(id))?;
     let view = view_of(&state, &access, &person).await?.ok_or_else(|| no_person(id))?;
     let readable = if access.is_facilitator() || access.person_id() == Some(id) {
         None
@@ -1156,7 +1156,7 @@ async fn organisation_for(state: &AppState, access: &Access, id: Uuid) -> Result
     {
         return Err(no_org());
     }
-    state.store.get_organisation(id).await.map_err(|_| no_org())?;
+    state.store.get_organisation(id).await.or_not_found(no_org)?;
     Ok(())
 }
 
@@ -1194,7 +1194,7 @@ async fn create_membership(
     let body = body.0;
     let terms = MembershipTerms::parse(body.role, body.starts_on, body.ends_on, "")?;
     check_admin_rights(&access, id, &[terms.role])?;
-    let person = state.store.get_person(body.person_id).await.ok();
+    let person = state.store.get_person(body.person_id).await.found()?;
     let visible = match &person {
         Some(p) => view_of(&state, &access, p).await?.is_some(),
         None => false,
@@ -1271,7 +1271,7 @@ async fn upsert_membership_by_ref(
     }
     let body = body.0;
     let terms = MembershipTerms::parse(body.role, body.starts_on, body.ends_on, "")?;
-    let person = state.store.get_person(body.person_id).await.ok();
+    let person = state.store.get_person(body.person_id).await.found()?;
     let visible = match &person {
         Some(p) => view_of(&state, &access, p).await?.is_some(),
         None => false,
@@ -1308,7 +1308,7 @@ async fn upsert_membership_by_ref(
 
 /// The membership, if the caller may see it.
 async fn membership_for(state: &AppState, access: &Access, id: Uuid) -> Result<Membership> {
-    let m = state.store.get_membership(id).await.map_err(|_| no_membership(id))?;
+    let m = state.store.get_membership(id).await.or_not_found(|| no_membership(id))?;
     let sees = access.is_facilitator() || access.person_id() == Some(m.person_id) || access.reads(m.organisation_id);
     if sees { Ok(m) } else { Err(no_membership(id)) }
 }

@@ -626,9 +626,11 @@ async fn check_references(state: &AppState, access: &Access, c: &SolutionContent
         });
     }
     if let Some(event) = c.event_id {
-        visible_event(state, Some(access), event).await.map_err(|_| ApiError::MissingReference {
-            detail: format!("No event with id {event}."),
-            pointer: "/event_id".into(),
+        visible_event(state, Some(access), event).await.map_err(|e| match e {
+            ApiError::NotFound(_) => {
+                ApiError::MissingReference { detail: format!("No event with id {event}."), pointer: "/event_id".into() }
+            }
+            other => other,
         })?;
     }
     Ok(())

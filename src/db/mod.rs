@@ -140,7 +140,14 @@ impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match e {
             sqlx::Error::RowNotFound => StoreError::NotFound,
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => StoreError::Unavailable(e),
+            // Out of reach: no connection to be had, or the one in use broke (reset, closed
+            // mid-handshake by a proxy, TLS failing).
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e),
             // What the row refers to is gone (deleted by a concurrent request).
             sqlx::Error::Database(ref db) if db.is_foreign_key_violation() => StoreError::NotFound,
             sqlx::Error::Database(ref db) if db.is_unique_violation() => {
@@ -175,6 +182,34 @@ impl From<StoreError> for crate::error::ApiError {
 
 /// `Result` with the storage error as default error type.
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Reading something that may not exist. Only `NotFound` becomes the caller's answer (or
+/// `None`); every other failure passes on as itself, so a database outage answers 503.
+/// Never `map_err(|_| ...)` a storage call: a lost connection would answer 404, and a client
+/// would delete its copy of something that still exists.
+pub trait Found<T> {
+    /// `NotFound` answered as `missing()`.
+    fn or_not_found(self, missing: impl FnOnce() -> crate::error::ApiError) -> Result<T, crate::error::ApiError>;
+    /// `NotFound` as `None`.
+    fn found(self) -> Result<Option<T>, crate::error::ApiError>;
+}
+
+impl<T> Found<T> for StoreResult<T> {
+    fn or_not_found(self, missing: impl FnOnce() -> crate::error::ApiError) -> Result<T, crate::error::ApiError> {
+        self.map_err(|e| match e {
+            StoreError::NotFound => missing(),
+            other => other.into(),
+        })
+    }
+
+    fn found(self) -> Result<Option<T>, crate::error::ApiError> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(StoreError::NotFound) => Ok(None),
+            Err(other) => Err(other.into()),
+        }
+    }
+}
 
 /// Pool usage, for `/metrics`.
 pub struct PoolUsage {

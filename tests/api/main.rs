@@ -12,6 +12,7 @@ mod idempotency;
 mod learning;
 mod openapi;
 mod operations;
+mod outage;
 mod pagination;
 mod privacy;
 mod solutions;
