@@ -30,9 +30,11 @@ pub struct ChangesQuery {
     /// `next_cursor` of your previous read; leave it out to read from the start, which
     /// holds the current state of everything you may see.
     pub after: Option<String>,
-    /// Resource types to include, comma-separated (default: all you may see).
+    /// Resource types to include, comma-separated (default: all you may see): `theme`,
+    /// `organisation`, `person`, `membership`, `event`, `registration`, `commitment`,
+    /// `learning_record`, `challenge`, `solution`, `comment`, `endorsement`.
     #[param(
-        pattern = "^(theme|organisation|person|membership|event|registration|commitment)(,(theme|organisation|person|membership|event|registration|commitment))*$",
+        pattern = "^(theme|organisation|person|membership|event|registration|commitment|learning_record|challenge|solution|comment|endorsement)(,(theme|organisation|person|membership|event|registration|commitment|learning_record|challenge|solution|comment|endorsement))*$",
         example = "person,membership"
     )]
     pub types: Option<String>,
@@ -136,7 +138,8 @@ async fn list_changes(
     }
     for name in query.types.as_deref().map(|t| t.split(',').collect::<Vec<_>>()).unwrap_or_default() {
         let t = ResourceType::parse(name).ok_or_else(|| {
-            ApiError::BadRequest(format!("`types` lists `{name}`; use theme, organisation, person, membership, event, registration or commitment."))
+            let known: Vec<&str> = ResourceType::ALL.iter().map(|t| t.as_str()).collect();
+            ApiError::BadRequest(format!("`types` lists `{name}`; use {}.", known.join(", ")))
         })?;
         if !types.contains(&t) {
             types.push(t);
@@ -182,4 +185,18 @@ async fn list_changes(
         next_cursor: state.cursors.encode_value(CURSOR_QUERY, &last),
         has_more: page.more,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_types_pattern_names_every_type_of_the_feed_and_nothing_else() {
+        let doc = crate::api::openapi_json();
+        let params = doc.pointer("/paths/~1v1~1changes/get/parameters").unwrap().as_array().unwrap();
+        let types = params.iter().find(|p| p["name"] == "types").unwrap();
+        let names = ResourceType::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>().join("|");
+        assert_eq!(types["schema"]["pattern"], format!("^({names})(,({names}))*$"));
+    }
 }

@@ -940,14 +940,13 @@ async fn update_person(
     }
     if_match.check(current.version)?;
     let mut person = current.clone();
-    if content != current.content {
-        person = state.store.update_person(id, person.version, &content).await.map_err(|e| match e {
+    let role = new_role.unwrap_or(current.role);
+    if content != current.content || role != current.role {
+        // Profile and role in one transaction: a failure never leaves half the change.
+        person = state.store.update_person(id, person.version, &content, role).await.map_err(|e| match e {
             StoreError::VersionMismatch { current } => ApiError::PreconditionFailed { current_version: Some(current) },
             other => email_conflict(other),
         })?;
-    }
-    if let Some(role) = new_role.filter(|r| *r != current.role) {
-        person = state.store.set_person_role(id, person.version, role).await?;
     }
     let view = render(&state, &access, &person).await?.ok_or_else(|| no_person(id))?;
     Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(person.version))).json(view))

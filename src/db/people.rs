@@ -416,16 +416,26 @@ impl Store {
         Ok((person, membership))
     }
 
-    /// Replaces a person's profile if its version is still `expected_version`.
+    /// Replaces a person's profile and network role if its version is still
+    /// `expected_version`, in one transaction.
     #[tracing::instrument(skip(self, content))]
-    pub async fn update_person(&self, id: Uuid, expected_version: i64, content: &PersonContent) -> StoreResult<Person> {
+    pub async fn update_person(
+        &self,
+        id: Uuid,
+        expected_version: i64,
+        content: &PersonContent,
+        role: PersonRole,
+    ) -> StoreResult<Person> {
+        // Rights may change: the cached ones go when this is done.
+        let _rights = self.rights.changing();
         let orgs: Vec<Uuid> = self.memberships_of_people(&[id]).await?.into_iter().map(|(_, o)| o).collect();
         let updated: Option<Person> = on_pool!(self.writer(), |p| async {
             let mut tx = p.begin_write().await?;
             let row: Option<PersonRow> = sqlx::query_as(
                 "update people
                  set email = $3, email_key = $4, display_name = $5, stakeholder_group = $6, birth_year = $7,
-                     age_band = $8, languages = $9, search_text = $10, updated_at = $11, version = version + 1
+                     age_band = $8, languages = $9, search_text = $10, updated_at = $11, role = $12,
+                     version = version + 1
                  where id = $1 and version = $2
                  returning id, email, display_name, role, stakeholder_group, birth_year, age_band, languages,
                            created_at, updated_at, version",
@@ -441,6 +451,7 @@ impl Store {
             .bind(languages_json(&content.languages))
             .bind(search_text(content))
             .bind(now())
+            .bind(role.as_str())
             .fetch_optional(&mut *tx)
             .await
             .map_err(|e| email_conflict(e, &content.email))?;

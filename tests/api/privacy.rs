@@ -664,7 +664,11 @@ async fn a_demoted_or_deleted_facilitators_old_token_carries_no_power(app: TestA
 
     let path = format!("/v1/people/{}", demoted.id);
     let v = person_version(&app, &boss.token, demoted.id).await;
-    expect(patch(&app, &boss.token, &path, Some(&v), json!({"role": "member"})).await, StatusCode::OK).await;
+    // A role and a profile change are one change: one version, one transaction.
+    let body = json!({"role": "member", "name": "Gewezen Begeleider"});
+    let changed = expect(patch(&app, &boss.token, &path, Some(&v), body).await, StatusCode::OK).await;
+    assert_eq!(format!("\"{}\"", changed["version"].as_i64().unwrap() - 1), v);
+    assert_eq!((changed["role"].as_str(), changed["name"].as_str()), (Some("member"), Some("Gewezen Begeleider")));
     // With the token they had as a facilitator, they are a member from the next request on.
     let t = &demoted.token;
     assert_eq!(expect(get(&app, t, "/v1/me").await, StatusCode::OK).await["roles"], json!(["member"]));
