@@ -84,6 +84,10 @@ pub struct Settings {
     pub sign_in_limit_per_account: u32,
     /// Sign-in attempts allowed per client IP address per minute, per service instance.
     pub sign_in_limit_per_ip: u32,
+    /// Proxies (load balancers) trusted to say whom they forward for, as addresses or CIDR
+    /// networks, comma-separated; empty: none. Only from these is the client address taken
+    /// from `Forwarded` / `X-Forwarded-For`; from anyone else those headers are ignored.
+    pub trusted_proxies: String,
     /// Seed the demo data set on first start when the database is the embedded SQLite one
     /// and empty. PostgreSQL is seeded only by `vov seed-demo`.
     pub demo_data: bool,
@@ -128,6 +132,7 @@ impl Default for Settings {
             feed_retention_days: 30,
             sign_in_limit_per_account: 10,
             sign_in_limit_per_ip: 60,
+            trusted_proxies: String::new(),
             demo_data: true,
         }
     }
@@ -247,6 +252,12 @@ impl Settings {
         if self.sign_in_limit_per_account == 0 || self.sign_in_limit_per_ip == 0 {
             return invalid("VOV_SIGN_IN_LIMIT_PER_ACCOUNT / VOV_SIGN_IN_LIMIT_PER_IP", "must be at least 1");
         }
+        if let Err(entry) = crate::http::client_address::TrustedProxies::parse(&self.trusted_proxies) {
+            return Err(SettingsError::Invalid {
+                name: "VOV_TRUSTED_PROXIES",
+                reason: format!("`{entry}` is not an IP address or a CIDR network"),
+            });
+        }
         if self.cors_allowed_origins.trim().is_empty() {
             return invalid("VOV_CORS_ALLOWED_ORIGINS", "must be `*` or a list of origins");
         }
@@ -312,6 +323,16 @@ mod tests {
         assert_eq!(s.database_kind().unwrap(), DatabaseKind::Sqlite);
         assert_eq!(s.sqlite_file().unwrap(), Path::new("data/vov.db"));
         assert_eq!(s.body_limit_bytes, 1024 * 1024);
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        assert_eq!(
+            load(&[("trusted_proxies", "10.0.0.0/8, 192.168.1.10")]).unwrap().trusted_proxies,
+            "10.0.0.0/8, 192.168.1.10"
+        );
+        let err = load(&[("trusted_proxies", "10.0.0.0/8, the-load-balancer")]).unwrap_err().to_string();
+        assert!(err.contains("VOV_TRUSTED_PROXIES") && err.contains("the-load-balancer"), "{err}");
     }
 
     #[test]

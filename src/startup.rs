@@ -166,6 +166,8 @@ impl Application {
         let workers = settings.worker_count();
         let shutdown = settings.shutdown_timeout_secs;
         let settings_limits = (settings.sign_in_limit_per_account, settings.sign_in_limit_per_ip);
+        let trusted_proxies = crate::http::client_address::TrustedProxies::parse(&settings.trusted_proxies)
+            .map_err(|entry| anyhow::anyhow!("VOV_TRUSTED_PROXIES: `{entry}` is not an address or a network"))?;
 
         let state = web::Data::new(AppState {
             settings,
@@ -179,6 +181,7 @@ impl Application {
             openapi_json,
             sign_in_by_account: RateLimiter::new("sign-in", settings_limits.0, Duration::from_secs(60)),
             sign_in_by_ip: RateLimiter::new("sign-in-address", settings_limits.1, Duration::from_secs(60)),
+            trusted_proxies,
         });
         let app_state = state.clone();
         let server = HttpServer::new(move || {
@@ -289,6 +292,16 @@ fn spawn_background_tasks(state: &web::Data<AppState>) -> Vec<JoinHandle<()>> {
             }
         }));
     }
+    // The limiters hold only keys seen within their window.
+    let limits = state.clone();
+    tasks.push(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limits.sign_in_by_account.forget_idle();
+            limits.sign_in_by_ip.forget_idle();
+        }
+    }));
     let store = state.store.clone();
     let retention = chrono::Duration::days(i64::from(state.settings.feed_retention_days));
     tasks.push(tokio::spawn(async move {

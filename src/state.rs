@@ -33,4 +33,6 @@ pub struct AppState {
     /// Sign-in attempts per account and per client address.
     pub sign_in_by_account: RateLimiter,
     pub sign_in_by_ip: RateLimiter,
+    /// Whose forwarding headers name the client (`VOV_TRUSTED_PROXIES`).
+    pub trusted_proxies: crate::http::client_address::TrustedProxies,
 }

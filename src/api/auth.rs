@@ -17,6 +17,7 @@ use crate::auth::password;
 use crate::auth::rights::{Role, Scope};
 use crate::db::accounts::RefreshOutcome;
 use crate::domain::account::Email;
+use crate::http::client_address::client_address;
 use crate::http::json::read_body;
 use crate::http::rate_limit::{Decision, RateLimiter};
 use crate::state::AppState;
@@ -483,7 +484,7 @@ async fn post_token(req: HttpRequest, payload: web::Payload, state: web::Data<Ap
         Ok(p) => p,
         Err(failure) => return failure.response(),
     };
-    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let ip = client_address(&req, &state.trusted_proxies).map(|a| a.to_string()).unwrap_or_default();
     if let Err(limited) = within_limit(&state.sign_in_by_ip, &ip) {
         return limited.response();
     }

@@ -1,17 +1,29 @@
-//! Token-bucket rate limits, counted per service instance (several instances behind a load
-//! balancer each allow the limit; the README says so).
+//! Rate limits with `governor` (GCRA: the same rate as a token bucket of `limit` per
+//! `window`, bursts up to `limit`), counted per service instance: several instances behind a
+//! load balancer each allow the limit (the README says so). Memory holds only keys seen
+//! within the window: [`RateLimiter::forget_idle`] runs every minute.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter as Gcra};
 
 /// A limit of `limit` requests per `window` per key, with bursts up to `limit`.
-#[derive(Debug)]
 pub struct RateLimiter {
     name: &'static str,
     limit: u32,
     window: Duration,
-    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    clock: DefaultClock,
+    keys: Gcra<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>,
+}
+
+impl std::fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimiter").field("name", &self.name).field("limit", &self.limit).finish()
+    }
 }
 
 /// The answer for one request.
@@ -25,28 +37,38 @@ pub enum Decision {
 
 impl RateLimiter {
     pub fn new(name: &'static str, limit: u32, window: Duration) -> Self {
-        Self { name, limit: limit.max(1), window, buckets: Mutex::new(HashMap::new()) }
+        let burst = NonZeroU32::new(limit.max(1)).unwrap_or(NonZeroU32::MIN);
+        let period = (window / burst.get()).max(Duration::from_nanos(1));
+        let quota = Quota::with_period(period).unwrap_or_else(|| Quota::per_second(burst)).allow_burst(burst);
+        let clock = DefaultClock::default();
+        let keys = Gcra::dashmap_with_clock(quota, clock.clone()).with_middleware::<StateInformationMiddleware>();
+        Self { name, limit: burst.get(), window, clock, keys }
     }
 
-    /// Takes one request from `key`'s bucket.
+    /// Takes one request from `key`'s allowance.
     pub fn check(&self, key: &str) -> Decision {
-        let capacity = f64::from(self.limit);
-        let per_sec = capacity / self.window.as_secs_f64();
-        let now = Instant::now();
-        let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if buckets.len() > 100_000 {
-            // Forget keys whose bucket has refilled: they carry no state worth keeping.
-            buckets.retain(|_, (tokens, at)| *tokens + now.duration_since(*at).as_secs_f64() * per_sec < capacity);
+        match self.keys.check_key(&key.to_string()) {
+            Ok(state) => Decision::Allowed { remaining: state.remaining_burst_capacity() },
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(self.clock.now());
+                Decision::Limited { retry_after: wait.as_secs_f64().ceil().max(1.0) as u64 }
+            }
         }
-        let (tokens, at) = buckets.entry(key.to_string()).or_insert((capacity, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * per_sec).min(capacity);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            Decision::Allowed { remaining: *tokens as u32 }
-        } else {
-            Decision::Limited { retry_after: ((1.0 - *tokens) / per_sec).ceil().max(1.0) as u64 }
-        }
+    }
+
+    /// Drops the keys whose allowance is full again: they carry no state worth keeping.
+    pub fn forget_idle(&self) {
+        self.keys.retain_recent();
+        self.keys.shrink_to_fit();
+    }
+
+    /// How many keys are held now.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
     }
 
     /// The `RateLimit-Policy` header value (draft-ietf-httpapi-ratelimit-headers).
@@ -68,14 +90,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_bucket_allows_its_limit_then_refuses_with_a_retry_time() {
+    fn a_key_is_allowed_its_limit_then_refused_with_a_retry_time() {
         let limiter = RateLimiter::new("test", 3, Duration::from_secs(60));
         for left in [2, 1, 0] {
             assert_eq!(limiter.check("a"), Decision::Allowed { remaining: left });
         }
         assert_eq!(limiter.check("a"), Decision::Limited { retry_after: 20 });
-        // Other keys have their own buckets.
+        // Other keys have their own allowance.
         assert_eq!(limiter.check("b"), Decision::Allowed { remaining: 2 });
         assert_eq!(limiter.policy(), "\"test\";q=3;w=60");
+    }
+
+    #[test]
+    fn keys_whose_allowance_refilled_are_forgotten() {
+        let limiter = RateLimiter::new("test", 1000, Duration::from_millis(100));
+        for i in 0..1000 {
+            limiter.check(&format!("address-{i}"));
+        }
+        assert_eq!(limiter.len(), 1000);
+        std::thread::sleep(Duration::from_millis(150));
+        limiter.forget_idle();
+        assert!(limiter.is_empty(), "{} keys kept", limiter.len());
     }
 }

@@ -360,3 +360,54 @@ async fn repeated_sign_in_attempts_for_one_account_are_slowed_down(app: TestApp)
     let other = app.member().await;
     assert_eq!(me(&app, &other.token).await.status(), StatusCode::OK);
 }
+
+/// A server whose sign-in limit per client address is 3, trusting `proxies`.
+async fn limited_app(proxies: &str) -> TestApp {
+    let (url, guard) = crate::helpers::fresh_database(crate::helpers::Backend::Sqlite).await;
+    let settings = vov::config::Settings {
+        sign_in_limit_per_ip: 3,
+        sign_in_limit_per_account: 1000,
+        trusted_proxies: proxies.into(),
+        ..crate::helpers::test_settings(&url)
+    };
+    crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, settings, std::sync::Arc::new(guard)).await
+}
+
+/// A sign-in attempt (an unknown account: 400 while allowed, 429 once limited), with a
+/// forwarding header.
+async fn attempt(app: &TestApp, header: (&str, &str)) -> StatusCode {
+    let username = format!("{}@nobody.example", uuid::Uuid::now_v7().simple());
+    app.post("/v1/auth/token")
+        .header(header.0, header.1)
+        .form(&[("grant_type", "password"), ("username", username.as_str()), ("password", "guess guess guess")])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_cannot_choose_its_sign_in_bucket_with_a_forged_x_forwarded_for() {
+    // No trusted proxy (the default): forwarding headers are the client's own words.
+    let app = limited_app("").await;
+    for forged in ["203.0.113.1", "203.0.113.2", "203.0.113.3"] {
+        assert_eq!(attempt(&app, ("x-forwarded-for", forged)).await, StatusCode::BAD_REQUEST);
+    }
+    assert_eq!(attempt(&app, ("x-forwarded-for", "203.0.113.4")).await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(attempt(&app, ("forwarded", "for=198.51.100.1")).await, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_each_client_address_has_its_own_sign_in_limit() {
+    // The test talks from 127.0.0.1: here that is the load balancer.
+    let app = limited_app("127.0.0.1/32").await;
+    for _ in 0..3 {
+        assert_eq!(attempt(&app, ("x-forwarded-for", "203.0.113.7")).await, StatusCode::BAD_REQUEST);
+    }
+    assert_eq!(attempt(&app, ("x-forwarded-for", "203.0.113.7")).await, StatusCode::TOO_MANY_REQUESTS);
+    // Another client behind the same proxy is not held up, in either header.
+    assert_eq!(attempt(&app, ("x-forwarded-for", "203.0.113.8")).await, StatusCode::BAD_REQUEST);
+    assert_eq!(attempt(&app, ("forwarded", "for=\"[2001:db8::8]:4711\"")).await, StatusCode::BAD_REQUEST);
+    // A client that adds a forged first hop is still known by the address the proxy saw.
+    assert_eq!(attempt(&app, ("x-forwarded-for", "198.51.100.9, 203.0.113.7")).await, StatusCode::TOO_MANY_REQUESTS);
+}
