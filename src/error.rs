@@ -12,7 +12,7 @@ use crate::telemetry::current_request;
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
-/// Base of every problem `type` URI; the README lists the types.
+/// Base of every problem `type` URI; `docs/guide/api-behaviour.md` lists the types.
 pub const PROBLEM_BASE: &str = "https://vov.be/problems/";
 
 /// `Result` with the API error as default error type.

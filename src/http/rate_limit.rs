@@ -1,6 +1,6 @@
 //! Rate limits with `governor` (GCRA: the same rate as a token bucket of `limit` per
 //! `window`, bursts up to `limit`), counted per service instance: several instances behind a
-//! load balancer each allow the limit (the README says so). Memory holds only keys seen
+//! load balancer each allow the limit (`docs/guide/signing-in.md` says so). Memory holds only keys seen
 //! within the window: [`RateLimiter::forget_idle`] runs every minute.
 
 use std::num::NonZeroU32;
