@@ -303,6 +303,7 @@ impl Settings {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail closures return figment::Error, by its API.
 mod tests {
     use super::*;
     use figment::providers::Serialized;
@@ -393,18 +394,29 @@ mod tests {
 
     #[test]
     fn unrelated_vov_variables_are_ignored_and_secrets_are_taken_verbatim() {
-        // Environment variables are process-wide: this test owns these names.
-        // SAFETY: no other test reads or writes them.
-        unsafe {
-            std::env::set_var("VOV_SERVICE_HOST", "10.0.0.1");
-            std::env::set_var("VOV_JWT_SECRET", "[not-an-array-but-a-secret-of-32-bytes+]");
-        }
-        let s = Settings::load_from(Figment::new()).unwrap();
-        assert_eq!(s.jwt_secret.unwrap().expose_secret(), "[not-an-array-but-a-secret-of-32-bytes+]");
-        unsafe {
-            std::env::remove_var("VOV_SERVICE_HOST");
-            std::env::remove_var("VOV_JWT_SECRET");
-        }
+        // The jail holds a lock over every test that touches the environment and restores
+        // it afterwards, so no other test sees these variables.
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("VOV_SERVICE_HOST", "10.0.0.1");
+            jail.set_env("VOV_JWT_SECRET", "[not-an-array-but-a-secret-of-32-bytes+]");
+            jail.set_env("VOV_DEMO_DATA", "false");
+            let s = Settings::load_from(Figment::new()).map_err(|e| e.to_string())?;
+            assert_eq!(s.jwt_secret.unwrap().expose_secret(), "[not-an-array-but-a-secret-of-32-bytes+]");
+            assert!(!s.demo_data, "a setting's variable is read");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_config_file_is_read_and_the_environment_overrides_it() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("vov.toml", "port = 9090\ndemo_data = false\n")?;
+            jail.set_env("VOV_PORT", "9191");
+            let s = Settings::load().map_err(|e| e.to_string())?;
+            assert_eq!(s.port, 9191);
+            assert!(!s.demo_data);
+            Ok(())
+        });
     }
 
     #[test]

@@ -402,11 +402,6 @@ async fn validated(state: &AppState, input: EventInput, organiser: Uuid) -> Resu
 fn not_found(id: Uuid) -> impl FnOnce(StoreError) -> ApiError {
     move |e| match e {
         StoreError::NotFound => ApiError::not_found(format!("No event with id {id}.")),
-        StoreError::Conflict(detail) => match detail.split_once(": ") {
-            Some(("status", d)) => ApiError::conflict(format!("The status cannot change: {d}."), Some("/status")),
-            Some(("capacity", d)) => ApiError::conflict(format!("The capacity is too low: {d}."), Some("/capacity")),
-            _ => ApiError::conflict(detail, None),
-        },
         other => other.into(),
     }
 }

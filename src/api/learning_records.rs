@@ -950,10 +950,7 @@ async fn record_from(
         updated_at: at,
         version: 1,
     };
-    state.store.create_record(&record, done).await.map_err(|e| match e {
-        StoreError::Conflict(detail) => ApiError::conflict(detail, None),
-        other => other.into(),
-    })?;
+    state.store.create_record(&record, done).await?;
     Ok(created(&record))
 }
 
@@ -1119,10 +1116,7 @@ async fn record_from_commitment(
         version: c.version + 1,
         ..c.clone()
     };
-    state.store.create_record(&record, Some(&linked)).await.map_err(|e| match e {
-        StoreError::Conflict(detail) => ApiError::conflict(detail, None),
-        other => other.into(),
-    })?;
+    state.store.create_record(&record, Some(&linked)).await?;
     Ok(created(&record))
 }
 

@@ -278,9 +278,6 @@ fn organisation_sort_schema() -> utoipa::openapi::Object {
 fn not_found(id: Uuid) -> impl FnOnce(StoreError) -> ApiError {
     move |e| match e {
         StoreError::NotFound => ApiError::not_found(format!("No organisation with id {id}.")),
-        StoreError::Conflict(detail) if detail.contains("enterprise number") => {
-            ApiError::conflict(detail, Some("/enterprise_number"))
-        }
         other => other.into(),
     }
 }
@@ -466,10 +463,7 @@ async fn delete_organisation(
         if_match.check(current.version)?;
         Some(current.version)
     };
-    state.store.delete_organisation(id, expected).await.map_err(|e| match e {
-        StoreError::Conflict(detail) => ApiError::conflict(detail, None),
-        other => not_found(id)(other),
-    })?;
+    state.store.delete_organisation(id, expected).await.map_err(not_found(id))?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -752,13 +752,6 @@ fn validated_person(input: PersonInput, prefix: &str) -> std::result::Result<Per
     })
 }
 
-fn email_conflict(e: StoreError) -> ApiError {
-    match e {
-        StoreError::Conflict(detail) => ApiError::conflict(detail, Some("/email")),
-        other => other.into(),
-    }
-}
-
 // ---- people ----
 
 /// List people
@@ -845,7 +838,7 @@ async fn create_person(caller: Caller, body: Json<NewPerson>, state: web::Data<A
     let body = body.0;
     let content = validated_person(body.input(), "")?;
     let role = body.role.unwrap_or(PersonRole::Member);
-    let (person, _) = state.store.create_person(&content, role, None, None).await.map_err(email_conflict)?;
+    let (person, _) = state.store.create_person(&content, role, None, None).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/people/{}", person.id)))
         .insert_header((header::ETAG, etag(person.version)))
@@ -945,7 +938,7 @@ async fn update_person(
         // Profile and role in one transaction: a failure never leaves half the change.
         person = state.store.update_person(id, person.version, &content, role).await.map_err(|e| match e {
             StoreError::VersionMismatch { current } => ApiError::PreconditionFailed { current_version: Some(current) },
-            other => email_conflict(other),
+            other => other.into(),
         })?;
     }
     let view = render(&state, &access, &person).await?.ok_or_else(|| no_person(id))?;
@@ -1295,7 +1288,6 @@ async fn upsert_membership_by_ref(
         .upsert_membership_by_ref(id, &reference, body.person_id, terms, upsert_rights(&access, id))
         .await
         .map_err(|e| match e {
-            StoreError::Conflict(detail) => ApiError::conflict(detail, Some("/person_id")),
             StoreError::Forbidden(_) => ApiError::Forbidden(ADMIN_RIGHTS.into()),
             other => other.into(),
         })?;
@@ -1484,11 +1476,7 @@ async fn create_organisation_person(
     inv.finish(|| ())?;
     let (content, terms) = (content.expect("checked"), terms.expect("checked"));
     check_admin_rights(&access, id, &[terms.role])?;
-    let (person, membership) = state
-        .store
-        .create_person(&content, PersonRole::Member, None, Some((id, terms)))
-        .await
-        .map_err(email_conflict)?;
+    let (person, membership) = state.store.create_person(&content, PersonRole::Member, None, Some((id, terms))).await?;
     let membership = membership.expect("created with the person");
     let affiliations = pick(&affiliations_of(&state, &[person.id]).await?, person.id);
     Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/v1/people/{}", person.id))).json(

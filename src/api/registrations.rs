@@ -158,19 +158,9 @@ async fn visible_registration(state: &AppState, access: &Access, id: Uuid) -> Re
     if may_see(access, &reg, &event) { Ok((reg, event)) } else { Err(no_registration(id)) }
 }
 
-/// `detail` as a sentence: capitalised, with a full stop.
-fn sentence(detail: &str) -> String {
-    let mut chars = detail.chars();
-    match chars.next() {
-        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
-        None => String::new(),
-    }
-}
-
 fn conflict(e: StoreError, id: Uuid) -> ApiError {
     match e {
         StoreError::NotFound => no_registration(id),
-        StoreError::Conflict(detail) => ApiError::conflict(sentence(&detail), None),
         other => other.into(),
     }
 }

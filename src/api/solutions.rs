@@ -640,11 +640,6 @@ fn store_error(id: Uuid) -> impl FnOnce(StoreError) -> ApiError {
     move |e| match e {
         StoreError::NotFound => ApiError::not_found(format!("No solution with id {id}.")),
         StoreError::VersionMismatch { current } => ApiError::StaleRevision { current },
-        StoreError::Conflict(detail) => match detail.split_once(": ") {
-            Some(("status", d)) => ApiError::conflict(format!("The status cannot change: {d}."), Some("/status")),
-            Some(("co-author", d)) => ApiError::conflict(format!("{}{}.", d[..1].to_uppercase(), &d[1..]), None),
-            _ => ApiError::conflict(detail, None),
-        },
         other => other.into(),
     }
 }

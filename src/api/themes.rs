@@ -179,13 +179,6 @@ fn theme_sort_schema() -> utoipa::openapi::Object {
     sort_schema::<ThemeSort>()
 }
 
-fn slug_conflict(e: StoreError) -> ApiError {
-    match e {
-        StoreError::Conflict(detail) => ApiError::conflict(detail, Some("/slug")),
-        other => other.into(),
-    }
-}
-
 fn not_found(id: Uuid) -> impl FnOnce(StoreError) -> ApiError {
     move |e| match e {
         StoreError::NotFound => ApiError::not_found(format!("No theme with id {id}.")),
@@ -251,7 +244,7 @@ async fn create_theme(caller: Caller, body: Json<NewTheme>, state: web::Data<App
         label_en: body.label_en,
         description: body.description,
     })?;
-    let theme = state.store.create_theme(&content).await.map_err(slug_conflict)?;
+    let theme = state.store.create_theme(&content).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/themes/{}", theme.id)))
         .insert_header((header::ETAG, etag(theme.version)))
@@ -357,7 +350,6 @@ async fn update_theme(
             Err(StoreError::VersionMismatch { .. }) if if_match.is_absent() => {
                 return Err(ApiError::conflict("The theme is being changed by others right now; retry.", None));
             }
-            Err(e @ StoreError::Conflict(_)) => return Err(slug_conflict(e)),
             Err(e) => return Err(not_found(id)(e)),
         }
     }
@@ -400,10 +392,7 @@ async fn delete_theme(
         if_match.check(current.version)?;
         Some(current.version)
     };
-    state.store.delete_theme(id, expected).await.map_err(|e| match e {
-        StoreError::Conflict(detail) => ApiError::conflict(detail, None),
-        other => not_found(id)(other),
-    })?;
+    state.store.delete_theme(id, expected).await.map_err(not_found(id))?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::feed::{Change, FeedWriter, ResourceType, admins_of};
 use super::page::{Keyset, Page, Sort, SortField, SortValue, contains_pattern, fold};
-use super::{BeginWrite, Store, StoreError, StoreResult, now, on_pool};
+use super::{BeginWrite, Rule, Store, StoreError, StoreResult, now, on_pool};
 use crate::domain::event::{
     AttendanceMode, Commitment, CommitmentContent, CommitmentStatus, Event, EventContent, EventFormat, EventStatus,
     Registration, RegistrationStatus, Seats, Venue,
@@ -573,7 +573,7 @@ macro_rules! events_tx {
                 match reg.status {
                     RegistrationStatus::Confirmed => seats.taken -= 1,
                     RegistrationStatus::Waitlisted => seats.waitlist -= 1,
-                    _ => return Err(StoreError::Conflict(format!("a registration that is {} cannot be cancelled", reg.status.as_str()))),
+                    _ => return Err(StoreError::conflict(Rule::RegistrationState, format!("A registration that is {} cannot be cancelled.", reg.status.as_str()))),
                 }
                 let cancelled = self.set_registration_status(reg.id, RegistrationStatus::Cancelled, None, at).await?;
                 let freed = Event { seats, ..event.clone() };
@@ -802,20 +802,21 @@ impl Store {
         status: EventStatus,
     ) -> StoreResult<Event> {
         let at = now();
-        on_pool!(self.writer(), |p, DB| async {
+        on_pool!(self.writer(), |p, DB| {
+            async {
             let mut tx = p.begin_write().await?;
             let Some((current, _)) = (*tx).lock_event(id, 0).await? else { return Err(StoreError::NotFound) };
             if current.version != expected_version {
                 return Err(StoreError::VersionMismatch { current: current.version });
             }
             if let Some(reason) = current.status.transition_error(status, content.ends_at, at) {
-                return Err(StoreError::Conflict(format!("status: {reason}")));
+                return Err(StoreError::conflict(Rule::StatusTransition, format!("The status cannot change: {reason}.")));
             }
             if let Some(capacity) = content.capacity
                 && capacity < current.seats.taken
             {
-                return Err(StoreError::Conflict(format!(
-                    "capacity: {} seats are taken; the capacity cannot go below that (cancel registrations first)",
+                return Err(StoreError::conflict(Rule::Capacity, format!(
+                    "The capacity is too low: {} seats are taken; the capacity cannot go below that (cancel registrations first).",
                     current.seats.taken
                 )));
             }
@@ -883,7 +884,8 @@ impl Store {
             tx.commit().await?;
             Ok(event)
         }
-        .await)
+        .await
+        })
     }
 
     /// Once per database, after the upgrade that addressed draft events to their organisers'
@@ -929,10 +931,13 @@ impl Store {
                 return Err(StoreError::VersionMismatch { current: current.version });
             }
             if current.status != EventStatus::Draft {
-                return Err(StoreError::Conflict(format!(
-                    "a {} event is not deleted; cancel it instead, so that its participants learn of it",
-                    current.status.as_str()
-                )));
+                return Err(StoreError::conflict(
+                    Rule::NotDeletable,
+                    format!(
+                        "a {} event is not deleted; cancel it instead, so that its participants learn of it",
+                        current.status.as_str()
+                    ),
+                ));
             }
             sqlx::query("delete from events where id = $1").bind(id).execute(&mut *tx).await?;
             let tombstone =
@@ -1246,26 +1251,38 @@ impl Store {
                 return Ok((reg, false));
             }
             if !reg.status.holds_seat() {
-                return Err(StoreError::Conflict(format!(
-                    "a {} registration holds no seat; only confirmed participants are checked in or marked absent",
-                    reg.status.as_str()
-                )));
+                return Err(StoreError::conflict(
+                    Rule::RegistrationState,
+                    format!(
+                        "A {} registration holds no seat; only confirmed participants are checked in or marked absent.",
+                        reg.status.as_str()
+                    ),
+                ));
             }
             if !matches!(event.status, EventStatus::Published | EventStatus::Completed) {
-                return Err(StoreError::Conflict(format!("the event is {}", event.status.as_str())));
+                return Err(StoreError::conflict(
+                    Rule::RegistrationState,
+                    format!("The event is {}.", event.status.as_str()),
+                ));
             }
             let starts = event.content.starts_at;
             match status {
                 RegistrationStatus::Attended
                     if at < starts - chrono::Duration::hours(crate::domain::event::CHECK_IN_OPENS_HOURS) =>
                 {
-                    return Err(StoreError::Conflict(format!(
-                        "check-in opens {} hours before the event starts",
-                        crate::domain::event::CHECK_IN_OPENS_HOURS
-                    )));
+                    return Err(StoreError::conflict(
+                        Rule::RegistrationState,
+                        format!(
+                            "Check-in opens {} hours before the event starts.",
+                            crate::domain::event::CHECK_IN_OPENS_HOURS
+                        ),
+                    ));
                 }
                 RegistrationStatus::NoShow if at < starts => {
-                    return Err(StoreError::Conflict("a no-show is recorded once the event has started".into()));
+                    return Err(StoreError::conflict(
+                        Rule::RegistrationState,
+                        "A no-show is recorded once the event has started.",
+                    ));
                 }
                 _ => {}
             }

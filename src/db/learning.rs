@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::feed::{Change, FeedWriter, ResourceType};
 use super::people::ItemConflict;
 use super::refs::Upserted;
-use super::{BeginWrite, Keyset, SortValue, Store, StoreError, StoreResult, now, on_pool};
+use super::{BeginWrite, Keyset, Rule, SortValue, Store, StoreError, StoreResult, now, on_pool};
 use crate::config::DatabaseKind;
 use crate::domain::event::Commitment;
 use crate::domain::learning::{
@@ -643,8 +643,9 @@ impl Store {
                 .await?
                 .rows_affected();
                 if n != 1 {
-                    return Err(StoreError::Conflict(
-                        "The commitment changed meanwhile, or has a learning record already; read it again.".into(),
+                    return Err(StoreError::conflict(
+                        Rule::ChangedMeanwhile,
+                        "The commitment changed meanwhile, or has a learning record already; read it again.",
                     ));
                 }
                 changes.push(super::events::commitment_change_in(&mut *tx, c).await?);
@@ -732,8 +733,9 @@ impl Store {
                     .await?
                     .rows_affected();
                     if n != 1 {
-                        return Err(StoreError::Conflict(
-                            "A commitment linked to this record changed meanwhile; try again.".into(),
+                        return Err(StoreError::conflict(
+                            Rule::ChangedMeanwhile,
+                            "A commitment linked to this record changed meanwhile; try again.",
                         ));
                     }
                     changes.push(super::events::commitment_change_in(&mut *tx, c).await?);

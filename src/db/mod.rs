@@ -18,6 +18,7 @@ use uuid::Uuid;
 use crate::config::{DatabaseKind, Settings};
 
 pub mod accounts;
+mod error;
 pub mod events;
 pub mod feed;
 pub mod idempotency;
@@ -30,6 +31,8 @@ pub mod rights_cache;
 pub mod solutions;
 pub mod themes;
 
+pub(crate) use error::is_unique_violation;
+pub use error::{Conflict, Found, Rule, StoreError, StoreResult};
 pub use page::{Keyset, SortValue};
 
 /// Runs `$body` with `$p` bound to the concrete pool of the backend in use. The body is
@@ -113,102 +116,6 @@ pub struct Store {
     seat_lanes: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Uuid, events::Lane>>>,
     /// People's rights as recently read (see [`Store::person_rights`]).
     rights: rights_cache::RightsCache,
-}
-
-/// What storage can fail with, in terms the API can answer.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("not found")]
-    NotFound,
-    /// A uniqueness rule was broken; the string names the rule.
-    #[error("conflict: {0}")]
-    Conflict(String),
-    /// The caller may not make this change (found out inside the transaction).
-    #[error("forbidden: {0}")]
-    Forbidden(String),
-    /// The row changed since it was read (optimistic concurrency).
-    #[error("version mismatch, current version is {current}")]
-    VersionMismatch { current: i64 },
-    /// The database is out of reach or the pool is exhausted.
-    #[error("database unavailable: {0}")]
-    Unavailable(#[source] sqlx::Error),
-    #[error(transparent)]
-    Other(#[from] anyhow::Error),
-}
-
-impl From<sqlx::Error> for StoreError {
-    fn from(e: sqlx::Error) -> Self {
-        match e {
-            sqlx::Error::RowNotFound => StoreError::NotFound,
-            // Out of reach: no connection to be had, or the one in use broke (reset, closed
-            // mid-handshake by a proxy, TLS failing).
-            sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::Protocol(_)
-            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e),
-            // What the row refers to is gone (deleted by a concurrent request).
-            sqlx::Error::Database(ref db) if db.is_foreign_key_violation() => StoreError::NotFound,
-            sqlx::Error::Database(ref db) if db.is_unique_violation() => {
-                StoreError::Conflict(db.constraint().map_or_else(|| db.message().to_string(), String::from))
-            }
-            // Busy or locked (SQLite), statement timeout, lock timeout, deadlock or
-            // serialisation failure (PostgreSQL): transient, the client may retry.
-            sqlx::Error::Database(ref db) if is_transient(db.code().as_deref()) => StoreError::Unavailable(e),
-            other => StoreError::Other(anyhow::Error::new(other)),
-        }
-    }
-}
-
-impl From<StoreError> for crate::error::ApiError {
-    fn from(e: StoreError) -> Self {
-        use crate::error::ApiError;
-        match e {
-            StoreError::NotFound => ApiError::not_found("No such resource."),
-            StoreError::Conflict(rule) => {
-                ApiError::conflict(format!("This would break a uniqueness rule ({rule})."), None)
-            }
-            StoreError::Forbidden(detail) => ApiError::Forbidden(detail),
-            StoreError::VersionMismatch { current } => ApiError::PreconditionFailed { current_version: Some(current) },
-            StoreError::Unavailable(e) => {
-                tracing::warn!(error = %e, "database unavailable");
-                ApiError::ServiceUnavailable("The database is not reachable right now; retry shortly.".into())
-            }
-            StoreError::Other(e) => ApiError::Internal(e),
-        }
-    }
-}
-
-/// `Result` with the storage error as default error type.
-pub type StoreResult<T> = Result<T, StoreError>;
-
-/// Reading something that may not exist. Only `NotFound` becomes the caller's answer (or
-/// `None`); every other failure passes on as itself, so a database outage answers 503.
-/// Never `map_err(|_| ...)` a storage call: a lost connection would answer 404, and a client
-/// would delete its copy of something that still exists.
-pub trait Found<T> {
-    /// `NotFound` answered as `missing()`.
-    fn or_not_found(self, missing: impl FnOnce() -> crate::error::ApiError) -> Result<T, crate::error::ApiError>;
-    /// `NotFound` as `None`.
-    fn found(self) -> Result<Option<T>, crate::error::ApiError>;
-}
-
-impl<T> Found<T> for StoreResult<T> {
-    fn or_not_found(self, missing: impl FnOnce() -> crate::error::ApiError) -> Result<T, crate::error::ApiError> {
-        self.map_err(|e| match e {
-            StoreError::NotFound => missing(),
-            other => other.into(),
-        })
-    }
-
-    fn found(self) -> Result<Option<T>, crate::error::ApiError> {
-        match self {
-            Ok(v) => Ok(Some(v)),
-            Err(StoreError::NotFound) => Ok(None),
-            Err(other) => Err(other.into()),
-        }
-    }
 }
 
 /// Pool usage, for `/metrics`.
@@ -357,7 +264,7 @@ impl Store {
     ///
     /// PostgreSQL keeps deleted rows as dead tuples until VACUUM: this vacuums the tables
     /// an erasure touches, in the background (it takes no lock that blocks reads or writes).
-    /// What VACUUM cannot reach is in the README's privacy section.
+    /// What VACUUM cannot reach is in `docs/guide/privacy.md`.
     pub async fn scrub_freed_space(&self) -> StoreResult<()> {
         match &self.backend {
             Backend::Sqlite { writer, .. } => {
@@ -438,17 +345,6 @@ fn disable_sqlite_memory_statistics() {
     });
 }
 
-fn is_transient(code: Option<&str>) -> bool {
-    match code {
-        // PostgreSQL SQLSTATEs are five characters.
-        Some("57014" | "55P03" | "40P01" | "40001") => true,
-        Some(c) if c.len() == 5 => false,
-        // SQLite (extended) result codes: SQLITE_BUSY and SQLITE_LOCKED families.
-        Some(c) => c.parse::<i32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6)),
-        None => false,
-    }
-}
-
 impl Store {
     /// After a conditional write touched nothing: `NotFound`, or the row's current version.
     pub(crate) async fn current_version_error(&self, table: &'static str, id: Uuid) -> StoreResult<StoreError> {
@@ -464,9 +360,4 @@ impl Store {
             None => StoreError::NotFound,
         })
     }
-}
-
-/// Whether an error is a unique-constraint violation.
-pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }

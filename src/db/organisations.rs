@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::feed::{Change, FeedWriter, ResourceType};
 use super::page::{Keyset, Page, Sort, SortField, SortValue, fold};
 use super::refs::{ExternalRef, NETWORK_SCOPE, RefWriter, Upserted};
-use super::{BeginWrite, Store, StoreError, StoreResult, is_unique_violation, now, on_pool};
+use super::{BeginWrite, Rule, Store, StoreError, StoreResult, is_unique_violation, now, on_pool};
 use crate::domain::organisation::{
     EnterpriseNumber, Organisation, OrganisationContent, OrganisationKind, Region, SectorFilter, SizeBand,
 };
@@ -117,10 +117,13 @@ fn themes_json(themes: &[String]) -> String {
 
 fn conflict(e: sqlx::Error, c: &OrganisationContent) -> StoreError {
     if is_unique_violation(&e) {
-        StoreError::Conflict(format!(
-            "an organisation with enterprise number {} already exists",
-            c.enterprise_number.as_ref().map_or("", |n| n.as_str())
-        ))
+        StoreError::conflict(
+            Rule::EnterpriseNumberTaken,
+            format!(
+                "an organisation with enterprise number {} already exists",
+                c.enterprise_number.as_ref().map_or("", |n| n.as_str())
+            ),
+        )
     } else {
         e.into()
     }
@@ -305,9 +308,10 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
             if members > 0 {
-                return Err(StoreError::Conflict(format!(
-                    "the organisation still has {members} memberships; end and remove them first"
-                )));
+                return Err(StoreError::conflict(
+                    Rule::InUse,
+                    format!("the organisation still has {members} memberships; end and remove them first"),
+                ));
             }
             // Events keep their organisers: the network's history stays whole.
             let events: i64 = sqlx::query_scalar("select count(*) from event_organisers where organisation_id = $1")
@@ -315,9 +319,10 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
             if events > 0 {
-                return Err(StoreError::Conflict(format!(
-                    "the organisation organises or co-organises {events} events; they keep their organisers"
-                )));
+                return Err(StoreError::conflict(
+                    Rule::InUse,
+                    format!("the organisation organises or co-organises {events} events; they keep their organisers"),
+                ));
             }
             let version: Option<i64> = sqlx::query_scalar(
                 "delete from organisations where id = $1 and ($2 is null or version = $2) returning version",

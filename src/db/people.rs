@@ -13,7 +13,7 @@ use super::learning::RecordsTx;
 use super::page::{Keyset, Page, Sort, SortField, SortValue, contains_pattern, fold};
 use super::refs::{ExternalRef, RefWriter, Upserted};
 use super::solutions::SolutionsConn;
-use super::{BeginWrite, Store, StoreError, StoreResult, is_unique_violation, now, on_pool};
+use super::{BeginWrite, Rule, Store, StoreError, StoreResult, is_unique_violation, now, on_pool};
 use crate::auth::rights::PersonRole;
 use crate::domain::account::Email;
 use crate::domain::person::{
@@ -157,7 +157,10 @@ fn languages_json(languages: &[String]) -> String {
 
 fn email_conflict(e: sqlx::Error, email: &Email) -> StoreError {
     if is_unique_violation(&e) {
-        StoreError::Conflict(format!("a person with e-mail address {} already exists", email.as_str()))
+        StoreError::conflict(
+            Rule::EmailTaken,
+            format!("a person with e-mail address {} already exists", email.as_str()),
+        )
     } else {
         e.into()
     }
@@ -799,10 +802,13 @@ impl Store {
                 Some(id) => {
                     let current = self.get_membership(id).await?;
                     if current.person_id != person_id {
-                        return Err(StoreError::Conflict(format!(
-                            "the reference {}/{} names a membership of another person",
-                            reference.system, reference.id
-                        )));
+                        return Err(StoreError::conflict(
+                            Rule::ReferenceOfAnotherPerson,
+                            format!(
+                                "the reference {}/{} names a membership of another person",
+                                reference.system, reference.id
+                            ),
+                        ));
                     }
                     if current.terms == terms {
                         return Ok((current, Upserted::Unchanged));
@@ -850,7 +856,7 @@ impl Store {
             let one = self.upsert_people_once(organisation_id, system, std::slice::from_ref(item), rights).await;
             results.push(match one {
                 Ok(mut r) => r.pop().expect("one result per item"),
-                Err(StoreError::Conflict(detail)) => Err(ItemConflict::conflict("", detail)),
+                Err(StoreError::Conflict(c)) => Err(ItemConflict::conflict("", c.detail)),
                 Err(e) => return Err(e),
             });
         }
@@ -1072,12 +1078,20 @@ impl Store {
             }
             for chunk in new_people.chunks(500) {
                 conn.insert_people(chunk, None).await.map_err(|e| {
-                    if is_unique_violation(&e) { StoreError::Conflict("concurrent change".into()) } else { e.into() }
+                    if is_unique_violation(&e) {
+                        StoreError::conflict(Rule::ChangedMeanwhile, "concurrent change")
+                    } else {
+                        e.into()
+                    }
                 })?;
             }
             for (person, expected) in &changed_people {
                 let n = conn.update_person_row(person, *expected).await.map_err(|e| {
-                    if is_unique_violation(&e) { StoreError::Conflict("concurrent change".into()) } else { e.into() }
+                    if is_unique_violation(&e) {
+                        StoreError::conflict(Rule::ChangedMeanwhile, "concurrent change")
+                    } else {
+                        e.into()
+                    }
                 })?;
                 if n != 1 {
                     return Err(StoreError::VersionMismatch { current: *expected });

@@ -217,7 +217,7 @@ macro_rules! ref_writer {
                         });
                         qb.build().persistent(false).execute(&mut *self).await.map_err(|e| {
                             if super::is_unique_violation(&e) {
-                                StoreError::Conflict("a reference is already in use".into())
+                                StoreError::conflict(super::Rule::ReferenceTaken, "a reference is already in use")
                             } else {
                                 StoreError::from(e)
                             }
@@ -248,10 +248,10 @@ macro_rules! ref_writer {
                     .await
                     .map_err(|e| {
                         if super::is_unique_violation(&e) {
-                            StoreError::Conflict(format!(
-                                "the reference {}/{} is already in use",
-                                reference.system, reference.id
-                            ))
+                            StoreError::conflict(
+                                super::Rule::ReferenceTaken,
+                                format!("the reference {}/{} is already in use", reference.system, reference.id),
+                            )
                         } else {
                             e.into()
                         }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::feed::{Change, FeedWriter, ResourceType};
 use super::page::{Keyset, Page, Sort, SortField, SortValue, fold};
-use super::{BeginWrite, Store, StoreError, StoreResult, now, on_pool};
+use super::{BeginWrite, Rule, Store, StoreError, StoreResult, now, on_pool};
 use crate::config::DatabaseKind;
 use crate::domain::organisation::{SectorFilter, SizeBand};
 use crate::domain::solution::{
@@ -1273,7 +1273,10 @@ impl Store {
             let Some((before_status, published_at)) = before else { return Err(StoreError::NotFound) };
             let publishing = before_status == "draft" && content.status == SolutionStatus::Published;
             if before_status == "published" && content.status == SolutionStatus::Draft {
-                return Err(StoreError::Conflict("status: a published solution stays published".into()));
+                return Err(StoreError::conflict(
+                    Rule::StatusTransition,
+                    "The status cannot change: a published solution stays published.",
+                ));
             }
             let c = content;
             let n = sqlx::query(
@@ -1342,7 +1345,7 @@ impl Store {
             let mut tx = p.begin_write().await?;
             let current = (*tx).solution_by_id(id).await?.ok_or(StoreError::NotFound)?;
             if current.is_co_author(person) {
-                return Err(StoreError::Conflict("co-author: this person is a co-author already".into()));
+                return Err(StoreError::conflict(Rule::CoAuthor, "This person is a co-author already."));
             }
             (*tx).bump_solution(id, current.version, at).await?;
             sqlx::query(
@@ -1382,8 +1385,9 @@ impl Store {
                 return Err(StoreError::NotFound);
             }
             if current.co_author_ids().len() == 1 {
-                return Err(StoreError::Conflict(
-                    "co-author: the last co-author cannot leave; invite someone first, or ask a facilitator to delete the solution".into(),
+                return Err(StoreError::conflict(
+                    Rule::CoAuthor,
+                    "The last co-author cannot leave; invite someone first, or ask a facilitator to delete the solution.",
                 ));
             }
             (*tx).bump_solution(id, current.version, at).await?;

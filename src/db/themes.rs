@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::feed::{Change, FeedWriter, ResourceType};
 use super::page::{Keyset, Page, Sort, SortField, SortValue, contains_pattern, fold};
-use super::{BeginWrite, Store, StoreError, StoreResult, is_unique_violation, now, on_pool};
+use super::{BeginWrite, Rule, Store, StoreError, StoreResult, is_unique_violation, now, on_pool};
 use crate::domain::theme::{Slug, Theme, ThemeContent};
 
 /// Fields a theme list can be sorted by; `slug` is the default.
@@ -105,7 +105,7 @@ pub fn theme_keyset(sort: ThemeSort, t: &Theme) -> Keyset {
 
 fn slug_conflict(e: sqlx::Error, slug: &Slug) -> StoreError {
     if is_unique_violation(&e) {
-        StoreError::Conflict(format!("a theme with slug `{}` already exists", slug.as_str()))
+        StoreError::conflict(Rule::SlugTaken, format!("a theme with slug `{}` already exists", slug.as_str()))
     } else {
         e.into()
     }
@@ -154,7 +154,10 @@ fn in_use(slug: &str, users: Users) -> StoreError {
             .filter(|(n, _)| *n > 0)
             .map(|(n, what)| format!("{n} {what}{}", if *n == 1 { "" } else { "s" }))
             .collect();
-    StoreError::Conflict(format!("the theme `{slug}` is used by {}; take it off them first", parts.join(", ")))
+    StoreError::conflict(
+        Rule::InUse,
+        format!("the theme `{slug}` is used by {}; take it off them first", parts.join(", ")),
+    )
 }
 
 impl Store {
