@@ -15,7 +15,7 @@ use crate::auth::{Caller, MaybeCaller};
 use crate::db::StoreError;
 use crate::db::events::{EventFilter, EventSort};
 use crate::db::feed::{FeedResource, ResourceType};
-use crate::domain::calendar::{self, CalendarEvent};
+use crate::domain::calendar::CalendarEvent;
 use crate::domain::event::{AttendanceMode, Event, EventContent, EventFormat, EventInput, EventStatus, Venue};
 use crate::domain::person::StakeholderGroup;
 use crate::domain::{FieldError, Invalid};
@@ -24,6 +24,8 @@ use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
 use crate::http::json::Json;
 use crate::http::pagination::{ListResponse, PageRequest, parse_q, render_page, respond_rendered, sort_schema};
 use crate::state::AppState;
+
+pub use calendars::*;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(events_calendar)
@@ -34,11 +36,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(update_event)
         .service(delete_event);
 }
-
-/// The media type of calendars.
-pub const TEXT_CALENDAR: &str = "text/calendar; charset=utf-8";
-/// Most events in one calendar.
-pub const CALENDAR_MAX: usize = 500;
 
 /// A learning event.
 #[derive(Debug, Serialize, ToSchema)]
@@ -463,29 +460,6 @@ fn event_sort_schema() -> utoipa::openapi::Object {
     sort_schema::<EventSort>()
 }
 
-/// Filters of the calendar of events.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct CalendarQuery {
-    /// Only events starting at or after this time (RFC 3339).
-    #[param(example = "2027-01-01T00:00:00+01:00")]
-    pub starts_after: Option<DateTime<FixedOffset>>,
-    /// Only events starting before this time (RFC 3339).
-    pub starts_before: Option<DateTime<FixedOffset>>,
-    /// Only events with this theme (slug).
-    #[param(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 2, max_length = 64, example = "informal-learning")]
-    pub theme: Option<String>,
-    pub format: Option<EventFormat>,
-    pub mode: Option<AttendanceMode>,
-    /// Only events this organisation organises or co-organises.
-    pub organiser: Option<Uuid>,
-    pub stakeholder_group: Option<StakeholderGroup>,
-    /// Words in the title, summary or venue.
-    #[param(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
-    pub q: Option<String>,
-}
-
 fn theme_filter(theme: Option<String>) -> Result<Option<String>> {
     theme
         .map(|t| {
@@ -725,91 +699,4 @@ async fn delete_event(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Renders events as a calendar, with their organisers' names.
-async fn calendar_of(state: &AppState, name: &str, events: &[Event]) -> Result<HttpResponse> {
-    let mut organisers: Vec<Uuid> = events.iter().map(|e| e.organiser_id).collect();
-    organisers.sort_unstable();
-    organisers.dedup();
-    let names = state.store.organisation_names(&organisers).await?;
-    let locations: Vec<Option<String>> = events
-        .iter()
-        .map(|e| e.content.venue.as_ref().map(Venue::one_line).or_else(|| e.content.online_url.clone()))
-        .collect();
-    let entries: Vec<CalendarEvent<'_>> = events
-        .iter()
-        .zip(locations)
-        .map(|(e, location)| CalendarEvent {
-            id: e.id,
-            title: &e.content.title,
-            summary: e.content.summary.as_deref(),
-            starts_at: e.content.starts_at,
-            ends_at: e.content.ends_at,
-            time_zone: &e.content.time_zone,
-            location,
-            url: e.content.online_url.as_deref(),
-            cancelled: e.status == EventStatus::Cancelled,
-            sequence: e.version - 1,
-            updated_at: e.updated_at,
-            organiser_name: names.iter().find(|(id, _)| *id == e.organiser_id).map(|(_, n)| n.as_str()),
-        })
-        .collect();
-    Ok(HttpResponse::Ok()
-        .content_type(TEXT_CALENDAR)
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .body(calendar::render(name, &entries)))
-}
-
-/// Calendar of events
-///
-/// The events you may see (published, cancelled and completed ones; no drafts), filtered
-/// like the list, as an iCalendar (RFC 5545) feed to subscribe to: at most 500, by start.
-/// UIDs are stable, times carry their time zone, cancelled events say `STATUS:CANCELLED`.
-#[utoipa::path(
-    tag = "Learning events",
-    operation_id = "events_calendar",
-    security((), ("oauth2" = []), ("bearer" = [])),
-    params(CalendarQuery),
-    responses((status = 200, description = "An iCalendar document.", content_type = "text/calendar", body = String,
-        example = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//VOV lerend netwerk//Events API//NL\r\n...\r\nEND:VCALENDAR\r\n"))
-)]
-#[get("/v1/calendar")]
-async fn events_calendar(
-    _caller: MaybeCaller,
-    query: web::Query<CalendarQuery>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse> {
-    let query = query.into_inner();
-    let filter = EventFilter {
-        drafts_of: Some(vec![]),
-        starts_after: query.starts_after.map(utc),
-        starts_before: query.starts_before.map(utc),
-        theme: theme_filter(query.theme)?,
-        format: query.format,
-        mode: query.mode,
-        organiser: query.organiser,
-        stakeholder_group: query.stakeholder_group,
-        status: None,
-        q: parse_q(query.q.as_deref(), 200)?,
-    };
-    let events = state.store.calendar_events(&filter, CALENDAR_MAX).await?;
-    calendar_of(&state, "VOV lerend netwerk", &events).await
-}
-
-/// Calendar entry of an event
-///
-/// One event as an iCalendar (RFC 5545) document, to add to a calendar.
-#[utoipa::path(
-    tag = "Learning events",
-    operation_id = "event_calendar",
-    security((), ("oauth2" = []), ("bearer" = [])),
-    params(("id" = Uuid, Path, description = "The event's id")),
-    responses((status = 200, description = "An iCalendar document with one event.", content_type = "text/calendar", body = String,
-        example = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n...\r\nEND:VCALENDAR\r\n"))
-)]
-#[get("/v1/events/{id}/calendar")]
-async fn event_calendar(caller: MaybeCaller, id: web::Path<Uuid>, state: web::Data<AppState>) -> Result<HttpResponse> {
-    let access = access_of(&caller, &state).await?;
-    let event = visible_event(&state, access.as_ref(), id.into_inner()).await?;
-    let name = event.content.title.clone();
-    calendar_of(&state, &name, std::slice::from_ref(&event)).await
-}
+mod calendars;

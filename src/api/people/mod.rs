@@ -1,0 +1,354 @@
+//! People and their memberships: the network's directory, profiles, and who belongs where.
+//!
+//! Who sees what: facilitators see everyone in full. Every signed-in person sees the
+//! network directory (name, stakeholder group, current organisations) and, in full (e-mail
+//! address, age, languages, role), themselves and the members of organisations they
+//! administer. An integration client sees, in full, only the people of its organisation
+//! (`people:read`), and manages them with `people:write`. Anonymous callers see nothing.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::auth::access::Access;
+use crate::auth::password;
+use crate::auth::rights::{PersonRole, Role};
+use crate::db::feed::{FeedResource, ResourceType};
+use crate::db::people::{PersonFilter, PersonSort, PersonUpsert, UpsertRights};
+use crate::db::refs::{ExternalRef, Upserted};
+use crate::db::{Found, StoreError};
+use crate::domain::account::check_password;
+use crate::domain::person::{
+    AgeBand, Membership, MembershipRole, MembershipTerms, Person, PersonContent, PersonInput, StakeholderGroup,
+};
+use crate::domain::{FieldError, Invalid};
+use crate::error::{ApiError, Problem, Result};
+use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
+use crate::http::json::Json;
+use crate::http::pagination::{ListResponse, PageQuery, PageRequest, parse_q, respond_page, sort_schema};
+use crate::http::rate_limit::Decision;
+use crate::state::AppState;
+
+use super::organisations::{RefPath, upserted};
+
+mod memberships;
+mod profiles;
+mod sync;
+
+pub use memberships::*;
+pub use profiles::*;
+pub use sync::*;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_people)
+        .service(create_person)
+        .service(get_person)
+        .service(update_person)
+        .service(delete_person)
+        .service(set_password)
+        .service(list_person_memberships)
+        .service(list_organisation_memberships)
+        .service(create_membership)
+        .service(get_membership)
+        .service(update_membership)
+        .service(delete_membership)
+        .service(create_organisation_person)
+        .service(upsert_person_by_ref)
+        .service(upsert_membership_by_ref)
+        .service(upsert_people_batch);
+}
+
+/// Largest batch of `POST .../people/batch`.
+pub const BATCH_MAX: usize = 1000;
+
+/// How much of a person a view shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PersonViewKind {
+    /// Everything but credentials: for the person, facilitators, their organisations'
+    /// admins and integration clients.
+    Full,
+    /// What the network shows every signed-in member: name, group, organisations.
+    Network,
+}
+
+/// An organisation a person currently belongs to.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d12", "name": "Zorgnet Kempen"}))]
+pub struct Affiliation {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// A person. The `network` view leaves out everything but name, group and organisations.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d11",
+    "view": "full",
+    "name": "Mira Peeters",
+    "stakeholder_group": "employee",
+    "organisations": [{"id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d12", "name": "Zorgnet Kempen"}],
+    "email": "mira.peeters@zorgnetkempen.example",
+    "role": "member",
+    "birth_year": 1968,
+    "age_band": null,
+    "languages": ["nl", "fr"],
+    "created_at": "2026-11-27T09:00:00Z",
+    "updated_at": "2026-11-27T09:00:00Z",
+    "version": 1
+}))]
+pub struct PersonView {
+    pub id: Uuid,
+    pub view: PersonViewKind,
+    pub name: String,
+    pub stakeholder_group: StakeholderGroup,
+    /// Current memberships (absent in the change feed, where memberships are their own
+    /// resources).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub organisations: Option<Vec<Affiliation>>,
+    /// Full view only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub email: Option<String>,
+    /// Network-wide role; full view only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub role: Option<PersonRole>,
+    /// Full view only; `null` when not given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i32>)]
+    pub birth_year: Option<Option<i32>>,
+    /// Full view only; `null` when not given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<AgeBand>)]
+    pub age_band: Option<Option<AgeBand>>,
+    /// ISO 639-1 codes; full view only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub languages: Option<Vec<String>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl PersonView {
+    pub fn full(p: &Person, organisations: Option<Vec<Affiliation>>) -> Self {
+        let c = &p.content;
+        Self {
+            id: p.id,
+            view: PersonViewKind::Full,
+            name: c.name.clone(),
+            stakeholder_group: c.stakeholder_group,
+            organisations,
+            email: Some(c.email.as_str().to_string()),
+            role: Some(p.role),
+            birth_year: Some(c.birth_year),
+            age_band: Some(c.age_band),
+            languages: Some(c.languages.clone()),
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+            version: p.version,
+        }
+    }
+
+    pub fn network(p: &Person, organisations: Vec<Affiliation>) -> Self {
+        Self {
+            id: p.id,
+            view: PersonViewKind::Network,
+            name: p.content.name.clone(),
+            stakeholder_group: p.content.stakeholder_group,
+            organisations: Some(organisations),
+            email: None,
+            role: None,
+            birth_year: None,
+            age_band: None,
+            languages: None,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+            version: p.version,
+        }
+    }
+}
+
+impl FeedResource for Person {
+    const TYPE: ResourceType = ResourceType::Person;
+
+    fn feed_id(&self) -> Uuid {
+        self.id
+    }
+
+    fn feed_version(&self) -> i64 {
+        self.version
+    }
+
+    fn feed_json(&self) -> serde_json::Result<String> {
+        serde_json::to_string(&PersonView::full(self, None))
+    }
+}
+
+/// A membership: a person's role in an organisation over a period.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d13",
+    "person_id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d11",
+    "organisation_id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d12",
+    "role": "employee",
+    "starts_on": "2019-03-01",
+    "ends_on": null,
+    "created_at": "2026-11-27T09:00:00Z",
+    "updated_at": "2026-11-27T09:00:00Z",
+    "version": 1
+}))]
+pub struct MembershipView {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub organisation_id: Uuid,
+    pub role: MembershipRole,
+    pub starts_on: NaiveDate,
+    /// Last day of the membership; `null` while it lasts.
+    pub ends_on: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl From<&Membership> for MembershipView {
+    fn from(m: &Membership) -> Self {
+        Self {
+            id: m.id,
+            person_id: m.person_id,
+            organisation_id: m.organisation_id,
+            role: m.terms.role,
+            starts_on: m.terms.starts_on,
+            ends_on: m.terms.ends_on,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            version: m.version,
+        }
+    }
+}
+
+impl FeedResource for Membership {
+    const TYPE: ResourceType = ResourceType::Membership;
+
+    fn feed_id(&self) -> Uuid {
+        self.id
+    }
+
+    fn feed_version(&self) -> i64 {
+        self.version
+    }
+
+    fn feed_json(&self) -> serde_json::Result<String> {
+        serde_json::to_string(&MembershipView::from(self))
+    }
+}
+
+// ---- rights ----
+
+fn no_person(id: Uuid) -> ApiError {
+    ApiError::not_found(format!("No person with id {id}."))
+}
+
+const ADMIN_RIGHTS: &str = "Only facilitators and the organisation's admins make someone an admin, or change or \
+                            remove an admin's membership.";
+
+/// 403 unless the caller may touch memberships with these roles in `organisation`: an
+/// `org_admin` membership is a right over the organisation, which only facilitators and its
+/// current admins hand out or take away (never an integration client).
+fn check_admin_rights(access: &Access, organisation: Uuid, roles: &[MembershipRole]) -> Result<()> {
+    if roles.contains(&MembershipRole::OrgAdmin) && !access.grants_admin(organisation) {
+        return Err(ApiError::Forbidden(ADMIN_RIGHTS.into()));
+    }
+    Ok(())
+}
+
+fn upsert_rights(access: &Access, organisation: Uuid) -> UpsertRights {
+    UpsertRights { grant_admin: access.grants_admin(organisation), change_login: access.is_facilitator() }
+}
+
+fn no_membership(id: Uuid) -> ApiError {
+    ApiError::not_found(format!("No membership with id {id}."))
+}
+
+/// How a caller may see a person: `None` when not at all (404).
+async fn view_of(state: &AppState, access: &Access, person: &Person) -> Result<Option<PersonViewKind>> {
+    if access.is_facilitator() || access.person_id() == Some(person.id) {
+        return Ok(Some(PersonViewKind::Full));
+    }
+    let orgs: Vec<Uuid> = state.store.memberships_of_people(&[person.id]).await?.into_iter().map(|(_, o)| o).collect();
+    let shares = access.readable_organisations().is_some_and(|r| orgs.iter().any(|o| r.contains(o)));
+    Ok(match access {
+        _ if shares => Some(PersonViewKind::Full),
+        Access::Person { .. } => Some(PersonViewKind::Network),
+        _ => None,
+    })
+}
+
+/// Whether a caller may change a person's profile.
+async fn may_edit(state: &AppState, access: &Access, person_id: Uuid) -> Result<bool> {
+    if access.is_facilitator() || access.person_id() == Some(person_id) {
+        return Ok(true);
+    }
+    let Some(managed) = access.managed_organisations() else { return Ok(true) };
+    let orgs = state.store.memberships_of_people(&[person_id]).await?;
+    Ok(orgs.iter().any(|(_, o)| managed.contains(o)))
+}
+
+async fn affiliations_of(state: &AppState, people: &[Uuid]) -> Result<Vec<(Uuid, Affiliation)>> {
+    Ok(state
+        .store
+        .affiliations(people, state.today())
+        .await?
+        .into_iter()
+        .map(|(person, id, name)| (person, Affiliation { id, name }))
+        .collect())
+}
+
+fn pick(affiliations: &[(Uuid, Affiliation)], person: Uuid) -> Vec<Affiliation> {
+    affiliations.iter().filter(|(p, _)| *p == person).map(|(_, a)| a.clone()).collect()
+}
+
+pub(crate) async fn render(state: &AppState, access: &Access, person: &Person) -> Result<Option<PersonView>> {
+    let Some(kind) = view_of(state, access, person).await? else { return Ok(None) };
+    let affiliations = pick(&affiliations_of(state, &[person.id]).await?, person.id);
+    Ok(Some(match kind {
+        PersonViewKind::Full => PersonView::full(person, Some(affiliations)),
+        PersonViewKind::Network => PersonView::network(person, affiliations),
+    }))
+}
+
+async fn access_of(caller: &Caller, state: &AppState) -> Result<Access> {
+    let access = Access::resolve(caller, &state.store, state.today()).await?;
+    if let Access::Client { .. } = access
+        && access.readable_organisations().is_none_or(|o| o.is_empty())
+    {
+        return Err(ApiError::Forbidden("This needs the `people:read` or `people:write` scope.".into()));
+    }
+    Ok(access)
+}
+
+fn validated_person(input: PersonInput, prefix: &str) -> std::result::Result<PersonContent, Invalid> {
+    PersonContent::parse(input).map_err(|inv| Invalid {
+        errors: inv.errors.into_iter().map(|e| FieldError::new(format!("{prefix}{}", e.pointer), e.detail)).collect(),
+    })
+}
+
+/// The organisation, if the caller may know of it: every one for people and facilitators,
+/// only its own for an integration client (404 otherwise).
+async fn organisation_for(state: &AppState, access: &Access, id: Uuid) -> Result<()> {
+    let no_org = || ApiError::not_found(format!("No organisation with id {id}."));
+    if let Access::Client { organisation_id, .. } = access
+        && *organisation_id != Some(id)
+    {
+        return Err(no_org());
+    }
+    state.store.get_organisation(id).await.or_not_found(no_org)?;
+    Ok(())
+}
