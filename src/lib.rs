@@ -15,6 +15,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod metrics;
+pub mod policy;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -14,7 +14,7 @@ use crate::api::solutions::{AuthorView, list_request, respond_list, theme_and_se
 use crate::auth::Caller;
 use crate::auth::access::Access;
 use crate::db::StoreError;
-use crate::db::feed::{FeedResource, ResourceType};
+use crate::db::feed::feed_resource;
 use crate::db::solutions::ChallengeFilter;
 use crate::domain::organisation::SizeBand;
 use crate::domain::solution::{Challenge, ChallengeContent, ChallengeStatus, Context, TargetGroup, search_words};
@@ -23,6 +23,7 @@ use crate::error::{ApiError, Problem, Result};
 use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
 use crate::http::json::Json;
 use crate::http::pagination::{ListResponse, parse_q};
+use crate::policy::{self, Action, Object};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -92,21 +93,7 @@ impl From<&Challenge> for ChallengeView {
     }
 }
 
-impl FeedResource for Challenge {
-    const TYPE: ResourceType = ResourceType::Challenge;
-
-    fn feed_id(&self) -> Uuid {
-        self.id
-    }
-
-    fn feed_version(&self) -> i64 {
-        self.version
-    }
-
-    fn feed_json(&self) -> serde_json::Result<String> {
-        serde_json::to_string(&ChallengeView::from(self))
-    }
-}
+feed_resource!(Challenge, Challenge, |c| ChallengeView::from(c));
 
 /// A new challenge.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -198,6 +185,10 @@ pub struct ChallengeListQuery {
     pub author: Option<Uuid>,
     /// Challenges brought for this organisation.
     pub organisation: Option<Uuid>,
+}
+
+fn no_challenge(id: Uuid) -> ApiError {
+    ApiError::not_found(format!("No challenge with id {id}."))
 }
 
 fn not_found(id: Uuid) -> impl FnOnce(StoreError) -> ApiError {
@@ -373,9 +364,11 @@ async fn update_challenge(
     let access = Access::resolve(&caller, &state.store, state.today()).await?;
     let current = state.store.get_challenge(id).await.map_err(not_found(id))?;
     let is_author = access.person_id().is_some() && current.author.person_id == access.person_id();
-    if !(is_author || access.is_facilitator()) {
-        return Err(ApiError::Forbidden("Only its author (and facilitators) edit a challenge.".into()));
-    }
+    let (object, why) = (
+        Object::Challenge { author: current.author.person_id },
+        "Only its author (and facilitators) edit a challenge.",
+    );
+    policy::check(Some(&access), Action::Change, &object, || no_challenge(id), why)?;
     let p = body.0;
     if p.organisation_id.is_some() && !is_author {
         return Err(ApiError::Forbidden("Only the author says on whose behalf they bring a challenge.".into()));
@@ -458,9 +451,11 @@ async fn delete_challenge(
     let id = id.into_inner();
     let access = Access::resolve(&caller, &state.store, state.today()).await?;
     let current = state.store.get_challenge(id).await.map_err(not_found(id))?;
-    if !access.is_facilitator() {
-        return Err(ApiError::Forbidden("Only facilitators delete a challenge; its author closes it instead.".into()));
-    }
+    let (object, why) = (
+        Object::Challenge { author: current.author.person_id },
+        "Only facilitators delete a challenge; its author closes it instead.",
+    );
+    policy::check(Some(&access), Action::Delete, &object, || no_challenge(id), why)?;
     if_match.check(current.version)?;
     let expected = (!if_match.is_absent()).then_some(current.version);
     state.store.delete_challenge(id, expected).await.map_err(not_found(id))?;

@@ -13,7 +13,7 @@ use crate::api::events::access_of;
 use crate::api::solutions::{AuthorView, list_request, respond_list, visible_solution};
 use crate::auth::access::Access;
 use crate::auth::{Caller, MaybeCaller};
-use crate::db::feed::{FeedResource, ResourceType};
+use crate::db::feed::feed_resource;
 use crate::db::solutions::{ListOrder, ListPage, NextPage};
 use crate::db::{Found, StoreError};
 use crate::domain::Invalid;
@@ -23,6 +23,7 @@ use crate::error::{ApiError, Problem, Result};
 use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
 use crate::http::json::Json;
 use crate::http::pagination::{ListResponse, PageQuery};
+use crate::policy::{self, Action, Object};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -91,21 +92,7 @@ impl CommentView {
     }
 }
 
-impl FeedResource for Comment {
-    const TYPE: ResourceType = ResourceType::Comment;
-
-    fn feed_id(&self) -> Uuid {
-        self.id
-    }
-
-    fn feed_version(&self) -> i64 {
-        self.version
-    }
-
-    fn feed_json(&self) -> serde_json::Result<String> {
-        serde_json::to_string(&CommentView::of(self, None))
-    }
-}
+feed_resource!(Comment, Comment, |c| CommentView::of(c, None));
 
 /// A new comment, or a reply.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -322,14 +309,18 @@ async fn comment_solution(
 /// A comment the caller may read, with the caller's reach.
 async fn readable_comment(state: &AppState, caller: &Caller, id: Uuid) -> Result<(Comment, Access)> {
     let access = Access::resolve(caller, &state.store, state.today()).await?;
-    let c = state.store.get_comment(id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::not_found(format!("No comment with id {id}.")),
-        other => other.into(),
+    let c = state.store.get_comment(id).await.or_not_found(|| no_comment(id))?;
+    // What it is on is hidden from the caller: so is the comment. Any other failure (an
+    // outage) passes on as itself.
+    readable(state, Some(&access), c.target).await.map_err(|e| match e {
+        ApiError::NotFound(_) => no_comment(id),
+        other => other,
     })?;
-    readable(state, Some(&access), c.target)
-        .await
-        .map_err(|_| ApiError::not_found(format!("No comment with id {id}.")))?;
     Ok((c, access))
+}
+
+fn no_comment(id: Uuid) -> ApiError {
+    ApiError::not_found(format!("No comment with id {id}."))
 }
 
 /// Get a comment
@@ -383,9 +374,9 @@ async fn update_comment(
     let id = id.into_inner();
     let (current, access) = readable_comment(&state, &caller, id).await?;
     let p = body.0;
-    let is_author = access.person_id().is_some() && access.person_id() == current.author.person_id;
-    if p.body.is_some() && !is_author {
-        return Err(ApiError::Forbidden("Only its author edits a comment.".into()));
+    if p.body.is_some() {
+        let object = Object::Comment { author: current.author.person_id };
+        policy::check(Some(&access), Action::Change, &object, || no_comment(id), "Only its author edits a comment.")?;
     }
     if p.hidden.is_some() && !access.is_facilitator() {
         return Err(ApiError::Forbidden("Only facilitators hide comments.".into()));
@@ -426,10 +417,9 @@ async fn delete_comment(
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let (current, access) = readable_comment(&state, &caller, id).await?;
-    let is_author = access.person_id().is_some() && access.person_id() == current.author.person_id;
-    if !(is_author || access.is_facilitator()) {
-        return Err(ApiError::Forbidden("Only its author (or a facilitator) deletes a comment.".into()));
-    }
+    let (object, why) =
+        (Object::Comment { author: current.author.person_id }, "Only its author (or a facilitator) deletes a comment.");
+    policy::check(Some(&access), Action::Delete, &object, || no_comment(id), why)?;
     if_match.check(current.version)?;
     let expected = (!if_match.is_absent()).then_some(current.version);
     state.store.delete_comment(id, expected).await?;

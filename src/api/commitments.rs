@@ -15,13 +15,14 @@ use crate::auth::Caller;
 use crate::auth::access::Access;
 use crate::db::StoreError;
 use crate::db::events::{CommitmentSummary, CreatedSort};
-use crate::db::feed::{FeedResource, ResourceType};
+use crate::db::feed::feed_resource;
 use crate::domain::event::{Commitment, CommitmentContent, CommitmentStatus, Event};
 use crate::domain::{FieldError, Invalid};
 use crate::error::{ApiError, Problem, Result};
 use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
 use crate::http::json::Json;
 use crate::http::pagination::{ListResponse, PageRequest, respond_page};
+use crate::policy::{self, Action, Object};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -94,21 +95,7 @@ impl From<&Commitment> for CommitmentView {
     }
 }
 
-impl FeedResource for Commitment {
-    const TYPE: ResourceType = ResourceType::Commitment;
-
-    fn feed_id(&self) -> Uuid {
-        self.id
-    }
-
-    fn feed_version(&self) -> i64 {
-        self.version
-    }
-
-    fn feed_json(&self) -> serde_json::Result<String> {
-        serde_json::to_string(&CommitmentView::from(self))
-    }
-}
+feed_resource!(Commitment, Commitment, |c| CommitmentView::from(c));
 
 /// A new commitment.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -220,32 +207,14 @@ fn no_commitment(id: Uuid) -> ApiError {
     ApiError::not_found(format!("No commitment with id {id}."))
 }
 
-/// Whose commitments a caller reads: `(me, organisations)` reads one's own and those
-/// shared with the organisations (as organiser or as the person's organisation). Facilitators
-/// read no more than anyone else: a commitment is the person's own. Clients read none.
-fn commitment_viewer(access: &Access) -> Option<(Uuid, Vec<Uuid>)> {
-    match access {
-        Access::Facilitator { id } => Some((*id, vec![])),
-        Access::Person { id, admin_of } => Some((*id, admin_of.clone())),
-        Access::Client { .. } => None,
-    }
-}
-
-/// The rule of [`commitment_viewer`] for one commitment (the list applies it in its query).
-fn may_read(access: &Access, c: &Commitment, event: &Event) -> bool {
-    let Some((me, orgs)) = commitment_viewer(access) else { return false };
-    c.person_id == me
-        || (c.content.shared_with_organiser && event.organisers().iter().any(|o| orgs.contains(o)))
-        || c.content.shared_with_organisation.is_some_and(|o| orgs.contains(&o))
-}
-
 async fn readable(state: &AppState, access: &Access, id: Uuid) -> Result<(Commitment, Event)> {
     let c = state.store.get_commitment(id).await.map_err(|e| match e {
         StoreError::NotFound => no_commitment(id),
         other => other.into(),
     })?;
     let event = state.store.get_event(c.event_id).await?;
-    if may_read(access, &c, &event) { Ok((c, event)) } else { Err(no_commitment(id)) }
+    policy::check(Some(access), Action::Read, &Object::commitment(&c, &event.organisers()), || no_commitment(id), "")?;
+    Ok((c, event))
 }
 
 /// Checks what content names: the theme exists, the organisation is one of the owner's.
@@ -341,8 +310,10 @@ async fn list_event_commitments(
     let event_id = id.into_inner();
     let access = Access::resolve(&caller, &state.store, state.today()).await?;
     visible_event(&state, Some(&access), event_id).await?;
-    let viewer =
-        Some(commitment_viewer(&access).ok_or_else(|| ApiError::Forbidden("Commitments are people's own.".into()))?);
+    let viewer = Some(
+        policy::commitment_viewer(&access)
+            .ok_or_else(|| ApiError::Forbidden("Commitments are people's own.".into()))?,
+    );
     let query = query.into_inner();
     let page_req = PageRequest::<CreatedSort>::parse(
         &state.cursors,
@@ -465,10 +436,16 @@ async fn update_commitment(
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let access = Access::resolve(&caller, &state.store, state.today()).await?;
-    let (current, _) = readable(&state, &access, id).await?;
-    if access.person_id() != Some(current.person_id) {
-        return Err(ApiError::Forbidden("Only the owner changes a commitment.".into()));
-    }
+    let (current, event) = readable(&state, &access, id).await?;
+    let organisers = event.organisers();
+    let object = Object::commitment(&current, &organisers);
+    policy::check(
+        Some(&access),
+        Action::Change,
+        &object,
+        || no_commitment(id),
+        "Only the owner changes a commitment.",
+    )?;
     let p = body.0;
     let c = &current.content;
     let mut inv = Invalid::default();
@@ -538,10 +515,16 @@ async fn delete_commitment(
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let access = Access::resolve(&caller, &state.store, state.today()).await?;
-    let (current, _) = readable(&state, &access, id).await?;
-    if access.person_id() != Some(current.person_id) {
-        return Err(ApiError::Forbidden("Only the owner deletes a commitment.".into()));
-    }
+    let (current, event) = readable(&state, &access, id).await?;
+    let organisers = event.organisers();
+    let object = Object::commitment(&current, &organisers);
+    policy::check(
+        Some(&access),
+        Action::Delete,
+        &object,
+        || no_commitment(id),
+        "Only the owner deletes a commitment.",
+    )?;
     let expected = if if_match.is_absent() {
         None
     } else {

@@ -13,7 +13,7 @@ use crate::auth::Caller;
 use crate::auth::access::Access;
 use crate::auth::rights::Role;
 use crate::db::StoreError;
-use crate::db::feed::{FeedResource, ResourceType};
+use crate::db::feed::feed_resource;
 use crate::db::organisations::{OrganisationFilter, OrganisationSort};
 use crate::db::refs::{ExternalRef, Upserted};
 use crate::domain::organisation::{
@@ -24,6 +24,7 @@ use crate::error::{ApiError, Problem, Result};
 use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
 use crate::http::json::Json;
 use crate::http::pagination::{ListResponse, PageRequest, parse_q, respond_page, sort_schema};
+use crate::policy::{self, Action, Object};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -93,21 +94,7 @@ impl From<&Organisation> for OrganisationView {
     }
 }
 
-impl FeedResource for Organisation {
-    const TYPE: ResourceType = ResourceType::Organisation;
-
-    fn feed_id(&self) -> Uuid {
-        self.id
-    }
-
-    fn feed_version(&self) -> i64 {
-        self.version
-    }
-
-    fn feed_json(&self) -> serde_json::Result<String> {
-        serde_json::to_string(&OrganisationView::from(self))
-    }
-}
+feed_resource!(Organisation, Organisation, |o| OrganisationView::from(o));
 
 /// A new organisation (also the full content that `PUT .../by-ref/...` replaces).
 #[derive(Debug, Deserialize, ToSchema)]
@@ -275,6 +262,10 @@ fn organisation_sort_schema() -> utoipa::openapi::Object {
     sort_schema::<OrganisationSort>()
 }
 
+fn no_organisation(id: Uuid) -> ApiError {
+    ApiError::not_found(format!("No organisation with id {id}."))
+}
+
 fn not_found(id: Uuid) -> impl FnOnce(StoreError) -> ApiError {
     move |e| match e {
         StoreError::NotFound => ApiError::not_found(format!("No organisation with id {id}.")),
@@ -416,11 +407,8 @@ async fn update_organisation(
     let id = id.into_inner();
     let access = Access::resolve(&caller, &state.store, state.today()).await?;
     let current = state.store.get_organisation(id).await.map_err(not_found(id))?;
-    let may_edit =
-        access.is_facilitator() || matches!(&access, Access::Person { admin_of, .. } if admin_of.contains(&id));
-    if !may_edit {
-        return Err(ApiError::Forbidden("Only facilitators and this organisation's admins edit it.".into()));
-    }
+    let why = "Only facilitators and this organisation's admins edit it.";
+    policy::check(Some(&access), Action::Change, &Object::Organisation { id }, || no_organisation(id), why)?;
     let content = validated(&state, body.0.apply(current.content.to_input())?).await?;
     if_match.check(current.version)?;
     if content == current.content {

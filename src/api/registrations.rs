@@ -17,11 +17,12 @@ use crate::auth::access::Access;
 use crate::auth::rights::Scope;
 use crate::db::StoreError;
 use crate::db::events::{CreatedSort, RegisterError};
-use crate::db::feed::{FeedResource, ResourceType};
+use crate::db::feed::feed_resource;
 use crate::domain::event::{Event, Registration, RegistrationStatus};
 use crate::error::{ApiError, Problem, Result};
 use crate::http::json::Json;
 use crate::http::pagination::{ListResponse, PageRequest, respond_page};
+use crate::policy::{self, Action, Object};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -85,21 +86,7 @@ impl From<&Registration> for RegistrationView {
     }
 }
 
-impl FeedResource for Registration {
-    const TYPE: ResourceType = ResourceType::Registration;
-
-    fn feed_id(&self) -> Uuid {
-        self.id
-    }
-
-    fn feed_version(&self) -> i64 {
-        self.version
-    }
-
-    fn feed_json(&self) -> serde_json::Result<String> {
-        serde_json::to_string(&RegistrationView::from(self))
-    }
-}
+feed_resource!(Registration, Registration, |r| RegistrationView::from(r));
 
 /// Whom to register.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -126,24 +113,6 @@ pub struct RegistrationListQuery {
     pub cursor: Option<String>,
 }
 
-/// Whether `access` may see (and cancel) a registration: the person, facilitators, the
-/// event's organisers, and the organisation that registered the person (its admins, and
-/// its integration client with `registrations:write`).
-fn may_see(access: &Access, reg: &Registration, event: &Event) -> bool {
-    let organisers = event.organisers();
-    match access {
-        Access::Facilitator { .. } => true,
-        Access::Person { id, admin_of } => {
-            reg.person_id == *id || admin_of.iter().any(|o| organisers.contains(o) || reg.organisation_id == Some(*o))
-        }
-        Access::Client { organisation_id: Some(org), scopes, .. } => {
-            scopes.contains(&Scope::RegistrationsWrite)
-                && (reg.organisation_id == Some(*org) || organisers.contains(org))
-        }
-        Access::Client { .. } => false,
-    }
-}
-
 fn no_registration(id: Uuid) -> ApiError {
     ApiError::not_found(format!("No registration with id {id}."))
 }
@@ -155,7 +124,14 @@ async fn visible_registration(state: &AppState, access: &Access, id: Uuid) -> Re
         other => other.into(),
     })?;
     let event = state.store.get_event(reg.event_id).await?;
-    if may_see(access, &reg, &event) { Ok((reg, event)) } else { Err(no_registration(id)) }
+    policy::check(
+        Some(access),
+        Action::Read,
+        &Object::registration(&reg, &event.organisers()),
+        || no_registration(id),
+        "",
+    )?;
+    Ok((reg, event))
 }
 
 fn conflict(e: StoreError, id: Uuid) -> ApiError {

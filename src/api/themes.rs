@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::auth::rights::Role;
 use crate::auth::{Caller, MaybeCaller};
 use crate::db::StoreError;
-use crate::db::feed::{FeedResource, ResourceType};
+use crate::db::feed::feed_resource;
 use crate::db::themes::{ThemeFilter, ThemeSort};
 use crate::domain::theme::{self, Theme, ThemeContent, ThemeInput};
 use crate::error::{ApiError, Result};
@@ -56,21 +56,7 @@ pub struct ThemeView {
     pub version: i64,
 }
 
-impl FeedResource for Theme {
-    const TYPE: ResourceType = ResourceType::Theme;
-
-    fn feed_id(&self) -> Uuid {
-        self.id
-    }
-
-    fn feed_version(&self) -> i64 {
-        self.version
-    }
-
-    fn feed_json(&self) -> serde_json::Result<String> {
-        serde_json::to_string(&ThemeView::from(self.clone()))
-    }
-}
+feed_resource!(Theme, Theme, |t| ThemeView::from(t.clone()));
 
 impl From<Theme> for ThemeView {
     fn from(t: Theme) -> Self {

@@ -427,6 +427,31 @@ pub trait FeedResource {
     fn feed_json(&self) -> serde_json::Result<String>;
 }
 
+/// [`FeedResource`] for a resource with `id` and `version` fields, carried in the feed as
+/// the view `$view` makes of it (the same view GET answers with):
+/// `feed_resource!(Theme, Theme, |t| ThemeView::from(t.clone()));`.
+macro_rules! feed_resource {
+    ($resource:ty, $kind:ident, $view:expr) => {
+        impl $crate::db::feed::FeedResource for $resource {
+            const TYPE: $crate::db::feed::ResourceType = $crate::db::feed::ResourceType::$kind;
+
+            fn feed_id(&self) -> uuid::Uuid {
+                self.id
+            }
+
+            fn feed_version(&self) -> i64 {
+                self.version
+            }
+
+            fn feed_json(&self) -> serde_json::Result<String> {
+                let view: fn(&$resource) -> _ = $view;
+                serde_json::to_string(&view(self))
+            }
+        }
+    };
+}
+pub(crate) use feed_resource;
+
 impl Change {
     /// The create or update of `resource`, as it now is.
     pub fn of<R: FeedResource>(resource: &R, public: bool, audience: Vec<Uuid>) -> StoreResult<Self> {

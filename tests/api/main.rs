@@ -14,6 +14,7 @@ mod openapi;
 mod operations;
 mod outage;
 mod pagination;
+mod policy;
 mod privacy;
 mod solutions;
 mod stakeholders;

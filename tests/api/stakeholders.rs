@@ -30,7 +30,7 @@ on_both_databases!(
     a_member_sees_themselves_in_full_and_everyone_else_in_the_network_view,
     a_policy_reader_sees_people_only_in_the_network_view,
     a_client_lists_only_its_own_organisations_people_in_full,
-    a_client_gets_not_found_for_anything_of_another_organisation,
+    a_client_gets_not_found_for_another_organisations_people_and_forbidden_on_its_lists,
     a_client_with_only_people_read_is_refused_every_write,
     a_client_with_people_write_manages_its_organisations_people,
     a_person_edits_their_own_profile,
@@ -473,7 +473,7 @@ async fn a_client_lists_only_its_own_organisations_people_in_full(app: TestApp) 
     assert_eq!(ids, expected, "only B's people");
 }
 
-async fn a_client_gets_not_found_for_anything_of_another_organisation(app: TestApp) {
+async fn a_client_gets_not_found_for_another_organisations_people_and_forbidden_on_its_lists(app: TestApp) {
     let w = world(&app).await;
     let new_person = json!({
         "name": "Kobe Janssens",
@@ -481,33 +481,50 @@ async fn a_client_gets_not_found_for_anything_of_another_organisation(app: TestA
         "stakeholder_group": "employee",
         "membership": {"role": "employee", "starts_on": "2024-09-01"}
     });
+    // Another organisation's people and memberships are not the client's to know of: 404.
+    // The organisation itself is public in the network, so its lists and what is added to it
+    // are refused: 403, as on the learning-records paths.
     let cases = |client: &str, person: Uuid, org: &str, membership: &str| {
         vec![
-            (Method::GET, format!("/v1/people/{person}"), None, client.to_string()),
-            (Method::PATCH, format!("/v1/people/{person}"), Some(json!({"languages": ["nl"]})), client.to_string()),
-            (Method::GET, format!("/v1/people/{person}/memberships"), None, client.to_string()),
-            (Method::GET, format!("/v1/organisations/{org}/memberships"), None, client.to_string()),
-            (Method::POST, format!("/v1/organisations/{org}/people"), Some(new_person.clone()), client.to_string()),
+            (Method::GET, format!("/v1/people/{person}"), None, client.to_string(), 404),
+            (
+                Method::PATCH,
+                format!("/v1/people/{person}"),
+                Some(json!({"languages": ["nl"]})),
+                client.to_string(),
+                404,
+            ),
+            (Method::GET, format!("/v1/people/{person}/memberships"), None, client.to_string(), 404),
+            (Method::GET, format!("/v1/organisations/{org}/memberships"), None, client.to_string(), 403),
+            (
+                Method::POST,
+                format!("/v1/organisations/{org}/people"),
+                Some(new_person.clone()),
+                client.to_string(),
+                403,
+            ),
             (
                 Method::POST,
                 format!("/v1/organisations/{org}/memberships"),
                 Some(json!({"person_id": person, "role": "employee", "starts_on": "2024-01-01"})),
                 client.to_string(),
+                403,
             ),
-            (Method::GET, format!("/v1/memberships/{membership}"), None, client.to_string()),
+            (Method::GET, format!("/v1/memberships/{membership}"), None, client.to_string(), 404),
             (
                 Method::PATCH,
                 format!("/v1/memberships/{membership}"),
                 Some(json!({"ends_on": "2030-01-01"})),
                 client.to_string(),
+                404,
             ),
-            (Method::DELETE, format!("/v1/memberships/{membership}"), None, client.to_string()),
+            (Method::DELETE, format!("/v1/memberships/{membership}"), None, client.to_string(), 404),
         ]
     };
     let mut all = cases(&w.client_a_write, w.member_b.id, &w.b, &w.membership_b);
     all.extend(cases(&w.client_a_read, w.member_b.id, &w.b, &w.membership_b));
     all.extend(cases(&w.client_b, w.member_a.id, &w.a, &w.membership_a));
-    for (method, path, body, token) in all {
+    for (method, path, body, token, status) in all {
         let mut req = app.request(method.clone(), &path).bearer_auth(&token);
         if let Some(body) = body {
             let content_type =
@@ -515,8 +532,8 @@ async fn a_client_gets_not_found_for_anything_of_another_organisation(app: TestA
             req = req.header("content-type", content_type).body(body.to_string());
         }
         let res = req.send().await.unwrap();
-        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{method} {path}");
-        let body = problem(res, 404).await;
+        assert_eq!(res.status().as_u16(), status, "{method} {path}");
+        let body = problem(res, status).await;
         assert!(!body.to_string().contains("@"), "{method} {path} leaks: {body}");
     }
     // The answer is the same as for an id that does not exist at all.
@@ -926,8 +943,9 @@ async fn an_organisations_membership_list_is_for_its_admins_clients_and_facilita
         let res = get(&app, token, &path).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{who}");
     }
-    // A client of another organisation does not: 404, as for an organisation that does not exist.
-    problem(get(&app, &w.client_b, &path).await, 404).await;
+    // So does a client of another organisation (it reads every organisation): 403 too, as on
+    // every organisation-scoped path; only an organisation that does not exist is 404.
+    problem(get(&app, &w.client_b, &path).await, 403).await;
     problem(get(&app, &w.facilitator.token, &format!("/v1/organisations/{}/memberships", Uuid::now_v7())).await, 404)
         .await;
 }

@@ -14,7 +14,7 @@ use crate::auth::access::Access;
 use crate::auth::{Caller, MaybeCaller};
 use crate::db::StoreError;
 use crate::db::events::{EventFilter, EventSort};
-use crate::db::feed::{FeedResource, ResourceType};
+use crate::db::feed::feed_resource;
 use crate::domain::calendar::CalendarEvent;
 use crate::domain::event::{AttendanceMode, Event, EventContent, EventFormat, EventInput, EventStatus, Venue};
 use crate::domain::person::StakeholderGroup;
@@ -23,6 +23,7 @@ use crate::error::{ApiError, Problem, Result};
 use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
 use crate::http::json::Json;
 use crate::http::pagination::{ListResponse, PageRequest, parse_q, render_page, respond_rendered, sort_schema};
+use crate::policy::{self, Action, Object};
 use crate::state::AppState;
 
 pub use calendars::*;
@@ -148,21 +149,7 @@ impl From<&Event> for EventView {
     }
 }
 
-impl FeedResource for Event {
-    const TYPE: ResourceType = ResourceType::Event;
-
-    fn feed_id(&self) -> Uuid {
-        self.id
-    }
-
-    fn feed_version(&self) -> i64 {
-        self.version
-    }
-
-    fn feed_json(&self) -> serde_json::Result<String> {
-        serde_json::to_string(&EventView::from(self))
-    }
-}
+feed_resource!(Event, Event, |e| EventView::from(e));
 
 /// A new event.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -396,9 +383,13 @@ async fn validated(state: &AppState, input: EventInput, organiser: Uuid) -> Resu
     Ok(content)
 }
 
+fn no_event(id: Uuid) -> ApiError {
+    ApiError::not_found(format!("No event with id {id}."))
+}
+
 fn not_found(id: Uuid) -> impl FnOnce(StoreError) -> ApiError {
     move |e| match e {
-        StoreError::NotFound => ApiError::not_found(format!("No event with id {id}.")),
+        StoreError::NotFound => no_event(id),
         other => other.into(),
     }
 }
@@ -414,11 +405,9 @@ pub async fn access_of(caller: &MaybeCaller, state: &AppState) -> Result<Option<
 /// An event the caller may see: drafts only for those who run them; others get 404.
 pub async fn visible_event(state: &AppState, access: Option<&Access>, id: Uuid) -> Result<Event> {
     let event = state.store.get_event(id).await.map_err(not_found(id))?;
-    if event.status.is_public() || access.is_some_and(|a| a.runs_event(&event.organisers())) {
-        Ok(event)
-    } else {
-        Err(ApiError::not_found(format!("No event with id {id}.")))
-    }
+    let organisers = event.organisers();
+    policy::check(access, Action::Read, &Object::event(&organisers, &event), || no_event(id), "")?;
+    Ok(event)
 }
 
 /// Filters, sort and page of the event list.
@@ -641,9 +630,8 @@ async fn update_event(
     let id = id.into_inner();
     let access = Access::resolve(&caller, &state.store, state.today()).await?;
     let current = visible_event(&state, Some(&access), id).await?;
-    if !access.runs_event(&current.organisers()) {
-        return Err(ApiError::Forbidden("Only the admins of the organising organisations edit an event.".into()));
-    }
+    let (organisers, why) = (current.organisers(), "Only the admins of the organising organisations edit an event.");
+    policy::check(Some(&access), Action::Change, &Object::event(&organisers, &current), || no_event(id), why)?;
     let patch = body.0;
     if patch.co_organisers.is_some() && !access.runs_event(&[current.organiser_id]) {
         return Err(ApiError::Forbidden("Only the organiser's admins change the co-organisers.".into()));
@@ -686,9 +674,8 @@ async fn delete_event(
     let id = id.into_inner();
     let access = Access::resolve(&caller, &state.store, state.today()).await?;
     let current = visible_event(&state, Some(&access), id).await?;
-    if !access.runs_event(&current.organisers()) {
-        return Err(ApiError::Forbidden("Only the admins of the organising organisations delete an event.".into()));
-    }
+    let (organisers, why) = (current.organisers(), "Only the admins of the organising organisations delete an event.");
+    policy::check(Some(&access), Action::Delete, &Object::event(&organisers, &current), || no_event(id), why)?;
     let expected = if if_match.is_absent() {
         None
     } else {

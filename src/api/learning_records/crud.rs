@@ -299,9 +299,8 @@ pub(super) async fn update_record(
     let id = id.into_inner();
     let access = Access::resolve(&caller, &state.store, state.today()).await?;
     let current = readable(&state, &access, id).await?;
-    if access.person_id() != Some(current.person_id) {
-        return Err(ApiError::Forbidden("Only the owner changes a learning record.".into()));
-    }
+    let why = "Only the owner changes a learning record.";
+    policy::check(Some(&access), Action::Change, &Object::record(&current), || no_record(id), why)?;
     let p = body.0;
     let mut input = current.content.to_input();
     let mut inv = Invalid::default();
@@ -405,10 +404,8 @@ pub(super) async fn delete_record(
     let id = id.into_inner();
     let access = Access::resolve(&caller, &state.store, state.today()).await?;
     let current = readable(&state, &access, id).await?;
-    let moderates = access.is_facilitator() && current.sharing.visibility == Visibility::Network;
-    if access.person_id() != Some(current.person_id) && !moderates {
-        return Err(ApiError::Forbidden("Only the owner deletes a learning record.".into()));
-    }
+    let why = "Only the owner deletes a learning record.";
+    policy::check(Some(&access), Action::Delete, &Object::record(&current), || no_record(id), why)?;
     let expected = if if_match.is_absent() {
         None
     } else {

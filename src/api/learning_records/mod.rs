@@ -16,8 +16,8 @@ use crate::auth::Caller;
 use crate::auth::access::Access;
 use crate::auth::rights::Scope;
 use crate::db::events::CreatedSort;
-use crate::db::feed::{FeedResource, ResourceType};
-use crate::db::learning::{RecordFilter, RecordUpsert, RecordViewer};
+use crate::db::feed::feed_resource;
+use crate::db::learning::{RecordFilter, RecordUpsert};
 use crate::db::refs::{ExternalRef, Upserted};
 use crate::db::{Found, StoreError};
 use crate::domain::event::{CommitmentStatus, RegistrationStatus};
@@ -30,6 +30,7 @@ use crate::error::{ApiError, Problem, Result};
 use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
 use crate::http::json::Json;
 use crate::http::pagination::{ListResponse, PageRequest, respond_page};
+use crate::policy::{self, Action, Object};
 use crate::state::AppState;
 
 mod crud;
@@ -176,62 +177,18 @@ impl From<&LearningRecord> for RecordView {
     }
 }
 
-impl FeedResource for LearningRecord {
-    const TYPE: ResourceType = ResourceType::LearningRecord;
-
-    fn feed_id(&self) -> Uuid {
-        self.id
-    }
-
-    fn feed_version(&self) -> i64 {
-        self.version
-    }
-
-    fn feed_json(&self) -> serde_json::Result<String> {
-        serde_json::to_string(&RecordView::from(self))
-    }
-}
+feed_resource!(LearningRecord, LearningRecord, |r| RecordView::from(r));
 
 fn no_record(id: Uuid) -> ApiError {
     ApiError::not_found(format!("No learning record with id {id}."))
 }
 
-/// Whose records `access` reads besides its own: people read what is shared with the
-/// organisations they administer and with the network; facilitators moderate but read
-/// private records no more than anyone else; integration clients read what is shared with
-/// their organisation, with a learning-records scope.
-pub fn viewer_of(access: &Access) -> Option<RecordViewer> {
-    match access {
-        Access::Facilitator { id } => Some(RecordViewer { me: Some(*id), organisations: vec![], network: true }),
-        Access::Person { id, admin_of } => {
-            Some(RecordViewer { me: Some(*id), organisations: admin_of.clone(), network: true })
-        }
-        Access::Client { organisation_id, scopes, .. } => {
-            let reads = scopes.contains(&Scope::LearningRecordsRead) || scopes.contains(&Scope::LearningRecordsWrite);
-            match organisation_id {
-                Some(org) if reads => Some(RecordViewer { me: None, organisations: vec![*org], network: false }),
-                _ => None,
-            }
-        }
-    }
-}
-
-fn may_read(viewer: &RecordViewer, r: &LearningRecord) -> bool {
-    viewer.me == Some(r.person_id)
-        || (r.sharing.visibility == Visibility::Network && viewer.network)
-        || (r.sharing.visibility == Visibility::Organisation
-            && r.sharing.shared_with.iter().any(|o| viewer.organisations.contains(o)))
-}
+pub use crate::policy::record_viewer as viewer_of;
 
 async fn readable(state: &AppState, access: &Access, id: Uuid) -> Result<LearningRecord> {
-    let r = state.store.get_record(id).await.map_err(|e| match e {
-        StoreError::NotFound => no_record(id),
-        other => other.into(),
-    })?;
-    match viewer_of(access) {
-        Some(v) if may_read(&v, &r) => Ok(r),
-        _ => Err(no_record(id)),
-    }
+    let r = state.store.get_record(id).await.or_not_found(|| no_record(id))?;
+    policy::check(Some(access), Action::Read, &Object::record(&r), || no_record(id), "")?;
+    Ok(r)
 }
 
 /// Checks what a record names against the database: themes exist, the event is one the

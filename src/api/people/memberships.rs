@@ -118,7 +118,7 @@ pub(super) async fn list_organisation_memberships(
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let access = access_of(&caller, &state).await?;
-    organisation_for(&state, &access, id).await?;
+    organisation_for(&state, id).await?;
     if !access.reads(id) {
         return Err(ApiError::Forbidden("Only the organisation's admins and clients, and facilitators.".into()));
     }
@@ -160,7 +160,7 @@ pub(super) async fn create_membership(
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let access = access_of(&caller, &state).await?;
-    organisation_for(&state, &access, id).await?;
+    organisation_for(&state, id).await?;
     if !access.manages(id) {
         return Err(ApiError::Forbidden("Only the organisation's admins and facilitators add members.".into()));
     }

@@ -18,7 +18,7 @@ use crate::auth::Caller;
 use crate::auth::access::Access;
 use crate::auth::password;
 use crate::auth::rights::{PersonRole, Role};
-use crate::db::feed::{FeedResource, ResourceType};
+use crate::db::feed::feed_resource;
 use crate::db::people::{PersonFilter, PersonSort, PersonUpsert, UpsertRights};
 use crate::db::refs::{ExternalRef, Upserted};
 use crate::db::{Found, StoreError};
@@ -32,6 +32,7 @@ use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
 use crate::http::json::Json;
 use crate::http::pagination::{ListResponse, PageQuery, PageRequest, parse_q, respond_page, sort_schema};
 use crate::http::rate_limit::Decision;
+use crate::policy::{self, Action, Object};
 use crate::state::AppState;
 
 use super::organisations::{RefPath, upserted};
@@ -176,21 +177,7 @@ impl PersonView {
     }
 }
 
-impl FeedResource for Person {
-    const TYPE: ResourceType = ResourceType::Person;
-
-    fn feed_id(&self) -> Uuid {
-        self.id
-    }
-
-    fn feed_version(&self) -> i64 {
-        self.version
-    }
-
-    fn feed_json(&self) -> serde_json::Result<String> {
-        serde_json::to_string(&PersonView::full(self, None))
-    }
-}
+feed_resource!(Person, Person, |p| PersonView::full(p, None));
 
 /// A membership: a person's role in an organisation over a period.
 #[derive(Debug, Serialize, ToSchema)]
@@ -234,21 +221,7 @@ impl From<&Membership> for MembershipView {
     }
 }
 
-impl FeedResource for Membership {
-    const TYPE: ResourceType = ResourceType::Membership;
-
-    fn feed_id(&self) -> Uuid {
-        self.id
-    }
-
-    fn feed_version(&self) -> i64 {
-        self.version
-    }
-
-    fn feed_json(&self) -> serde_json::Result<String> {
-        serde_json::to_string(&MembershipView::from(self))
-    }
-}
+feed_resource!(Membership, Membership, |m| MembershipView::from(m));
 
 // ---- rights ----
 
@@ -291,14 +264,13 @@ async fn view_of(state: &AppState, access: &Access, person: &Person) -> Result<O
     })
 }
 
-/// Whether a caller may change a person's profile.
+/// Whether a caller may change a person's profile ([`policy`]: themselves, facilitators, and
+/// those who manage one of the person's organisations).
 async fn may_edit(state: &AppState, access: &Access, person_id: Uuid) -> Result<bool> {
-    if access.is_facilitator() || access.person_id() == Some(person_id) {
-        return Ok(true);
-    }
-    let Some(managed) = access.managed_organisations() else { return Ok(true) };
-    let orgs = state.store.memberships_of_people(&[person_id]).await?;
-    Ok(orgs.iter().any(|(_, o)| managed.contains(o)))
+    let organisations: Vec<Uuid> =
+        state.store.memberships_of_people(&[person_id]).await?.into_iter().map(|(_, o)| o).collect();
+    let object = Object::Person { id: person_id, organisations: &organisations };
+    Ok(policy::decide(Some(access), Action::Change, &object).allowed())
 }
 
 async fn affiliations_of(state: &AppState, people: &[Uuid]) -> Result<Vec<(Uuid, Affiliation)>> {
@@ -340,15 +312,14 @@ fn validated_person(input: PersonInput, prefix: &str) -> std::result::Result<Per
     })
 }
 
-/// The organisation, if the caller may know of it: every one for people and facilitators,
-/// only its own for an integration client (404 otherwise).
-async fn organisation_for(state: &AppState, access: &Access, id: Uuid) -> Result<()> {
-    let no_org = || ApiError::not_found(format!("No organisation with id {id}."));
-    if let Access::Client { organisation_id, .. } = access
-        && *organisation_id != Some(id)
-    {
-        return Err(no_org());
-    }
-    state.store.get_organisation(id).await.or_not_found(no_org)?;
+/// 404 unless the organisation exists.
+async fn organisation_for(state: &AppState, id: Uuid) -> Result<()> {
+    // Organisations are public in the network: another organisation's client learns it
+    // exists (403 from the check that follows), as on every other organisation endpoint.
+    state
+        .store
+        .get_organisation(id)
+        .await
+        .or_not_found(|| ApiError::not_found(format!("No organisation with id {id}.")))?;
     Ok(())
 }

@@ -250,7 +250,7 @@ pub(super) async fn upsert_membership_by_ref(
     let (id, system, external_id) = path.into_inner();
     let reference = RefPath { system, external_id }.parse()?;
     let access = access_of(&caller, &state).await?;
-    organisation_for(&state, &access, id).await?;
+    organisation_for(&state, id).await?;
     if !access.manages(id) {
         return Err(ApiError::Forbidden("This needs `people:write` for this organisation, or being its admin.".into()));
     }
@@ -317,7 +317,7 @@ pub(super) async fn create_organisation_person(
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let access = access_of(&caller, &state).await?;
-    organisation_for(&state, &access, id).await?;
+    organisation_for(&state, id).await?;
     if !access.manages(id) {
         return Err(ApiError::Forbidden("Only the organisation's admins and facilitators add people.".into()));
     }
@@ -387,7 +387,7 @@ pub(super) async fn upsert_person_by_ref(
     let (id, system, external_id) = path.into_inner();
     let reference = RefPath { system, external_id }.parse()?;
     let access = access_of(&caller, &state).await?;
-    organisation_for(&state, &access, id).await?;
+    organisation_for(&state, id).await?;
     if !access.manages(id) {
         return Err(ApiError::Forbidden("This needs `people:write` for this organisation, or being its admin.".into()));
     }
@@ -451,7 +451,7 @@ pub(super) async fn upsert_people_batch(
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let access = access_of(&caller, &state).await?;
-    organisation_for(&state, &access, id).await?;
+    organisation_for(&state, id).await?;
     if !access.manages(id) {
         return Err(ApiError::Forbidden("This needs `people:write` for this organisation, or being its admin.".into()));
     }

@@ -15,8 +15,9 @@ use crate::api::organisations::ThemeSlug;
 use crate::auth::access::Access;
 use crate::auth::rights::Role;
 use crate::auth::{Caller, MaybeCaller};
+use crate::db::Found;
 use crate::db::StoreError;
-use crate::db::feed::{FeedResource, ResourceType};
+use crate::db::feed::feed_resource;
 use crate::db::page::{Keyset, Sort, SortField};
 use crate::db::solutions::{ContentSort, Drafts, ListOrder, ListPage, NextPage, SolutionFilter};
 use crate::domain::organisation::{SizeBand, parse_nace};
@@ -33,6 +34,7 @@ use crate::http::page_cache::CachedPage;
 use crate::http::pagination::{
     CursorCodec, DEFAULT_LIMIT, ListResponse, MAX_LIMIT, PageQuery, parse_q, respond_rendered,
 };
+use crate::policy::{self, Action, Object};
 use crate::state::AppState;
 
 pub use co_authors::*;
@@ -185,21 +187,7 @@ impl From<&Solution> for SolutionView {
     }
 }
 
-impl FeedResource for Solution {
-    const TYPE: ResourceType = ResourceType::Solution;
-
-    fn feed_id(&self) -> Uuid {
-        self.id
-    }
-
-    fn feed_version(&self) -> i64 {
-        self.version
-    }
-
-    fn feed_json(&self) -> serde_json::Result<String> {
-        serde_json::to_string(&SolutionView::from(self))
-    }
-}
+feed_resource!(Solution, Solution, |s| SolutionView::from(s));
 
 /// One revision: who made it, what it changed, and the full content as of it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -274,21 +262,7 @@ impl From<&Endorsement> for EndorsementView {
     }
 }
 
-impl FeedResource for Endorsement {
-    const TYPE: ResourceType = ResourceType::Endorsement;
-
-    fn feed_id(&self) -> Uuid {
-        self.id
-    }
-
-    fn feed_version(&self) -> i64 {
-        self.version
-    }
-
-    fn feed_json(&self) -> serde_json::Result<String> {
-        serde_json::to_string(&EndorsementView::from(self))
-    }
-}
+feed_resource!(Endorsement, Endorsement, |e| EndorsementView::from(e));
 
 /// Checks the `theme` and `sector` filters.
 pub(crate) fn theme_and_sector(
@@ -381,18 +355,16 @@ fn empty_list<U: Serialize>() -> HttpResponse {
 
 /// Whether `access` may edit `s`: its co-authors and facilitators.
 fn edits(access: &Access, s: &Solution) -> bool {
-    access.is_facilitator() || access.person_id().is_some_and(|p| s.is_co_author(p))
+    policy::decide(Some(access), Action::Change, &Object::solution(&s.co_author_ids(), s)).allowed()
 }
 
 /// A solution the caller may read: published, or a draft they co-author (facilitators:
 /// every draft). Anything else is a 404, like a solution that does not exist.
 pub(crate) async fn visible_solution(state: &AppState, access: Option<&Access>, id: Uuid) -> Result<Solution> {
     let missing = || ApiError::not_found(format!("No solution with id {id}."));
-    let s = state.store.get_solution(id).await.map_err(|e| match e {
-        StoreError::NotFound => missing(),
-        other => other.into(),
-    })?;
-    if s.is_published() || access.is_some_and(|a| edits(a, &s)) { Ok(s) } else { Err(missing()) }
+    let s = state.store.get_solution(id).await.or_not_found(missing)?;
+    policy::check(access, Action::Read, &Object::solution(&s.co_author_ids(), &s), missing, "")?;
+    Ok(s)
 }
 
 /// The person behind a caller who writes: 403 for integration clients.

@@ -33,6 +33,15 @@ pub struct RecordViewer {
     pub network: bool,
 }
 
+impl RecordViewer {
+    /// The rule `push_viewer` applies in SQL, for one record.
+    pub fn may_read(&self, owner: Uuid, visibility: Visibility, shared_with: &[Uuid]) -> bool {
+        self.me == Some(owner)
+            || (visibility == Visibility::Network && self.network)
+            || (visibility == Visibility::Organisation && shared_with.iter().any(|o| self.organisations.contains(o)))
+    }
+}
+
 /// Filters of a record list.
 #[derive(Debug, Clone, Default)]
 pub struct RecordFilter {
