@@ -16,9 +16,9 @@ use crate::auth::access::Access;
 use crate::db::StoreError;
 use crate::db::feed::feed_resource;
 use crate::db::solutions::ChallengeFilter;
+use crate::domain::Invalid;
 use crate::domain::organisation::SizeBand;
 use crate::domain::solution::{Challenge, ChallengeContent, ChallengeStatus, Context, TargetGroup, search_words};
-use crate::domain::{FieldError, Invalid};
 use crate::error::{ApiError, Problem, Result};
 use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
 use crate::http::json::Json;
@@ -287,7 +287,7 @@ async fn create_challenge(
     body: Json<NewChallenge>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let me = access
         .person_id()
         .ok_or_else(|| ApiError::Forbidden("Integration clients do not bring challenges; people do.".into()))?;
@@ -361,7 +361,7 @@ async fn update_challenge(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let current = state.store.get_challenge(id).await.map_err(not_found(id))?;
     let is_author = access.person_id().is_some() && current.author.person_id == access.person_id();
     let (object, why) = (
@@ -375,11 +375,7 @@ async fn update_challenge(
     }
     let mut input = current.content.clone();
     let mut inv = Invalid::default();
-    match p.title {
-        Some(Some(t)) => input.title = t,
-        Some(None) => inv.errors.push(FieldError::new("/title", "is required and cannot be removed (null)")),
-        None => {}
-    }
+    inv.required("/title", p.title, &mut input.title);
     if let Some(d) = p.description {
         input.description = d;
     }
@@ -392,11 +388,7 @@ async fn update_challenge(
     if let Some(t) = p.themes {
         input.themes = t.unwrap_or_default().into_iter().map(|t| t.0).collect();
     }
-    match p.status {
-        Some(Some(s)) => input.status = s,
-        Some(None) => inv.errors.push(FieldError::new("/status", "is required and cannot be removed (null)")),
-        None => {}
-    }
+    inv.required("/status", p.status, &mut input.status);
     if !inv.errors.is_empty() {
         return Err(inv.into());
     }
@@ -449,7 +441,7 @@ async fn delete_challenge(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let current = state.store.get_challenge(id).await.map_err(not_found(id))?;
     let (object, why) = (
         Object::Challenge { author: current.author.person_id },

@@ -176,7 +176,7 @@ async fn list(
 }
 
 async fn create(state: &AppState, caller: &Caller, target: CommentTarget, body: NewComment) -> Result<HttpResponse> {
-    let access = Access::resolve(caller, &state.store, state.today()).await?;
+    let access = Access::of(caller);
     let me = access
         .person_id()
         .ok_or_else(|| ApiError::Forbidden("Integration clients do not comment; people do.".into()))?;
@@ -228,7 +228,7 @@ async fn list_challenge_comments(
     query: web::Query<PageQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     list(&req, &state, Some(&access), CommentTarget::Challenge(id.into_inner()), query.into_inner()).await
 }
 
@@ -277,7 +277,7 @@ async fn list_solution_comments(
     query: web::Query<PageQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let access = access_of(&caller, &state).await?;
+    let access = access_of(&caller);
     list(&req, &state, access.as_ref(), CommentTarget::Solution(id.into_inner()), query.into_inner()).await
 }
 
@@ -308,7 +308,7 @@ async fn comment_solution(
 
 /// A comment the caller may read, with the caller's reach.
 async fn readable_comment(state: &AppState, caller: &Caller, id: Uuid) -> Result<(Comment, Access)> {
-    let access = Access::resolve(caller, &state.store, state.today()).await?;
+    let access = Access::of(caller);
     let c = state.store.get_comment(id).await.or_not_found(|| no_comment(id))?;
     // What it is on is hidden from the caller: so is the comment. Any other failure (an
     // outage) passes on as itself.

@@ -264,7 +264,7 @@ async fn create_commitment(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let event_id = id.into_inner();
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let event = visible_event(&state, Some(&access), event_id).await?;
     let me = access.person_id().ok_or_else(|| ApiError::Forbidden("Only people make commitments.".into()))?;
     let b = body.0;
@@ -308,7 +308,7 @@ async fn list_event_commitments(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let event_id = id.into_inner();
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     visible_event(&state, Some(&access), event_id).await?;
     let viewer = Some(
         policy::commitment_viewer(&access)
@@ -343,7 +343,7 @@ async fn list_event_commitments(
 #[get("/v1/events/{id}/commitment-summary")]
 async fn commitment_summary(caller: Caller, id: web::Path<Uuid>, state: web::Data<AppState>) -> Result<HttpResponse> {
     let event_id = id.into_inner();
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let event = visible_event(&state, Some(&access), event_id).await?;
     if !access.runs_event(&event.organisers()) {
         return Err(ApiError::Forbidden("Only the event's organisers see its commitment counts.".into()));
@@ -405,7 +405,7 @@ async fn get_commitment(
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let (c, _) = readable(&state, &access, id.into_inner()).await?;
     Ok(respond_tagged(&req, c.version, &CommitmentView::from(&c)))
 }
@@ -435,7 +435,7 @@ async fn update_commitment(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let (current, event) = readable(&state, &access, id).await?;
     let organisers = event.organisers();
     let object = Object::commitment(&current, &organisers);
@@ -452,23 +452,9 @@ async fn update_commitment(
     let mut text = c.text.clone();
     let mut status = c.status;
     let mut shared_with_organiser = c.shared_with_organiser;
-    match p.text {
-        Some(Some(t)) => text = t,
-        Some(None) => inv.errors.push(FieldError::new("/text", "is required and cannot be removed (null)")),
-        None => {}
-    }
-    match p.status {
-        Some(Some(s)) => status = s,
-        Some(None) => inv.errors.push(FieldError::new("/status", "is required and cannot be removed (null)")),
-        None => {}
-    }
-    match p.shared_with_organiser {
-        Some(Some(s)) => shared_with_organiser = s,
-        Some(None) => {
-            inv.errors.push(FieldError::new("/shared_with_organiser", "is required and cannot be removed (null)"))
-        }
-        None => {}
-    }
+    inv.required("/text", p.text, &mut text);
+    inv.required("/status", p.status, &mut status);
+    inv.required("/shared_with_organiser", p.shared_with_organiser, &mut shared_with_organiser);
     inv.finish(|| ())?;
     let content = CommitmentContent::parse(
         &text,
@@ -514,7 +500,7 @@ async fn delete_commitment(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let (current, event) = readable(&state, &access, id).await?;
     let organisers = event.organisers();
     let object = Object::commitment(&current, &organisers);

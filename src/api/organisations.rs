@@ -192,26 +192,14 @@ pub struct OrganisationPatch {
 }
 
 /// The error for `null` on a member that cannot be removed.
-fn cannot_remove(pointer: &str) -> FieldError {
-    FieldError::new(pointer, "is required and cannot be removed (null)")
-}
-
 impl OrganisationPatch {
     fn apply(self, mut input: OrganisationInput) -> std::result::Result<OrganisationInput, Invalid> {
         let mut inv = Invalid::default();
-        match self.name {
-            Some(Some(v)) => input.name = v,
-            Some(None) => inv.errors.push(cannot_remove("/name")),
-            None => {}
-        }
-        match self.kind {
-            Some(Some(v)) => input.kind = v,
-            Some(None) => inv.errors.push(cannot_remove("/kind")),
-            None => {}
-        }
+        inv.required("/name", self.name, &mut input.name);
+        inv.required("/kind", self.kind, &mut input.kind);
         match self.themes {
             Some(Some(v)) => input.themes = v.into_iter().map(|t| t.0).collect(),
-            Some(None) => inv.errors.push(cannot_remove("/themes")),
+            Some(None) => inv.errors.push(FieldError::cannot_remove("/themes")),
             None => {}
         }
         if let Some(v) = self.enterprise_number {
@@ -405,7 +393,7 @@ async fn update_organisation(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let current = state.store.get_organisation(id).await.map_err(not_found(id))?;
     let why = "Only facilitators and this organisation's admins edit it.";
     policy::check(Some(&access), Action::Change, &Object::Organisation { id }, || no_organisation(id), why)?;

@@ -170,7 +170,7 @@ async fn register(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let event_id = id.into_inner();
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     // Whether the caller may see the event is decided with the answer (a draft is 404 for
     // those who do not run it), saving a read on this busy path.
     if let Access::Client { .. } = access {
@@ -258,7 +258,7 @@ async fn list_event_registrations(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let event_id = id.into_inner();
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let event = visible_event(&state, Some(&access), event_id).await?;
     let visible_to = match &access {
         a if a.runs_event(&event.organisers()) => None,
@@ -332,7 +332,7 @@ async fn list_my_registrations(
 )]
 #[get("/v1/registrations/{id}")]
 async fn get_registration(caller: Caller, id: web::Path<Uuid>, state: web::Data<AppState>) -> Result<HttpResponse> {
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let (reg, _) = visible_registration(&state, &access, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(RegistrationView::from(&reg)))
 }
@@ -355,14 +355,14 @@ async fn get_registration(caller: Caller, id: web::Path<Uuid>, state: web::Data<
 #[post("/v1/registrations/{id}/cancel")]
 async fn cancel_registration(caller: Caller, id: web::Path<Uuid>, state: web::Data<AppState>) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     visible_registration(&state, &access, id).await?;
     let (reg, _) = state.store.cancel_registration(id).await.map_err(|e| conflict(e, id))?;
     Ok(HttpResponse::Ok().json(RegistrationView::from(&reg)))
 }
 
 async fn attendance(caller: Caller, id: Uuid, state: &AppState, status: RegistrationStatus) -> Result<HttpResponse> {
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let (_, event) = visible_registration(state, &access, id).await?;
     if !access.runs_event(&event.organisers()) {
         return Err(ApiError::Forbidden("Only the event's organisers record attendance.".into()));

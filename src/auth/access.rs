@@ -2,14 +2,11 @@
 //! memberships say which organisations a person administers (so removing an admin takes
 //! effect at once, not when their token expires).
 
-use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::rights::{Role, Scope};
 use super::{Caller, Subject};
-use crate::db::Store;
 use crate::db::feed::{FeedReader, NETWORK_AUDIENCE, ResourceType, admins_of};
-use crate::error::ApiError;
 
 /// A caller's reach.
 #[derive(Debug, Clone)]
@@ -26,14 +23,14 @@ pub enum Access {
 impl Access {
     /// The caller's reach. The extractor already read the person's role and the
     /// organisations they administer live, so this takes no query.
-    pub async fn resolve(caller: &Caller, _store: &Store, _today: NaiveDate) -> Result<Self, ApiError> {
-        Ok(match caller.subject {
+    pub fn of(caller: &Caller) -> Self {
+        match caller.subject {
             Subject::Person(id) if caller.has_role(Role::Facilitator) => Access::Facilitator { id },
             Subject::Person(id) => Access::Person { id, admin_of: caller.admin_of.clone() },
             Subject::Client(id) => {
                 Access::Client { id, organisation_id: caller.organisation_id, scopes: caller.scopes.clone() }
             }
-        })
+        }
     }
 
     pub fn is_facilitator(&self) -> bool {

@@ -19,6 +19,11 @@ impl FieldError {
     pub fn new(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
         Self { pointer: pointer.into(), detail: detail.into() }
     }
+
+    /// A merge patch set a required member to `null`.
+    pub fn cannot_remove(pointer: &str) -> Self {
+        Self::new(pointer, "is required and cannot be removed (null)")
+    }
 }
 
 /// A request that does not satisfy the rules; carries every field error found, not just
@@ -32,6 +37,16 @@ pub struct Invalid {
 impl Invalid {
     pub fn one(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
         Self { errors: vec![FieldError::new(pointer, detail)] }
+    }
+
+    /// A required member of a merge patch: a value replaces `target`, `null` is an error at
+    /// `pointer`, absent leaves `target` as it is.
+    pub fn required<T>(&mut self, pointer: &str, value: Option<Option<T>>, target: &mut T) {
+        match value {
+            Some(Some(v)) => *target = v,
+            Some(None) => self.errors.push(FieldError::cannot_remove(pointer)),
+            None => {}
+        }
     }
 
     /// Runs `parse` and records its error under `pointer`, returning the value if it parsed.

@@ -118,7 +118,7 @@ pub(super) async fn event_calendar(
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let access = access_of(&caller, &state).await?;
+    let access = access_of(&caller);
     let event = visible_event(&state, access.as_ref(), id.into_inner()).await?;
     let name = event.content.title.clone();
     calendar_of(&state, &name, std::slice::from_ref(&event)).await

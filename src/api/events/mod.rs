@@ -15,10 +15,10 @@ use crate::auth::{Caller, MaybeCaller};
 use crate::db::StoreError;
 use crate::db::events::{EventFilter, EventSort};
 use crate::db::feed::feed_resource;
+use crate::domain::Invalid;
 use crate::domain::calendar::CalendarEvent;
 use crate::domain::event::{AttendanceMode, Event, EventContent, EventFormat, EventInput, EventStatus, Venue};
 use crate::domain::person::StakeholderGroup;
-use crate::domain::{FieldError, Invalid};
 use crate::error::{ApiError, Problem, Result};
 use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
 use crate::http::json::Json;
@@ -300,19 +300,6 @@ fn utc(t: DateTime<FixedOffset>) -> DateTime<Utc> {
     t.with_timezone(&Utc)
 }
 
-fn cannot_remove(pointer: &str) -> FieldError {
-    FieldError::new(pointer, "is required and cannot be removed (null)")
-}
-
-/// Replaces `target` with a required member's new value, or records `null` as an error.
-fn required<T>(inv: &mut Invalid, pointer: &str, value: Option<Option<T>>, target: &mut T) {
-    match value {
-        Some(Some(v)) => *target = v,
-        Some(None) => inv.errors.push(cannot_remove(pointer)),
-        None => {}
-    }
-}
-
 impl EventPatch {
     fn apply(
         self,
@@ -320,22 +307,21 @@ impl EventPatch {
         mut status: EventStatus,
     ) -> std::result::Result<(EventInput, EventStatus), Invalid> {
         let mut inv = Invalid::default();
-        required(&mut inv, "/title", self.title, &mut input.title);
-        required(&mut inv, "/format", self.format, &mut input.format);
-        required(&mut inv, "/attendance_mode", self.attendance_mode, &mut input.attendance_mode);
-        required(&mut inv, "/starts_at", self.starts_at.map(|t| t.map(utc)), &mut input.starts_at);
-        required(&mut inv, "/ends_at", self.ends_at.map(|t| t.map(utc)), &mut input.ends_at);
-        required(&mut inv, "/time_zone", self.time_zone, &mut input.time_zone);
-        required(&mut inv, "/co_organisers", self.co_organisers, &mut input.co_organisers);
-        required(
-            &mut inv,
+        inv.required("/title", self.title, &mut input.title);
+        inv.required("/format", self.format, &mut input.format);
+        inv.required("/attendance_mode", self.attendance_mode, &mut input.attendance_mode);
+        inv.required("/starts_at", self.starts_at.map(|t| t.map(utc)), &mut input.starts_at);
+        inv.required("/ends_at", self.ends_at.map(|t| t.map(utc)), &mut input.ends_at);
+        inv.required("/time_zone", self.time_zone, &mut input.time_zone);
+        inv.required("/co_organisers", self.co_organisers, &mut input.co_organisers);
+        inv.required(
             "/themes",
             self.themes.map(|t| t.map(|v| v.into_iter().map(|s| s.0).collect())),
             &mut input.themes,
         );
-        required(&mut inv, "/stakeholder_groups", self.stakeholder_groups, &mut input.stakeholder_groups);
-        required(&mut inv, "/language", self.language, &mut input.language);
-        required(&mut inv, "/status", self.status, &mut status);
+        inv.required("/stakeholder_groups", self.stakeholder_groups, &mut input.stakeholder_groups);
+        inv.required("/language", self.language, &mut input.language);
+        inv.required("/status", self.status, &mut status);
         if let Some(v) = self.summary {
             input.summary = v;
         }
@@ -395,11 +381,8 @@ fn not_found(id: Uuid) -> impl FnOnce(StoreError) -> ApiError {
 }
 
 /// The caller's reach, for a request that may be anonymous.
-pub async fn access_of(caller: &MaybeCaller, state: &AppState) -> Result<Option<Access>> {
-    match &caller.0 {
-        None => Ok(None),
-        Some(c) => Ok(Some(Access::resolve(c, &state.store, state.today()).await?)),
-    }
+pub fn access_of(caller: &MaybeCaller) -> Option<Access> {
+    caller.0.as_ref().map(Access::of)
 }
 
 /// An event the caller may see: drafts only for those who run them; others get 404.
@@ -481,7 +464,7 @@ async fn list_events(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let query = query.into_inner();
-    let access = access_of(&caller, &state).await?;
+    let access = access_of(&caller);
     let filter = EventFilter {
         drafts_of: access.as_ref().map_or(Some(vec![]), Access::draft_events_of),
         starts_after: query.starts_after.map(utc),
@@ -533,7 +516,7 @@ async fn list_events(
 )]
 #[post("/v1/events")]
 async fn create_event(caller: Caller, body: Json<NewEvent>, state: web::Data<AppState>) -> Result<HttpResponse> {
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let b = body.0;
     if !state.store.missing_organisations(&[b.organiser_id]).await?.is_empty() {
         return Err(ApiError::MissingReference {
@@ -596,7 +579,7 @@ async fn get_event(
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let access = access_of(&caller, &state).await?;
+    let access = access_of(&caller);
     let event = visible_event(&state, access.as_ref(), id.into_inner()).await?;
     Ok(respond_tagged(&req, event.version, &EventView::from(&event)))
 }
@@ -628,7 +611,7 @@ async fn update_event(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let current = visible_event(&state, Some(&access), id).await?;
     let (organisers, why) = (current.organisers(), "Only the admins of the organising organisations edit an event.");
     policy::check(Some(&access), Action::Change, &Object::event(&organisers, &current), || no_event(id), why)?;
@@ -672,7 +655,7 @@ async fn delete_event(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let current = visible_event(&state, Some(&access), id).await?;
     let (organisers, why) = (current.organisers(), "Only the admins of the organising organisations delete an event.");
     policy::check(Some(&access), Action::Delete, &Object::event(&organisers, &current), || no_event(id), why)?;

@@ -170,7 +170,7 @@ pub(super) async fn create_record(
     body: Json<NewRecord>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let me = person_only(&access)?;
     let (input, visibility, shared_with) = input_of(body.0);
     let content = RecordContent::parse(input, "");
@@ -216,7 +216,7 @@ pub(super) async fn list_records(
     query: web::Query<RecordListQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let viewer = viewer_of(&access)
         .ok_or_else(|| ApiError::Forbidden("This needs the `learning-records:read` scope.".into()))?;
     let q = query.into_inner();
@@ -266,7 +266,7 @@ pub(super) async fn get_record(
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let r = readable(&state, &access, id.into_inner()).await?;
     Ok(respond_tagged(&req, r.version, &RecordView::from(&r)))
 }
@@ -297,17 +297,18 @@ pub(super) async fn update_record(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let current = readable(&state, &access, id).await?;
     let why = "Only the owner changes a learning record.";
     policy::check(Some(&access), Action::Change, &Object::record(&current), || no_record(id), why)?;
     let p = body.0;
     let mut input = current.content.to_input();
     let mut inv = Invalid::default();
-    input.title = required(&mut inv, "/title", p.title, input.title);
-    input.activity_type = required(&mut inv, "/activity_type", p.activity_type, input.activity_type);
-    input.started_on = required(&mut inv, "/started_on", p.started_on, input.started_on);
-    let visibility = required(&mut inv, "/visibility", p.visibility, current.sharing.visibility);
+    inv.required("/title", p.title, &mut input.title);
+    inv.required("/activity_type", p.activity_type, &mut input.activity_type);
+    inv.required("/started_on", p.started_on, &mut input.started_on);
+    let mut visibility = current.sharing.visibility;
+    inv.required("/visibility", p.visibility, &mut visibility);
     inv.finish(|| ())?;
     if let Some(d) = p.description {
         input.description = d;
@@ -402,7 +403,7 @@ pub(super) async fn delete_record(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let current = readable(&state, &access, id).await?;
     let why = "Only the owner deletes a learning record.";
     policy::check(Some(&access), Action::Delete, &Object::record(&current), || no_record(id), why)?;

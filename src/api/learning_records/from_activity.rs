@@ -77,7 +77,7 @@ pub(super) async fn record_from_registration(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let me = person_only(&access)?;
     let no_registration = || ApiError::not_found(format!("No registration of yours with id {id}."));
     let reg = state.store.get_registration(id).await.map_err(|e| match e {
@@ -152,7 +152,7 @@ pub(super) async fn record_from_commitment(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let me = person_only(&access)?;
     let no_commitment = || ApiError::not_found(format!("No commitment of yours with id {id}."));
     let c = state.store.get_commitment(id).await.map_err(|e| match e {

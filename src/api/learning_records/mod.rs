@@ -299,14 +299,3 @@ fn merge_invalid<A, B>(
         }
     }
 }
-
-fn required<T>(inv: &mut Invalid, pointer: &str, value: Option<Option<T>>, current: T) -> T {
-    match value {
-        Some(Some(v)) => v,
-        Some(None) => {
-            inv.errors.push(FieldError::new(pointer, "is required and cannot be removed (null)"));
-            current
-        }
-        None => current,
-    }
-}

@@ -71,7 +71,7 @@ pub(super) async fn list_person_memberships(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = access_of(&caller, &state).await?;
+    let access = access_of(&caller)?;
     let person = state.store.get_person(id).await.or_not_found(|| no_person(id))?;
     let view = view_of(&state, &access, &person).await?.ok_or_else(|| no_person(id))?;
     let readable = if access.is_facilitator() || access.person_id() == Some(id) {
@@ -117,7 +117,7 @@ pub(super) async fn list_organisation_memberships(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = access_of(&caller, &state).await?;
+    let access = access_of(&caller)?;
     organisation_for(&state, id).await?;
     if !access.reads(id) {
         return Err(ApiError::Forbidden("Only the organisation's admins and clients, and facilitators.".into()));
@@ -159,7 +159,7 @@ pub(super) async fn create_membership(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = access_of(&caller, &state).await?;
+    let access = access_of(&caller)?;
     organisation_for(&state, id).await?;
     if !access.manages(id) {
         return Err(ApiError::Forbidden("Only the organisation's admins and facilitators add members.".into()));
@@ -221,7 +221,7 @@ pub(super) async fn get_membership(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = access_of(&caller, &state).await?;
+    let access = access_of(&caller)?;
     let m = membership_for(&state, &access, id).await?;
     Ok(respond_tagged(&req, m.version, &MembershipView::from(&m)))
 }
@@ -250,7 +250,7 @@ pub(super) async fn update_membership(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = access_of(&caller, &state).await?;
+    let access = access_of(&caller)?;
     let current = membership_for(&state, &access, id).await.map_err(|e| match e {
         ApiError::NotFound(_) => no_membership(id),
         other => other,
@@ -263,7 +263,7 @@ pub(super) async fn update_membership(
     let role = match patch.role {
         Some(Some(r)) => r,
         Some(None) => {
-            inv.errors.push(cannot_remove("/role"));
+            inv.errors.push(FieldError::cannot_remove("/role"));
             current.terms.role
         }
         None => current.terms.role,
@@ -271,7 +271,7 @@ pub(super) async fn update_membership(
     let starts_on = match patch.starts_on {
         Some(Some(d)) => d,
         Some(None) => {
-            inv.errors.push(cannot_remove("/starts_on"));
+            inv.errors.push(FieldError::cannot_remove("/starts_on"));
             current.terms.starts_on
         }
         None => current.terms.starts_on,
@@ -314,7 +314,7 @@ pub(super) async fn delete_membership(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = access_of(&caller, &state).await?;
+    let access = access_of(&caller)?;
     let current = membership_for(&state, &access, id).await.map_err(|e| match e {
         ApiError::NotFound(_) => no_membership(id),
         other => other,

@@ -296,8 +296,8 @@ pub(crate) async fn render(state: &AppState, access: &Access, person: &Person) -
     }))
 }
 
-async fn access_of(caller: &Caller, state: &AppState) -> Result<Access> {
-    let access = Access::resolve(caller, &state.store, state.today()).await?;
+fn access_of(caller: &Caller) -> Result<Access> {
+    let access = Access::of(caller);
     if let Access::Client { .. } = access
         && access.readable_organisations().is_none_or(|o| o.is_empty())
     {

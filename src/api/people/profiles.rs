@@ -87,35 +87,27 @@ pub struct PersonPatch {
     pub role: Option<Option<PersonRole>>,
 }
 
-pub(super) fn cannot_remove(pointer: &str) -> FieldError {
-    FieldError::new(pointer, "is required and cannot be removed (null)")
-}
-
 impl PersonPatch {
     fn apply(&self, mut input: PersonInput) -> std::result::Result<PersonInput, Invalid> {
         let mut inv = Invalid::default();
         match &self.name {
             Some(Some(v)) => input.name = v.clone(),
-            Some(None) => inv.errors.push(cannot_remove("/name")),
+            Some(None) => inv.errors.push(FieldError::cannot_remove("/name")),
             None => {}
         }
         match &self.email {
             Some(Some(v)) => input.email = v.clone(),
-            Some(None) => inv.errors.push(cannot_remove("/email")),
+            Some(None) => inv.errors.push(FieldError::cannot_remove("/email")),
             None => {}
         }
-        match self.stakeholder_group {
-            Some(Some(v)) => input.stakeholder_group = v,
-            Some(None) => inv.errors.push(cannot_remove("/stakeholder_group")),
-            None => {}
-        }
+        inv.required("/stakeholder_group", self.stakeholder_group, &mut input.stakeholder_group);
         match &self.languages {
             Some(Some(v)) => input.languages = v.iter().map(|l| l.0.clone()).collect(),
-            Some(None) => inv.errors.push(cannot_remove("/languages")),
+            Some(None) => inv.errors.push(FieldError::cannot_remove("/languages")),
             None => {}
         }
         if matches!(self.role, Some(None)) {
-            inv.errors.push(cannot_remove("/role"));
+            inv.errors.push(FieldError::cannot_remove("/role"));
         }
         // A birth year replaces an age band and the other way round.
         if let Some(v) = self.birth_year {
@@ -196,7 +188,7 @@ pub(super) async fn list_people(
     query: web::Query<PersonListQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let access = access_of(&caller, &state).await?;
+    let access = access_of(&caller)?;
     let query = query.into_inner();
     let filter = PersonFilter {
         within: match &access {
@@ -291,7 +283,7 @@ pub(super) async fn get_person(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = access_of(&caller, &state).await?;
+    let access = access_of(&caller)?;
     let person = state.store.get_person(id).await.or_not_found(|| no_person(id))?;
     let view = render(&state, &access, &person).await?.ok_or_else(|| no_person(id))?;
     Ok(respond_tagged(&req, person.version, &view))
@@ -327,7 +319,7 @@ pub(super) async fn update_person(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = access_of(&caller, &state).await?;
+    let access = access_of(&caller)?;
     let current = state.store.get_person(id).await.or_not_found(|| no_person(id))?;
     if view_of(&state, &access, &current).await?.is_none() {
         return Err(no_person(id));

@@ -249,7 +249,7 @@ pub(super) async fn upsert_membership_by_ref(
 ) -> Result<HttpResponse> {
     let (id, system, external_id) = path.into_inner();
     let reference = RefPath { system, external_id }.parse()?;
-    let access = access_of(&caller, &state).await?;
+    let access = access_of(&caller)?;
     organisation_for(&state, id).await?;
     if !access.manages(id) {
         return Err(ApiError::Forbidden("This needs `people:write` for this organisation, or being its admin.".into()));
@@ -316,7 +316,7 @@ pub(super) async fn create_organisation_person(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = access_of(&caller, &state).await?;
+    let access = access_of(&caller)?;
     organisation_for(&state, id).await?;
     if !access.manages(id) {
         return Err(ApiError::Forbidden("Only the organisation's admins and facilitators add people.".into()));
@@ -386,7 +386,7 @@ pub(super) async fn upsert_person_by_ref(
 ) -> Result<HttpResponse> {
     let (id, system, external_id) = path.into_inner();
     let reference = RefPath { system, external_id }.parse()?;
-    let access = access_of(&caller, &state).await?;
+    let access = access_of(&caller)?;
     organisation_for(&state, id).await?;
     if !access.manages(id) {
         return Err(ApiError::Forbidden("This needs `people:write` for this organisation, or being its admin.".into()));
@@ -450,7 +450,7 @@ pub(super) async fn upsert_people_batch(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = access_of(&caller, &state).await?;
+    let access = access_of(&caller)?;
     organisation_for(&state, id).await?;
     if !access.manages(id) {
         return Err(ApiError::Forbidden("This needs `people:write` for this organisation, or being its admin.".into()));

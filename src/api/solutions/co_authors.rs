@@ -37,7 +37,7 @@ pub(super) async fn add_co_author(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let current = visible_solution(&state, Some(&access), id).await?;
     if !edits(&access, &current) {
         return Err(ApiError::Forbidden("Only the co-authors (and facilitators) invite co-authors.".into()));
@@ -79,7 +79,7 @@ pub(super) async fn get_co_author(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let (id, person) = path.into_inner();
-    let access = access_of(&caller, &state).await?;
+    let access = access_of(&caller);
     let s = visible_solution(&state, access.as_ref(), id).await?;
     let a = s
         .co_authors
@@ -110,7 +110,7 @@ pub(super) async fn remove_co_author(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let (id, person) = path.into_inner();
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let current = visible_solution(&state, Some(&access), id).await?;
     if !current.is_co_author(person) {
         return Err(ApiError::not_found(format!("{person} is not a co-author of solution {id}.")));

@@ -90,18 +90,10 @@ pub struct SolutionPatch {
     pub status: Option<Option<SolutionStatus>>,
 }
 
-pub(super) fn cannot_remove(pointer: &str) -> FieldError {
-    FieldError::new(pointer, "is required and cannot be removed (null)")
-}
-
 impl SolutionPatch {
     pub(super) fn apply(self, mut c: SolutionContent) -> std::result::Result<SolutionContent, Invalid> {
         let mut inv = Invalid::default();
-        match self.title {
-            Some(Some(t)) => c.title = t,
-            Some(None) => inv.errors.push(cannot_remove("/title")),
-            None => {}
-        }
+        inv.required("/title", self.title, &mut c.title);
         if let Some(s) = self.summary {
             c.summary = s;
         }
@@ -120,19 +112,11 @@ impl SolutionPatch {
         if let Some(t) = self.themes {
             c.themes = t.unwrap_or_default().into_iter().map(|t| t.0).collect();
         }
-        match self.maturity {
-            Some(Some(m)) => c.maturity = m,
-            Some(None) => inv.errors.push(cannot_remove("/maturity")),
-            None => {}
-        }
+        inv.required("/maturity", self.maturity, &mut c.maturity);
         if let Some(r) = self.results {
             c.results = r;
         }
-        match self.status {
-            Some(Some(s)) => c.status = s,
-            Some(None) => inv.errors.push(cannot_remove("/status")),
-            None => {}
-        }
+        inv.required("/status", self.status, &mut c.status);
         if !inv.errors.is_empty() {
             return Err(inv);
         }
@@ -201,7 +185,7 @@ pub(super) async fn list_solutions(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let query = query.into_inner();
-    let access = access_of(&caller, &state).await?;
+    let access = access_of(&caller);
     let q = parse_q(query.q.as_deref(), 200)?;
     let words = q.as_deref().map(search_words);
     let (theme, sector) = theme_and_sector(query.theme, query.sector)?;
@@ -273,7 +257,7 @@ pub(super) async fn create_solution(
     body: Json<NewSolution>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let me = writer(&access, "write solutions")?;
     if caller.has_role(Role::PolicyReader) {
         return Err(ApiError::Forbidden("Policy readers bring challenges; members write solutions.".into()));
@@ -322,7 +306,7 @@ pub(super) async fn get_solution(
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let access = access_of(&caller, &state).await?;
+    let access = access_of(&caller);
     let s = visible_solution(&state, access.as_ref(), id.into_inner()).await?;
     Ok(respond_tagged(&req, s.version, &SolutionView::from(&s)))
 }
@@ -362,7 +346,7 @@ pub(super) async fn update_solution(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let current = visible_solution(&state, Some(&access), id).await?;
     if !edits(&access, &current) {
         return Err(ApiError::Forbidden("Only the co-authors (and facilitators) edit a solution.".into()));
@@ -411,7 +395,7 @@ pub(super) async fn delete_solution(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let current = visible_solution(&state, Some(&access), id).await?;
     if !edits(&access, &current) {
         return Err(ApiError::Forbidden("Only facilitators delete a published solution.".into()));
@@ -449,7 +433,7 @@ pub(super) async fn list_revisions(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = access_of(&caller, &state).await?;
+    let access = access_of(&caller);
     visible_solution(&state, access.as_ref(), id).await?;
     let request = list_request(&state.cursors, format!("revisions?{id}"), false, query.limit, None, None)?;
     let key = format!("{}&revisions", request.key);
@@ -480,7 +464,7 @@ pub(super) async fn get_revision(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let (id, number) = path.into_inner();
-    let access = access_of(&caller, &state).await?;
+    let access = access_of(&caller);
     visible_solution(&state, access.as_ref(), id).await?;
     let r = state.store.get_revision(id, number).await.map_err(|e| match e {
         StoreError::NotFound => ApiError::not_found(format!("Solution {id} has no revision {number}.")),

@@ -34,7 +34,7 @@ pub(super) async fn list_endorsements(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = access_of(&caller, &state).await?;
+    let access = access_of(&caller);
     visible_solution(&state, access.as_ref(), id).await?;
     let request =
         list_request(&state.cursors, format!("endorsements?{id}"), false, query.limit, None, query.cursor.as_deref())?;
@@ -65,7 +65,7 @@ pub(super) async fn get_my_endorsement(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let me = writer(&access, "endorse solutions")?;
     visible_solution(&state, Some(&access), id).await?;
     let e = state
@@ -103,7 +103,7 @@ pub(super) async fn endorse(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let me = writer(&access, "endorse solutions")?;
     if caller.has_role(Role::PolicyReader) {
         return Err(ApiError::Forbidden("Members endorse the solutions they use; policy readers do not.".into()));
@@ -147,7 +147,7 @@ pub(super) async fn withdraw_endorsement(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let access = Access::resolve(&caller, &state.store, state.today()).await?;
+    let access = Access::of(&caller);
     let me = writer(&access, "endorse solutions")?;
     visible_solution(&state, Some(&access), id).await?;
     // Withdrawing is idempotent: a retry, or a withdrawal of nothing, answers the same.

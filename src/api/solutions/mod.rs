@@ -20,13 +20,13 @@ use crate::db::StoreError;
 use crate::db::feed::feed_resource;
 use crate::db::page::{Keyset, Sort, SortField};
 use crate::db::solutions::{ContentSort, Drafts, ListOrder, ListPage, NextPage, SolutionFilter};
+use crate::domain::Invalid;
 use crate::domain::organisation::{SizeBand, parse_nace};
 use crate::domain::solution::{
     Author, CoAuthor, Context, Endorsement, Maturity, NOTE_MAX, Revision, RevisionChange, Solution, SolutionContent,
     SolutionStatus, TargetGroup, search_words,
 };
 use crate::domain::validation::optional_text;
-use crate::domain::{FieldError, Invalid};
 use crate::error::{ApiError, Problem, Result};
 use crate::http::conditional::{IfMatch, IfMatchRequired, IfNoneMatch, etag, respond_tagged};
 use crate::http::json::Json;
