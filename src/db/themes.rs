@@ -114,23 +114,28 @@ fn slug_conflict(e: sqlx::Error, slug: &Slug) -> StoreError {
 /// What uses the theme `id` (by its current slug), and that slug, on a transaction of
 /// either backend. Slugs are lowercase letters, digits and dashes, so the quoted slug
 /// matches exactly one element of a JSON array of slugs.
-macro_rules! theme_users {
-    ($tx:expr, $id:expr) => {
-        sqlx::query_as::<_, (String, i64, i64, i64)>(
-            "select t.slug,
-                    (select count(*) from organisations o where o.themes like '%\"' || t.slug || '\"%'),
-                    (select count(*) from events e where e.themes like '%\"' || t.slug || '\"%'),
-                    (select count(*) from commitments c where c.theme = t.slug)
-             from themes t where t.id = $1",
-        )
-        .bind($id)
-        .fetch_optional(&mut *$tx)
-        .await
-        .map(|row| {
-            let (slug, organisations, events, commitments) = row.unwrap_or_default();
-            (slug, Users { organisations, events, commitments })
-        })
-    };
+/// The theme's slug and what uses it, read inside a write transaction. Generic over the
+/// database: both run the same statement.
+async fn theme_users<DB>(conn: &mut DB::Connection, id: Uuid) -> Result<(String, Users), sqlx::Error>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'r> (String, i64, i64, i64): sqlx::FromRow<'r, DB::Row>,
+    for<'q> Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let row: Option<(String, i64, i64, i64)> = sqlx::query_as(
+        "select t.slug,
+                (select count(*) from organisations o where o.themes like '%\"' || t.slug || '\"%'),
+                (select count(*) from events e where e.themes like '%\"' || t.slug || '\"%'),
+                (select count(*) from commitments c where c.theme = t.slug)
+         from themes t where t.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    let (slug, organisations, events, commitments) = row.unwrap_or_default();
+    Ok((slug, Users { organisations, events, commitments }))
 }
 
 /// What names a theme.
@@ -236,10 +241,10 @@ impl Store {
     /// Replaces a theme's content if its version is still `expected_version`.
     #[tracing::instrument(skip(self))]
     pub async fn update_theme(&self, id: Uuid, expected_version: i64, content: &ThemeContent) -> StoreResult<Theme> {
-        let updated: Option<Theme> = on_pool!(self.writer(), |p| async {
+        let updated: Option<Theme> = on_pool!(self.writer(), |p, DB| async {
             let mut tx = p.begin_write().await?;
             // Organisations name themes by slug: a slug in use does not change under them.
-            let (slug, users) = theme_users!(tx, id)?;
+            let (slug, users) = theme_users::<DB>(&mut *tx, id).await?;
             if users.any() && slug != content.slug.as_str() {
                 return Err(in_use(&slug, users));
             }
@@ -277,9 +282,9 @@ impl Store {
     /// Deletes a theme, if its version is `expected_version` when one is given.
     #[tracing::instrument(skip(self))]
     pub async fn delete_theme(&self, id: Uuid, expected_version: Option<i64>) -> StoreResult<()> {
-        let deleted: Option<i64> = on_pool!(self.writer(), |p| async {
+        let deleted: Option<i64> = on_pool!(self.writer(), |p, DB| async {
             let mut tx = p.begin_write().await?;
-            let (slug, users) = theme_users!(tx, id)?;
+            let (slug, users) = theme_users::<DB>(&mut *tx, id).await?;
             if users.any() {
                 return Err(in_use(&slug, users));
             }
