@@ -132,101 +132,111 @@ pub trait FeedWriter {
     fn record<'a>(&'a mut self, changes: &'a [Change]) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'a;
 }
 
-macro_rules! feed_writer {
-    ($conn:ty, $db:ty, |$c:ident| $before:block) => {
-        impl FeedWriter for $conn {
-            fn record<'a>(
-                &'a mut self,
-                changes: &'a [Change],
-            ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'a {
-                async move {
-                    if changes.is_empty() {
-                        return Ok(());
-                    }
-                    let $c = &mut *self;
-                    $before
-                    let changes = settle(changes);
-                    let at = now();
-                    // Bounded by the largest batch (1,000 items, two changes each) times 7
-                    // parameters: far below both databases' parameter limits.
-                    let mut qb = QueryBuilder::<$db>::new(
-                        "insert into changes (resource_type, resource_id, version, operation, body, public, changed_at) ",
-                    );
-                    qb.push_values(&changes, |mut row, c| {
-                        row.push_bind(c.resource_type.as_str())
-                            .push_bind(c.resource_id)
-                            .push_bind(c.version)
-                            .push_bind(c.operation.as_str())
-                            .push_bind(c.body.as_deref())
-                            .push_bind(c.public)
-                            .push_bind(at);
-                    });
-                    // A person who leaves an organisation gets two changes of one version: a
-                    // tombstone for the organisation and an update for everyone else.
-                    qb.push(" returning seq, resource_id, version, operation");
-                    let seqs: Vec<(i64, Uuid, i64, String)> =
-                        qb.build_query_as().persistent(false).fetch_all(&mut *self).await?;
-                    let first = seqs.iter().map(|(seq, ..)| *seq).min().unwrap_or(0);
-                    let seq_of: std::collections::HashMap<(Uuid, i64, String), i64> =
-                        seqs.into_iter().map(|(seq, id, version, op)| ((id, version, op), seq)).collect();
-                    let mut audience: Vec<(Uuid, i64)> = Vec::new();
-                    for c in &changes {
-                        if let Some(seq) = seq_of.get(&(c.resource_id, c.version, c.operation.as_str().to_string())) {
-                            audience.extend(c.audience.iter().map(|a| (*a, *seq)));
-                        }
-                    }
-                    audience.sort_unstable();
-                    audience.dedup();
-                    for chunk in audience.chunks(1000) {
-                        let mut qb = QueryBuilder::<$db>::new("insert into change_audience (audience_id, seq) ");
-                        qb.push_values(chunk, |mut row, (a, seq)| {
-                            row.push_bind(*a).push_bind(*seq);
-                        });
-                        qb.build().persistent(false).execute(&mut *self).await?;
-                    }
-                    // An update or a delete replaces every earlier entry with content: those
-                    // were addressed to whom could read the resource then, not now.
-                    let mut superseded: Vec<Uuid> =
-                        changes.iter().filter(|c| c.supersedes()).map(|c| c.resource_id).collect();
-                    superseded.sort_unstable();
-                    superseded.dedup();
-                    for chunk in superseded.chunks(1000) {
-                        let mut qb = QueryBuilder::<$db>::new("delete from changes where operation <> 'delete' and seq < ");
-                        qb.push_bind(first).push(" and resource_id in (");
-                        let mut list = qb.separated(", ");
-                        for id in chunk {
-                            list.push_bind(*id);
-                        }
-                        qb.push(")");
-                        qb.build().persistent(false).execute(&mut *self).await?;
-                    }
-                    // A withdrawal alone (the resource did not change): whoever it names no
-                    // longer reads the resource's earlier entries.
-                    for w in changes.iter().filter(|c| c.withdrawal && superseded.binary_search(&c.resource_id).is_err()) {
-                        let mut qb = QueryBuilder::<$db>::new(
-                            "delete from change_audience where seq in (select seq from changes where resource_id = ",
-                        );
-                        qb.push_bind(w.resource_id).push(" and seq < ").push_bind(first).push(") and audience_id in (");
-                        let mut list = qb.separated(", ");
-                        for a in &w.audience {
-                            list.push_bind(*a);
-                        }
-                        qb.push(")");
-                        qb.build().persistent(false).execute(&mut *self).await?;
-                    }
-                    Ok(())
-                }
-            }
+/// Writes `changes` on a connection inside the caller's transaction: the entries, their
+/// audiences, and the removal of what they supersede. Generic over the database.
+async fn write_changes<DB>(conn: &mut DB::Connection, changes: &[Change]) -> Result<(), sqlx::Error>
+where
+    DB: sqlx::Database + sqlx::database::HasStatementCache,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'q> Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'r> (i64, Uuid, i64, String): sqlx::FromRow<'r, DB::Row>,
+    for<'q> Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> chrono::DateTime<chrono::Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let changes = settle(changes);
+    let at = now();
+    // Bounded by the largest batch (1,000 items, two changes each) times 7
+    // parameters: far below both databases' parameter limits.
+    let mut qb = QueryBuilder::<DB>::new(
+        "insert into changes (resource_type, resource_id, version, operation, body, public, changed_at) ",
+    );
+    qb.push_values(&changes, |mut row, c| {
+        row.push_bind(c.resource_type.as_str())
+            .push_bind(c.resource_id)
+            .push_bind(c.version)
+            .push_bind(c.operation.as_str())
+            .push_bind(c.body.as_deref())
+            .push_bind(c.public)
+            .push_bind(at);
+    });
+    // A person who leaves an organisation gets two changes of one version: a
+    // tombstone for the organisation and an update for everyone else.
+    qb.push(" returning seq, resource_id, version, operation");
+    let seqs: Vec<(i64, Uuid, i64, String)> = qb.build_query_as().persistent(false).fetch_all(&mut *conn).await?;
+    let first = seqs.iter().map(|(seq, ..)| *seq).min().unwrap_or(0);
+    let seq_of: std::collections::HashMap<(Uuid, i64, String), i64> =
+        seqs.into_iter().map(|(seq, id, version, op)| ((id, version, op), seq)).collect();
+    let mut audience: Vec<(Uuid, i64)> = Vec::new();
+    for c in &changes {
+        if let Some(seq) = seq_of.get(&(c.resource_id, c.version, c.operation.as_str().to_string())) {
+            audience.extend(c.audience.iter().map(|a| (*a, *seq)));
         }
-    };
+    }
+    audience.sort_unstable();
+    audience.dedup();
+    for chunk in audience.chunks(1000) {
+        let mut qb = QueryBuilder::<DB>::new("insert into change_audience (audience_id, seq) ");
+        qb.push_values(chunk, |mut row, (a, seq)| {
+            row.push_bind(*a).push_bind(*seq);
+        });
+        qb.build().persistent(false).execute(&mut *conn).await?;
+    }
+    // An update or a delete replaces every earlier entry with content: those
+    // were addressed to whom could read the resource then, not now.
+    let mut superseded: Vec<Uuid> = changes.iter().filter(|c| c.supersedes()).map(|c| c.resource_id).collect();
+    superseded.sort_unstable();
+    superseded.dedup();
+    for chunk in superseded.chunks(1000) {
+        let mut qb = QueryBuilder::<DB>::new("delete from changes where operation <> 'delete' and seq < ");
+        qb.push_bind(first).push(" and resource_id in (");
+        let mut list = qb.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        qb.push(")");
+        qb.build().persistent(false).execute(&mut *conn).await?;
+    }
+    // A withdrawal alone (the resource did not change): whoever it names no
+    // longer reads the resource's earlier entries.
+    for w in changes.iter().filter(|c| c.withdrawal && superseded.binary_search(&c.resource_id).is_err()) {
+        let mut qb = QueryBuilder::<DB>::new(
+            "delete from change_audience where seq in (select seq from changes where resource_id = ",
+        );
+        qb.push_bind(w.resource_id).push(" and seq < ").push_bind(first).push(") and audience_id in (");
+        let mut list = qb.separated(", ");
+        for a in &w.audience {
+            list.push_bind(*a);
+        }
+        qb.push(")");
+        qb.build().persistent(false).execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
-// SQLite: the single writer connection already serialises commits.
-feed_writer!(SqliteConnection, sqlx::Sqlite, |_conn| {});
-// PostgreSQL: hold the feed lock from here to commit, so seq order is commit order.
-feed_writer!(PgConnection, sqlx::Postgres, |conn| {
-    sqlx::query("select pg_advisory_xact_lock($1)").bind(FEED_LOCK).execute(&mut *conn).await?;
-});
+impl FeedWriter for SqliteConnection {
+    async fn record(&mut self, changes: &[Change]) -> Result<(), sqlx::Error> {
+        // The single writer connection already serialises commits.
+        if changes.is_empty() {
+            return Ok(());
+        }
+        write_changes::<sqlx::Sqlite>(self, changes).await
+    }
+}
+
+impl FeedWriter for PgConnection {
+    async fn record(&mut self, changes: &[Change]) -> Result<(), sqlx::Error> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        // Hold the feed lock from here to commit, so seq order is commit order.
+        sqlx::query("select pg_advisory_xact_lock($1)").bind(FEED_LOCK).execute(&mut *self).await?;
+        write_changes::<sqlx::Postgres>(self, changes).await
+    }
+}
 
 /// Who is reading the feed: they see changes of `types` that are public, of a type in
 /// `open`, or addressed to one of `audience`.

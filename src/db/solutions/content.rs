@@ -93,7 +93,7 @@ impl Store {
             .bind(at)
             .execute(&mut *tx)
             .await?;
-            write_links!(tx, DB, id, c.challenge_ids, false);
+            write_links::<DB>(&mut *tx, id, &c.challenge_ids, false).await?;
             sqlx::query(
                 "insert into solution_authors (id, solution_id, person_id, organisation_id, added_at) values ($1, $2, $3, $4, $5)",
             )
@@ -177,7 +177,7 @@ impl Store {
                     .await?;
                 return Err(StoreError::VersionMismatch { current });
             }
-            write_links!(tx, DB, id, c.challenge_ids, true);
+            write_links::<DB>(&mut *tx, id, &c.challenge_ids, true).await?;
             let solution = (*tx).solution_by_id(id).await?.ok_or(StoreError::NotFound)?;
             let change = if publishing { RevisionChange::Published } else { RevisionChange::Edited };
             (*tx).add_revision(&solution, by, change).await?;

@@ -399,21 +399,26 @@ macro_rules! solutions_conn {
 solutions_conn!(sqlx::SqliteConnection, sqlx::Sqlite, lock_solution: "");
 solutions_conn!(sqlx::PgConnection, sqlx::Postgres, lock_solution: "select id from solutions where id = $1 for update");
 
-/// Inserts the challenge links of a solution (after removing the old ones when `replace`).
-macro_rules! write_links {
-    ($tx:expr, $db:ty, $id:expr, $challenges:expr, $replace:expr) => {{
-        if $replace {
-            sqlx::query("delete from solution_challenges where solution_id = $1").bind($id).execute(&mut *$tx).await?;
-        }
-        if !$challenges.is_empty() {
-            let mut qb =
-                QueryBuilder::<$db>::new("insert into solution_challenges (solution_id, challenge_id, position) ");
-            qb.push_values($challenges.iter().enumerate(), |mut row, (i, c)| {
-                row.push_bind($id).push_bind(*c).push_bind(i as i64);
-            });
-            qb.build().execute(&mut *$tx).await?;
-        }
-    }};
+/// Writes which challenges a solution answers, in order; `replace` drops the old links first.
+async fn write_links<DB>(conn: &mut DB::Connection, id: Uuid, challenges: &[Uuid], replace: bool) -> StoreResult<()>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'q> Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    if replace {
+        sqlx::query("delete from solution_challenges where solution_id = $1").bind(id).execute(&mut *conn).await?;
+    }
+    if !challenges.is_empty() {
+        let mut qb = QueryBuilder::<DB>::new("insert into solution_challenges (solution_id, challenge_id, position) ");
+        qb.push_values(challenges.iter().enumerate(), |mut row, (i, c)| {
+            row.push_bind(id).push_bind(*c).push_bind(i as i64);
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 mod challenges;
