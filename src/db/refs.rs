@@ -192,76 +192,75 @@ pub trait RefWriter {
     ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'a;
 }
 
-macro_rules! ref_writer {
-    ($conn:ty, $db:ty) => {
-        impl RefWriter for $conn {
-            fn insert_refs<'a>(
-                &'a mut self,
-                scope: Uuid,
-                system: &'a str,
-                resource_type: ResourceType,
-                refs: &'a [(String, Uuid)],
-            ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'a {
-                async move {
-                    // Five parameters a row: 1,000 rows stay far below both databases' limits.
-                    for chunk in refs.chunks(1000) {
-                        let mut qb = sqlx::QueryBuilder::<$db>::new(
-                            "insert into external_refs (scope_id, system, resource_type, external_id, resource_id) ",
-                        );
-                        qb.push_values(chunk, |mut row, (external_id, resource_id)| {
-                            row.push_bind(scope)
-                                .push_bind(system)
-                                .push_bind(resource_type.as_str())
-                                .push_bind(external_id.as_str())
-                                .push_bind(*resource_id);
-                        });
-                        qb.build().persistent(false).execute(&mut *self).await.map_err(|e| {
-                            if super::is_unique_violation(&e) {
-                                StoreError::conflict(super::Rule::ReferenceTaken, "a reference is already in use")
-                            } else {
-                                StoreError::from(e)
-                            }
-                        })?;
-                    }
-                    Ok(())
+impl<C> RefWriter for C
+where
+    C: sqlx::Connection + Send,
+    C::Database: sqlx::database::HasStatementCache,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = C::Database>,
+    <C::Database as sqlx::Database>::Arguments: sqlx::IntoArguments<C::Database>,
+    for<'q> Uuid: sqlx::Encode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> &'q str: sqlx::Encode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> &'q String: sqlx::Encode<'q, C::Database> + sqlx::Type<C::Database>,
+{
+    async fn insert_refs(
+        &mut self,
+        scope: Uuid,
+        system: &str,
+        resource_type: ResourceType,
+        refs: &[(String, Uuid)],
+    ) -> Result<(), StoreError> {
+        // Five parameters a row: 1,000 rows stay far below both databases' limits.
+        for chunk in refs.chunks(1000) {
+            let mut qb = sqlx::QueryBuilder::<C::Database>::new(
+                "insert into external_refs (scope_id, system, resource_type, external_id, resource_id) ",
+            );
+            qb.push_values(chunk, |mut row, (external_id, resource_id)| {
+                row.push_bind(scope)
+                    .push_bind(system)
+                    .push_bind(resource_type.as_str())
+                    .push_bind(external_id.as_str())
+                    .push_bind(*resource_id);
+            });
+            qb.build().persistent(false).execute(&mut *self).await.map_err(|e| {
+                if super::is_unique_violation(&e) {
+                    StoreError::conflict(super::Rule::ReferenceTaken, "a reference is already in use")
+                } else {
+                    StoreError::from(e)
                 }
-            }
-
-            fn insert_ref<'a>(
-                &'a mut self,
-                scope: Uuid,
-                reference: &'a ExternalRef,
-                resource_type: ResourceType,
-                resource_id: Uuid,
-            ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'a {
-                async move {
-                    sqlx::query(
-                        "insert into external_refs (scope_id, system, resource_type, external_id, resource_id)
-                         values ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(scope)
-                    .bind(&reference.system)
-                    .bind(resource_type.as_str())
-                    .bind(&reference.id)
-                    .bind(resource_id)
-                    .execute(&mut *self)
-                    .await
-                    .map_err(|e| {
-                        if super::is_unique_violation(&e) {
-                            StoreError::conflict(
-                                super::Rule::ReferenceTaken,
-                                format!("the reference {}/{} is already in use", reference.system, reference.id),
-                            )
-                        } else {
-                            e.into()
-                        }
-                    })?;
-                    Ok(())
-                }
-            }
+            })?;
         }
-    };
+        Ok(())
+    }
+
+    async fn insert_ref(
+        &mut self,
+        scope: Uuid,
+        reference: &ExternalRef,
+        resource_type: ResourceType,
+        resource_id: Uuid,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "insert into external_refs (scope_id, system, resource_type, external_id, resource_id)
+             values ($1, $2, $3, $4, $5)",
+        )
+        .bind(scope)
+        .bind(&reference.system)
+        .bind(resource_type.as_str())
+        .bind(&reference.id)
+        .bind(resource_id)
+        .execute(&mut *self)
+        .await
+        .map_err(|e| {
+            if super::is_unique_violation(&e) {
+                StoreError::conflict(
+                    super::Rule::ReferenceTaken,
+                    format!("the reference {}/{} is already in use", reference.system, reference.id),
+                )
+            } else {
+                e.into()
+            }
+        })?;
+        Ok(())
+    }
 }
 
-ref_writer!(sqlx::SqliteConnection, sqlx::Sqlite);
-ref_writer!(sqlx::PgConnection, sqlx::Postgres);
