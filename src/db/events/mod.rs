@@ -137,124 +137,140 @@ trait EventsTx {
     ) -> StoreResult<(Vec<Change>, Event)>;
 }
 
-macro_rules! events_tx {
-    ($conn:ty, $db:ty) => {
-        impl EventsTx for $conn {
-            async fn lock_event(&mut self, id: Uuid, arrive: i64) -> StoreResult<Option<(Event, i64)>> {
-                #[derive(sqlx::FromRow)]
-                struct Locked {
-                    #[sqlx(flatten)]
-                    event: EventRow,
-                    arrivals: i64,
-                }
-                let locked: Option<Locked> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "update events set arrivals = arrivals + $2 where id = $1 returning {EVENT_COLUMNS}, arrivals"
-                )))
+impl<C> EventsTx for C
+where
+    C: sqlx::Connection + Send,
+    C::Database: sqlx::database::HasStatementCache,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = C::Database>,
+    <C::Database as sqlx::Database>::Arguments: sqlx::IntoArguments<C::Database>,
+    for<'q> &'q str: sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> chrono::DateTime<chrono::Utc>:
+        sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> i64: sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> std::string::String:
+        sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> &'q str: sqlx::Encode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> uuid::Uuid: sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    usize: sqlx::ColumnIndex<<C::Database as sqlx::Database>::Row>,
+    for<'s> &'s str: sqlx::ColumnIndex<<C::Database as sqlx::Database>::Row>,
+    for<'q> std::option::Option<chrono::DateTime<chrono::Utc>>:
+        sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+{
+    async fn lock_event(&mut self, id: Uuid, arrive: i64) -> StoreResult<Option<(Event, i64)>> {
+        #[derive(sqlx::FromRow)]
+        struct Locked {
+            #[sqlx(flatten)]
+            event: EventRow,
+            arrivals: i64,
+        }
+        let locked: Option<Locked> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "update events set arrivals = arrivals + $2 where id = $1 returning {EVENT_COLUMNS}, arrivals"
+        )))
+        .bind(id)
+        .bind(arrive)
+        .fetch_optional(&mut *self)
+        .await?;
+        locked.map(|l| Ok((Event::try_from(l.event)?, l.arrivals))).transpose()
+    }
+
+    async fn load_registration(&mut self, id: Uuid) -> StoreResult<Option<Registration>> {
+        let row: Option<RegistrationRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{REGISTRATION_SELECT} where r.id = $1")))
                 .bind(id)
-                .bind(arrive)
                 .fetch_optional(&mut *self)
                 .await?;
-                locked.map(|l| Ok((Event::try_from(l.event)?, l.arrivals))).transpose()
-            }
+        row.map(Registration::try_from).transpose()
+    }
 
-            async fn load_registration(&mut self, id: Uuid) -> StoreResult<Option<Registration>> {
-                let row: Option<RegistrationRow> =
-                    sqlx::query_as(sqlx::AssertSqlSafe(format!("{REGISTRATION_SELECT} where r.id = $1")))
-                        .bind(id)
-                        .fetch_optional(&mut *self)
-                        .await?;
-                row.map(Registration::try_from).transpose()
-            }
+    async fn save_seats(&mut self, event: &Event, seats: Seats, at: DateTime<Utc>) -> StoreResult<Event> {
+        let row: EventRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "update events set seats_taken = $2, waitlist_length = $3, updated_at = $4, version = version + 1
+             where id = $1 returning {EVENT_COLUMNS}"
+        )))
+        .bind(event.id)
+        .bind(seats.taken)
+        .bind(seats.waitlist)
+        .bind(at)
+        .fetch_one(&mut *self)
+        .await?;
+        row.try_into()
+    }
 
-            async fn save_seats(&mut self, event: &Event, seats: Seats, at: DateTime<Utc>) -> StoreResult<Event> {
-                let row: EventRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "update events set seats_taken = $2, waitlist_length = $3, updated_at = $4, version = version + 1
-                     where id = $1 returning {EVENT_COLUMNS}"
-                )))
-                .bind(event.id)
-                .bind(seats.taken)
-                .bind(seats.waitlist)
-                .bind(at)
-                .fetch_one(&mut *self)
-                .await?;
-                row.try_into()
-            }
+    async fn set_registration_status(
+        &mut self,
+        id: Uuid,
+        status: RegistrationStatus,
+        checked_in_at: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Registration> {
+        sqlx::query(
+            "update registrations set status = $2, checked_in_at = $3, updated_at = $4, version = version + 1
+             where id = $1",
+        )
+        .bind(id)
+        .bind(status.as_str())
+        .bind(checked_in_at)
+        .bind(at)
+        .execute(&mut *self)
+        .await?;
+        self.load_registration(id).await?.ok_or(StoreError::NotFound)
+    }
 
-            async fn set_registration_status(
-                &mut self,
-                id: Uuid,
-                status: RegistrationStatus,
-                checked_in_at: Option<DateTime<Utc>>,
-                at: DateTime<Utc>,
-            ) -> StoreResult<Registration> {
-                sqlx::query(
-                    "update registrations set status = $2, checked_in_at = $3, updated_at = $4, version = version + 1
-                     where id = $1",
-                )
-                .bind(id)
-                .bind(status.as_str())
-                .bind(checked_in_at)
-                .bind(at)
-                .execute(&mut *self)
-                .await?;
-                self.load_registration(id).await?.ok_or(StoreError::NotFound)
-            }
+    async fn promote(&mut self, event: &Event, at: DateTime<Utc>) -> StoreResult<(Vec<Registration>, Seats)> {
+        let mut seats = event.seats;
+        let free = match event.content.capacity {
+            None => seats.waitlist,
+            Some(c) => (c - seats.taken).clamp(0, seats.waitlist),
+        };
+        if free == 0 {
+            return Ok((vec![], seats));
+        }
+        let ids: Vec<Uuid> = sqlx::query_scalar(
+            "select id from registrations where event_id = $1 and status = 'waitlisted'
+             order by arrival limit $2",
+        )
+        .bind(event.id)
+        .bind(free)
+        .fetch_all(&mut *self)
+        .await?;
+        let mut promoted = Vec::with_capacity(ids.len());
+        for id in ids {
+            promoted.push(self.set_registration_status(id, RegistrationStatus::Confirmed, None, at).await?);
+            seats.taken += 1;
+            seats.waitlist -= 1;
+        }
+        Ok((promoted, seats))
+    }
 
-            async fn promote(&mut self, event: &Event, at: DateTime<Utc>) -> StoreResult<(Vec<Registration>, Seats)> {
-                let mut seats = event.seats;
-                let free = match event.content.capacity {
-                    None => seats.waitlist,
-                    Some(c) => (c - seats.taken).clamp(0, seats.waitlist),
-                };
-                if free == 0 {
-                    return Ok((vec![], seats));
-                }
-                let ids: Vec<Uuid> = sqlx::query_scalar(
-                    "select id from registrations where event_id = $1 and status = 'waitlisted'
-                     order by arrival limit $2",
-                )
-                .bind(event.id)
-                .bind(free)
-                .fetch_all(&mut *self)
-                .await?;
-                let mut promoted = Vec::with_capacity(ids.len());
-                for id in ids {
-                    promoted.push(self.set_registration_status(id, RegistrationStatus::Confirmed, None, at).await?);
-                    seats.taken += 1;
-                    seats.waitlist -= 1;
-                }
-                Ok((promoted, seats))
-            }
-
-            async fn cancel(
-                &mut self,
-                reg: &Registration,
-                event: &Event,
-                at: DateTime<Utc>,
-            ) -> StoreResult<(Vec<Change>, Event)> {
-                let mut seats = event.seats;
-                match reg.status {
-                    RegistrationStatus::Confirmed => seats.taken -= 1,
-                    RegistrationStatus::Waitlisted => seats.waitlist -= 1,
-                    _ => return Err(StoreError::conflict(Rule::RegistrationState, format!("A registration that is {} cannot be cancelled.", reg.status.as_str()))),
-                }
-                let cancelled = self.set_registration_status(reg.id, RegistrationStatus::Cancelled, None, at).await?;
-                let freed = Event { seats, ..event.clone() };
-                let (promoted, seats) = self.promote(&freed, at).await?;
-                let saved = self.save_seats(event, seats, at).await?;
-                let mut changes = vec![Change::of(&cancelled, false, registration_audience(&cancelled, &saved))?];
-                for r in &promoted {
-                    changes.push(Change::of(r, false, registration_audience(r, &saved))?);
-                }
-                changes.push(event_change(&saved)?);
-                Ok((changes, saved))
+    async fn cancel(
+        &mut self,
+        reg: &Registration,
+        event: &Event,
+        at: DateTime<Utc>,
+    ) -> StoreResult<(Vec<Change>, Event)> {
+        let mut seats = event.seats;
+        match reg.status {
+            RegistrationStatus::Confirmed => seats.taken -= 1,
+            RegistrationStatus::Waitlisted => seats.waitlist -= 1,
+            _ => {
+                return Err(StoreError::conflict(
+                    Rule::RegistrationState,
+                    format!("A registration that is {} cannot be cancelled.", reg.status.as_str()),
+                ));
             }
         }
-    };
+        let cancelled = self.set_registration_status(reg.id, RegistrationStatus::Cancelled, None, at).await?;
+        let freed = Event { seats, ..event.clone() };
+        let (promoted, seats) = self.promote(&freed, at).await?;
+        let saved = self.save_seats(event, seats, at).await?;
+        let mut changes = vec![Change::of(&cancelled, false, registration_audience(&cancelled, &saved))?];
+        for r in &promoted {
+            changes.push(Change::of(r, false, registration_audience(r, &saved))?);
+        }
+        changes.push(event_change(&saved)?);
+        Ok((changes, saved))
+    }
 }
-
-events_tx!(sqlx::SqliteConnection, sqlx::Sqlite);
-events_tx!(sqlx::PgConnection, sqlx::Postgres);
 
 /// Releasing a person's seats inside another transaction (deleting the person).
 #[allow(async_fn_in_trait)]
@@ -268,101 +284,110 @@ pub(crate) trait ReleaseTx {
     async fn unshare_commitments_with(&mut self, person: Uuid, organisation: Uuid) -> StoreResult<Vec<Change>>;
 }
 
-macro_rules! release_tx {
-    ($conn:ty) => {
-        impl ReleaseTx for $conn {
-            async fn release_registrations(&mut self, person: Uuid) -> StoreResult<Vec<Change>> {
-                let active: Vec<(Uuid, Uuid)> = sqlx::query_as(
-                    "select id, event_id from registrations
-                     where person_id = $1 and status in ('confirmed', 'waitlisted') order by event_id",
-                )
-                .bind(person)
-                .fetch_all(&mut *self)
-                .await?;
-                let at = now();
-                let mut changes = Vec::new();
-                for (id, event_id) in active {
-                    let Some((event, _)) = self.lock_event(event_id, 0).await? else { continue };
-                    let Some(reg) = self.load_registration(id).await? else { continue };
-                    let (mut c, _) = self.cancel(&reg, &event, at).await?;
-                    changes.append(&mut c);
-                }
-                let organisers: Vec<(Uuid, Uuid)> = sqlx::query_as(
-                    "select eo.event_id, eo.organisation_id from event_organisers eo
-                     where eo.event_id in (select event_id from registrations where person_id = $1
-                                           union select event_id from commitments where person_id = $1)",
-                )
-                .bind(person)
-                .fetch_all(&mut *self)
-                .await?;
-                let of = |event: Uuid| organisers.iter().filter(move |(e, _)| *e == event).map(|(_, o)| *o);
-                let regs: Vec<(Uuid, i64, Uuid, Option<Uuid>)> = sqlx::query_as(
-                    "select id, version, event_id, organisation_id from registrations where person_id = $1",
-                )
-                .bind(person)
-                .fetch_all(&mut *self)
-                .await?;
-                for (id, version, event, org) in regs {
-                    let mut audience = vec![person];
-                    audience.extend(of(event));
-                    audience.extend(org);
-                    changes.push(Change::delete(ResourceType::Registration, id, version + 1, false, audience));
-                }
-                let commitments: Vec<(Uuid, i64, Uuid, bool, Option<Uuid>)> = sqlx::query_as(
-                    "select id, version, event_id, shared_with_organiser, shared_with_organisation
-                     from commitments where person_id = $1",
-                )
-                .bind(person)
-                .fetch_all(&mut *self)
-                .await?;
-                for (id, version, event, organiser, org) in commitments {
-                    let mut audience = vec![person];
-                    if organiser {
-                        audience.extend(of(event).map(admins_of));
-                    }
-                    audience.extend(org.map(admins_of));
-                    changes.push(Change::delete(ResourceType::Commitment, id, version + 1, false, audience));
-                }
-                Ok(changes)
-            }
-
-            async fn unshare_commitments_with(&mut self, person: Uuid, organisation: Uuid) -> StoreResult<Vec<Change>> {
-                let rows: Vec<CommitmentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "update commitments set shared_with_organisation = null, updated_at = $3, version = version + 1
-                     where person_id = $1 and shared_with_organisation = $2 returning {COMMITMENT_COLUMNS}"
-                )))
-                .bind(person)
-                .bind(organisation)
-                .bind(now())
-                .fetch_all(&mut *self)
-                .await?;
-                let mut changes = Vec::with_capacity(rows.len() * 2);
-                for row in rows {
-                    let c = Commitment::try_from(row)?;
-                    let organisers: Vec<Uuid> =
-                        sqlx::query_scalar("select organisation_id from event_organisers where event_id = $1")
-                            .bind(c.event_id)
-                            .fetch_all(&mut *self)
-                            .await?;
-                    let audience = commitment_audience_of(&c, &organisers);
-                    if !audience.contains(&admins_of(organisation)) {
-                        changes.push(Change::withdraw(
-                            ResourceType::Commitment,
-                            c.id,
-                            c.version,
-                            vec![admins_of(organisation)],
-                        ));
-                    }
-                    changes.push(Change::of(&c, false, audience)?);
-                }
-                Ok(changes)
-            }
+impl<C> ReleaseTx for C
+where
+    C: sqlx::Connection + Send,
+    C::Database: sqlx::database::HasStatementCache,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = C::Database>,
+    <C::Database as sqlx::Database>::Arguments: sqlx::IntoArguments<C::Database>,
+    for<'q> bool: sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> chrono::DateTime<chrono::Utc>:
+        sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> chrono::NaiveDate: sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> i64: sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> std::string::String:
+        sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> uuid::Uuid: sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    C: EventsTx,
+    usize: sqlx::ColumnIndex<<C::Database as sqlx::Database>::Row>,
+    for<'s> &'s str: sqlx::ColumnIndex<<C::Database as sqlx::Database>::Row>,
+{
+    async fn release_registrations(&mut self, person: Uuid) -> StoreResult<Vec<Change>> {
+        let active: Vec<(Uuid, Uuid)> = sqlx::query_as(
+            "select id, event_id from registrations
+             where person_id = $1 and status in ('confirmed', 'waitlisted') order by event_id",
+        )
+        .bind(person)
+        .fetch_all(&mut *self)
+        .await?;
+        let at = now();
+        let mut changes = Vec::new();
+        for (id, event_id) in active {
+            let Some((event, _)) = self.lock_event(event_id, 0).await? else { continue };
+            let Some(reg) = self.load_registration(id).await? else { continue };
+            let (mut c, _) = self.cancel(&reg, &event, at).await?;
+            changes.append(&mut c);
         }
-    };
-}
+        let organisers: Vec<(Uuid, Uuid)> = sqlx::query_as(
+            "select eo.event_id, eo.organisation_id from event_organisers eo
+             where eo.event_id in (select event_id from registrations where person_id = $1
+                                   union select event_id from commitments where person_id = $1)",
+        )
+        .bind(person)
+        .fetch_all(&mut *self)
+        .await?;
+        let of = |event: Uuid| organisers.iter().filter(move |(e, _)| *e == event).map(|(_, o)| *o);
+        let regs: Vec<(Uuid, i64, Uuid, Option<Uuid>)> =
+            sqlx::query_as("select id, version, event_id, organisation_id from registrations where person_id = $1")
+                .bind(person)
+                .fetch_all(&mut *self)
+                .await?;
+        for (id, version, event, org) in regs {
+            let mut audience = vec![person];
+            audience.extend(of(event));
+            audience.extend(org);
+            changes.push(Change::delete(ResourceType::Registration, id, version + 1, false, audience));
+        }
+        let commitments: Vec<(Uuid, i64, Uuid, bool, Option<Uuid>)> = sqlx::query_as(
+            "select id, version, event_id, shared_with_organiser, shared_with_organisation
+             from commitments where person_id = $1",
+        )
+        .bind(person)
+        .fetch_all(&mut *self)
+        .await?;
+        for (id, version, event, organiser, org) in commitments {
+            let mut audience = vec![person];
+            if organiser {
+                audience.extend(of(event).map(admins_of));
+            }
+            audience.extend(org.map(admins_of));
+            changes.push(Change::delete(ResourceType::Commitment, id, version + 1, false, audience));
+        }
+        Ok(changes)
+    }
 
-release_tx!(sqlx::SqliteConnection);
-release_tx!(sqlx::PgConnection);
+    async fn unshare_commitments_with(&mut self, person: Uuid, organisation: Uuid) -> StoreResult<Vec<Change>> {
+        let rows: Vec<CommitmentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "update commitments set shared_with_organisation = null, updated_at = $3, version = version + 1
+             where person_id = $1 and shared_with_organisation = $2 returning {COMMITMENT_COLUMNS}"
+        )))
+        .bind(person)
+        .bind(organisation)
+        .bind(now())
+        .fetch_all(&mut *self)
+        .await?;
+        let mut changes = Vec::with_capacity(rows.len() * 2);
+        for row in rows {
+            let c = Commitment::try_from(row)?;
+            let organisers: Vec<Uuid> =
+                sqlx::query_scalar("select organisation_id from event_organisers where event_id = $1")
+                    .bind(c.event_id)
+                    .fetch_all(&mut *self)
+                    .await?;
+            let audience = commitment_audience_of(&c, &organisers);
+            if !audience.contains(&admins_of(organisation)) {
+                changes.push(Change::withdraw(
+                    ResourceType::Commitment,
+                    c.id,
+                    c.version,
+                    vec![admins_of(organisation)],
+                ));
+            }
+            changes.push(Change::of(&c, false, audience)?);
+        }
+        Ok(changes)
+    }
+}
 
 /// The one order of registration and commitment lists: by creation (arrival).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
