@@ -118,6 +118,42 @@ pub struct Store {
     rights: rights_cache::RightsCache,
 }
 
+/// What differs between the two databases in code that is otherwise the same for both.
+pub(crate) trait Dialect {
+    /// Whether `select ... for update` locks rows. SQLite's single writer connection
+    /// serialises writes anyway.
+    const ROW_LOCKS: bool;
+    /// The statement that locks a solution's row for the transaction (none on SQLite).
+    const LOCK_SOLUTION: &'static str;
+}
+
+impl Dialect for sqlx::Sqlite {
+    const ROW_LOCKS: bool = false;
+    const LOCK_SOLUTION: &'static str = "";
+}
+
+impl Dialect for sqlx::Postgres {
+    const ROW_LOCKS: bool = true;
+    const LOCK_SOLUTION: &'static str = "select id from solutions where id = $1 for update";
+}
+
+/// How many rows a statement touched, for code generic over the database.
+pub(crate) trait RowsAffected {
+    fn rows_affected(&self) -> u64;
+}
+
+impl RowsAffected for sqlx::sqlite::SqliteQueryResult {
+    fn rows_affected(&self) -> u64 {
+        sqlx::sqlite::SqliteQueryResult::rows_affected(self)
+    }
+}
+
+impl RowsAffected for sqlx::postgres::PgQueryResult {
+    fn rows_affected(&self) -> u64 {
+        sqlx::postgres::PgQueryResult::rows_affected(self)
+    }
+}
+
 /// Pool usage, for `/metrics`.
 pub struct PoolUsage {
     pub name: &'static str,

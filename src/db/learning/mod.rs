@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::feed::{Change, FeedWriter, ResourceType};
 use super::people::ItemConflict;
 use super::refs::Upserted;
-use super::{BeginWrite, Keyset, Rule, SortValue, Store, StoreError, StoreResult, now, on_pool};
+use super::{BeginWrite, Keyset, RowsAffected, Rule, SortValue, Store, StoreError, StoreResult, now, on_pool};
 use crate::config::DatabaseKind;
 use crate::domain::event::Commitment;
 use crate::domain::learning::{
@@ -140,138 +140,152 @@ pub(crate) trait RecordsTx {
     async fn unshare_records_with(&mut self, person: Uuid, organisation: Uuid) -> StoreResult<Vec<Change>>;
 }
 
-macro_rules! records_tx {
-    ($conn:ty, $db:ty) => {
-        impl RecordsTx for $conn {
-            async fn insert_records(&mut self, records: &[&LearningRecord]) -> StoreResult<()> {
-                for chunk in records.chunks(INSERT_CHUNK) {
-                    self.insert_rows(chunk).await?;
-                }
-                self.replace_shares(records, true).await
-            }
+impl<C> RecordsTx for C
+where
+    C: sqlx::Connection + Send,
+    C::Database: sqlx::database::HasStatementCache,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = C::Database>,
+    <C::Database as sqlx::Database>::Arguments: sqlx::IntoArguments<C::Database>,
+    for<'q> &'q str: sqlx::Encode<'q, C::Database> + sqlx::Type<C::Database>,
+    usize: sqlx::ColumnIndex<<C::Database as sqlx::Database>::Row>,
+    for<'s> &'s str: sqlx::ColumnIndex<<C::Database as sqlx::Database>::Row>,
+    for<'q> bool: sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> chrono::DateTime<chrono::Utc>:
+        sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> chrono::NaiveDate: sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> i64: sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> std::option::Option<chrono::NaiveDate>:
+        sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> std::option::Option<i64>:
+        sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> std::option::Option<std::string::String>:
+        sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> std::option::Option<uuid::Uuid>:
+        sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> std::string::String:
+        sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> uuid::Uuid: sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    C: InsertRows,
+    <C::Database as sqlx::Database>::QueryResult: crate::db::RowsAffected,
+{
+    async fn insert_records(&mut self, records: &[&LearningRecord]) -> StoreResult<()> {
+        for chunk in records.chunks(INSERT_CHUNK) {
+            self.insert_rows(chunk).await?;
+        }
+        self.replace_shares(records, true).await
+    }
 
-            async fn update_record_row(&mut self, r: &LearningRecord, expected_version: i64) -> StoreResult<bool> {
-                let c = &r.content;
-                let n = sqlx::query(
-                    "update learning_records set title = $3, description = $4, learned = $5, will_do_differently = $6,
-                         activity_type = $7, context = $8, context_chosen = $9, started_on = $10, ended_on = $11,
-                         duration_minutes = $12, skills = $13, themes = $14, evidence = $15, event_id = $16,
-                         commitment_id = $17, visibility = $18, shared_with = $19, updated_at = $20, version = $21, solution_id = $22
-                     where id = $1 and version = $2",
-                )
-                .bind(r.id)
-                .bind(expected_version)
-                .bind(&c.title)
-                .bind(&c.description)
-                .bind(&c.learned)
-                .bind(&c.will_do_differently)
-                .bind(c.activity_type.as_str())
-                .bind(c.context.as_str())
-                .bind(c.context_chosen)
-                .bind(c.started_on)
-                .bind(c.ended_on)
-                .bind(c.duration_minutes)
-                .bind(to_json(&c.skills))
-                .bind(to_json(&c.themes))
-                .bind(to_json(&c.evidence))
-                .bind(c.event_id)
-                .bind(c.commitment_id)
-                .bind(r.sharing.visibility.as_str())
-                .bind(to_json(&r.sharing.shared_with))
-                .bind(r.updated_at)
-                .bind(r.version)
-                .bind(c.solution_id)
-                .execute(&mut *self)
-                .await?
-                .rows_affected();
-                Ok(n == 1)
-            }
+    async fn update_record_row(&mut self, r: &LearningRecord, expected_version: i64) -> StoreResult<bool> {
+        let c = &r.content;
+        let n = sqlx::query(
+            "update learning_records set title = $3, description = $4, learned = $5, will_do_differently = $6,
+                 activity_type = $7, context = $8, context_chosen = $9, started_on = $10, ended_on = $11,
+                 duration_minutes = $12, skills = $13, themes = $14, evidence = $15, event_id = $16,
+                 commitment_id = $17, visibility = $18, shared_with = $19, updated_at = $20, version = $21, solution_id = $22
+             where id = $1 and version = $2",
+        )
+        .bind(r.id)
+        .bind(expected_version)
+        .bind(&c.title)
+        .bind(&c.description)
+        .bind(&c.learned)
+        .bind(&c.will_do_differently)
+        .bind(c.activity_type.as_str())
+        .bind(c.context.as_str())
+        .bind(c.context_chosen)
+        .bind(c.started_on)
+        .bind(c.ended_on)
+        .bind(c.duration_minutes)
+        .bind(to_json(&c.skills))
+        .bind(to_json(&c.themes))
+        .bind(to_json(&c.evidence))
+        .bind(c.event_id)
+        .bind(c.commitment_id)
+        .bind(r.sharing.visibility.as_str())
+        .bind(to_json(&r.sharing.shared_with))
+        .bind(r.updated_at)
+        .bind(r.version)
+        .bind(c.solution_id)
+        .execute(&mut *self)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
 
-            async fn replace_shares(&mut self, records: &[&LearningRecord], fresh: bool) -> StoreResult<()> {
-                if !fresh {
-                    for r in records {
-                        sqlx::query("delete from learning_record_shares where record_id = $1")
-                            .bind(r.id)
-                            .execute(&mut *self)
-                            .await?;
-                    }
-                }
-                let shares: Vec<(Uuid, Uuid)> = records
-                    .iter()
-                    .filter(|r| r.sharing.visibility == Visibility::Organisation)
-                    .flat_map(|r| r.sharing.shared_with.iter().map(|o| (r.id, *o)))
-                    .collect();
-                for chunk in shares.chunks(INSERT_CHUNK) {
-                    let mut qb =
-                        QueryBuilder::<$db>::new("insert into learning_record_shares (record_id, organisation_id) ");
-                    qb.push_values(chunk, |mut row, (r, o)| {
-                        row.push_bind(*r).push_bind(*o);
-                    });
-                    qb.build().persistent(false).execute(&mut *self).await?;
-                }
-                Ok(())
-            }
-
-            async fn forget_records_of(&mut self, person: Uuid) -> StoreResult<Vec<Change>> {
-                let rows: Vec<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "select {RECORD_COLUMNS} from learning_records r where r.person_id = $1"
-                )))
-                .bind(person)
-                .fetch_all(&mut *self)
-                .await?;
-                let mut changes = Vec::with_capacity(rows.len());
-                for row in rows {
-                    let r = LearningRecord::try_from(row)?;
-                    changes.push(Change::delete(
-                        ResourceType::LearningRecord,
-                        r.id,
-                        r.version + 1,
-                        false,
-                        record_audience(&r),
-                    ));
-                }
-                // The person is gone, so no sync can bring their records back: the
-                // references kept for that go too (an HR system's ids often name the person).
-                sqlx::query("delete from deleted_record_refs where person_id = $1").bind(person).execute(&mut *self).await?;
-                sqlx::query("delete from learning_records where person_id = $1").bind(person).execute(&mut *self).await?;
-                Ok(changes)
-            }
-
-            async fn unshare_records_with(&mut self, person: Uuid, organisation: Uuid) -> StoreResult<Vec<Change>> {
-                let rows: Vec<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "select {RECORD_COLUMNS} from learning_records r
-                     where r.person_id = $1 and r.visibility = 'organisation'
-                       and exists (select 1 from learning_record_shares s where s.record_id = r.id and s.organisation_id = $2)"
-                )))
-                .bind(person)
-                .bind(organisation)
-                .fetch_all(&mut *self)
-                .await?;
-                let at = now();
-                let mut changes = Vec::with_capacity(rows.len() * 2);
-                for row in rows {
-                    let before = LearningRecord::try_from(row)?;
-                    let mut after = before.clone();
-                    after.sharing.shared_with.retain(|o| *o != organisation);
-                    if after.sharing.shared_with.is_empty() {
-                        after.sharing = Sharing::default();
-                    }
-                    after.updated_at = at;
-                    after.version += 1;
-                    if !self.update_record_row(&after, before.version).await? {
-                        return Err(StoreError::VersionMismatch { current: before.version });
-                    }
-                    self.replace_shares(&[&after], false).await?;
-                    changes.extend(change_entries(Some(&before), &after)?);
-                }
-                Ok(changes)
+    async fn replace_shares(&mut self, records: &[&LearningRecord], fresh: bool) -> StoreResult<()> {
+        if !fresh {
+            for r in records {
+                sqlx::query("delete from learning_record_shares where record_id = $1")
+                    .bind(r.id)
+                    .execute(&mut *self)
+                    .await?;
             }
         }
-    };
-}
+        let shares: Vec<(Uuid, Uuid)> = records
+            .iter()
+            .filter(|r| r.sharing.visibility == Visibility::Organisation)
+            .flat_map(|r| r.sharing.shared_with.iter().map(|o| (r.id, *o)))
+            .collect();
+        for chunk in shares.chunks(INSERT_CHUNK) {
+            let mut qb =
+                QueryBuilder::<C::Database>::new("insert into learning_record_shares (record_id, organisation_id) ");
+            qb.push_values(chunk, |mut row, (r, o)| {
+                row.push_bind(*r).push_bind(*o);
+            });
+            qb.build().persistent(false).execute(&mut *self).await?;
+        }
+        Ok(())
+    }
 
-records_tx!(sqlx::SqliteConnection, sqlx::Sqlite);
-records_tx!(sqlx::PgConnection, sqlx::Postgres);
+    async fn forget_records_of(&mut self, person: Uuid) -> StoreResult<Vec<Change>> {
+        let rows: Vec<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select {RECORD_COLUMNS} from learning_records r where r.person_id = $1"
+        )))
+        .bind(person)
+        .fetch_all(&mut *self)
+        .await?;
+        let mut changes = Vec::with_capacity(rows.len());
+        for row in rows {
+            let r = LearningRecord::try_from(row)?;
+            changes.push(Change::delete(ResourceType::LearningRecord, r.id, r.version + 1, false, record_audience(&r)));
+        }
+        // The person is gone, so no sync can bring their records back: the
+        // references kept for that go too (an HR system's ids often name the person).
+        sqlx::query("delete from deleted_record_refs where person_id = $1").bind(person).execute(&mut *self).await?;
+        sqlx::query("delete from learning_records where person_id = $1").bind(person).execute(&mut *self).await?;
+        Ok(changes)
+    }
+
+    async fn unshare_records_with(&mut self, person: Uuid, organisation: Uuid) -> StoreResult<Vec<Change>> {
+        let rows: Vec<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select {RECORD_COLUMNS} from learning_records r
+             where r.person_id = $1 and r.visibility = 'organisation'
+               and exists (select 1 from learning_record_shares s where s.record_id = r.id and s.organisation_id = $2)"
+        )))
+        .bind(person)
+        .bind(organisation)
+        .fetch_all(&mut *self)
+        .await?;
+        let at = now();
+        let mut changes = Vec::with_capacity(rows.len() * 2);
+        for row in rows {
+            let before = LearningRecord::try_from(row)?;
+            let mut after = before.clone();
+            after.sharing.shared_with.retain(|o| *o != organisation);
+            if after.sharing.shared_with.is_empty() {
+                after.sharing = Sharing::default();
+            }
+            after.updated_at = at;
+            after.version += 1;
+            if !self.update_record_row(&after, before.version).await? {
+                return Err(StoreError::VersionMismatch { current: before.version });
+            }
+            self.replace_shares(&[&after], false).await?;
+            changes.extend(change_entries(Some(&before), &after)?);
+        }
+        Ok(changes)
+    }
+}
 
 /// One multi-row insert of records, in each database's fastest form.
 trait InsertRows {

@@ -13,7 +13,7 @@ use super::learning::RecordsTx;
 use super::page::{Keyset, Page, Sort, SortField, SortValue, contains_pattern, fold};
 use super::refs::{ExternalRef, RefWriter, Upserted};
 use super::solutions::SolutionsConn;
-use super::{BeginWrite, Rule, Store, StoreError, StoreResult, is_unique_violation, now, on_pool};
+use super::{BeginWrite, RowsAffected, Rule, Store, StoreError, StoreResult, is_unique_violation, now, on_pool};
 use crate::auth::rights::PersonRole;
 use crate::domain::account::Email;
 use crate::domain::person::{
@@ -181,271 +181,291 @@ trait PeopleTx {
     async fn people_with_password(&mut self, ids: &[Uuid]) -> Result<Vec<Uuid>, sqlx::Error>;
 }
 
-macro_rules! people_tx {
-    ($conn:ty, $db:ty, row_locks: $row_locks:literal) => {
-        impl PeopleTx for $conn {
-            async fn people_with_password(&mut self, ids: &[Uuid]) -> Result<Vec<Uuid>, sqlx::Error> {
-                if ids.is_empty() {
-                    return Ok(vec![]);
-                }
-                let mut qb = QueryBuilder::<$db>::new("select id from people where password_hash is not null and id in (");
-                let mut list = qb.separated(", ");
-                for id in ids {
-                    list.push_bind(*id);
-                }
-                qb.push(")");
-                qb.build_query_scalar().persistent(false).fetch_all(&mut *self).await
-            }
-
-            async fn lock_people(&mut self, ids: &[Uuid]) -> Result<(), sqlx::Error> {
-                if !$row_locks || ids.is_empty() {
-                    return Ok(());
-                }
-                let mut ids = ids.to_vec();
-                ids.sort_unstable();
-                let mut qb = QueryBuilder::<$db>::new("select id from people where id in (");
-                let mut list = qb.separated(", ");
-                for id in &ids {
-                    list.push_bind(*id);
-                }
-                qb.push(") order by id for update");
-                qb.build().persistent(false).execute(&mut *self).await?;
-                Ok(())
-            }
-
-            async fn insert_people(&mut self, people: &[Person], password_hash: Option<&str>) -> Result<(), sqlx::Error> {
-                if people.is_empty() {
-                    return Ok(());
-                }
-                let mut qb = QueryBuilder::<$db>::new(
-                    "insert into people (id, email, email_key, display_name, role, password_hash, stakeholder_group, \
-                     birth_year, age_band, languages, search_text, created_at, updated_at, version) ",
-                );
-                qb.push_values(people, |mut row, person| {
-                    let c = &person.content;
-                    row.push_bind(person.id)
-                        .push_bind(c.email.as_str())
-                        .push_bind(c.email.key())
-                        .push_bind(&c.name)
-                        .push_bind(person.role.as_str())
-                        .push_bind(password_hash)
-                        .push_bind(c.stakeholder_group.as_str())
-                        .push_bind(c.birth_year)
-                        .push_bind(c.age_band.map(AgeBand::as_str))
-                        .push_bind(languages_json(&c.languages))
-                        .push_bind(search_text(c))
-                        .push_bind(person.created_at)
-                        .push_bind(person.updated_at)
-                        .push_bind(person.version);
-                });
-                qb.build().persistent(false).execute(&mut *self).await?;
-                Ok(())
-            }
-
-            async fn update_person_row(&mut self, person: &Person, expected_version: i64) -> Result<u64, sqlx::Error> {
-                let c = &person.content;
-                Ok(sqlx::query(
-                    "update people
-                     set email = $3, email_key = $4, display_name = $5, stakeholder_group = $6, birth_year = $7,
-                         age_band = $8, languages = $9, search_text = $10, updated_at = $11, version = $12
-                     where id = $1 and version = $2",
-                )
-                .bind(person.id)
-                .bind(expected_version)
-                .bind(c.email.as_str())
-                .bind(c.email.key())
-                .bind(&c.name)
-                .bind(c.stakeholder_group.as_str())
-                .bind(c.birth_year)
-                .bind(c.age_band.map(AgeBand::as_str))
-                .bind(languages_json(&c.languages))
-                .bind(search_text(c))
-                .bind(person.updated_at)
-                .bind(person.version)
-                .execute(&mut *self)
-                .await?
-                .rows_affected())
-            }
-
-            async fn insert_memberships(&mut self, memberships: &[Membership]) -> Result<(), sqlx::Error> {
-                if memberships.is_empty() {
-                    return Ok(());
-                }
-                let mut qb = QueryBuilder::<$db>::new(
-                    "insert into memberships (id, person_id, organisation_id, role, starts_on, ends_on, created_at, \
-                     updated_at, version) ",
-                );
-                qb.push_values(memberships, |mut row, m| {
-                    row.push_bind(m.id)
-                        .push_bind(m.person_id)
-                        .push_bind(m.organisation_id)
-                        .push_bind(m.terms.role.as_str())
-                        .push_bind(m.terms.starts_on)
-                        .push_bind(m.terms.ends_on)
-                        .push_bind(m.created_at)
-                        .push_bind(m.updated_at)
-                        .push_bind(m.version);
-                });
-                qb.build().persistent(false).execute(&mut *self).await?;
-                Ok(())
-            }
-
-            async fn update_membership_row(
-                &mut self,
-                id: Uuid,
-                expected_version: i64,
-                terms: MembershipTerms,
-                at: DateTime<Utc>,
-            ) -> StoreResult<Option<Membership>> {
-                let row: Option<MembershipRow> = sqlx::query_as(
-                    "update memberships set role = $3, starts_on = $4, ends_on = $5, updated_at = $6, version = version + 1
-                     where id = $1 and version = $2
-                     returning id, person_id, organisation_id, role, starts_on, ends_on, created_at, updated_at, version",
-                )
-                .bind(id)
-                .bind(expected_version)
-                .bind(terms.role.as_str())
-                .bind(terms.starts_on)
-                .bind(terms.ends_on)
-                .bind(at)
-                .fetch_optional(&mut *self)
-                .await?;
-                row.map(Membership::try_from).transpose()
-            }
-
-            async fn delete_refs(&mut self, resources: &[Uuid]) -> Result<(), sqlx::Error> {
-                if resources.is_empty() {
-                    return Ok(());
-                }
-                let mut qb = QueryBuilder::<$db>::new("delete from external_refs where resource_id in (");
-                let mut list = qb.separated(", ");
-                for id in resources {
-                    list.push_bind(*id);
-                }
-                qb.push(")");
-                qb.build().persistent(false).execute(&mut *self).await?;
-                Ok(())
-            }
-
-            async fn person_refs(
-                &mut self,
-                scope: Uuid,
-                system: &str,
-                external_ids: &[&str],
-            ) -> Result<Vec<(String, Uuid)>, sqlx::Error> {
-                if external_ids.is_empty() {
-                    return Ok(vec![]);
-                }
-                let mut qb = QueryBuilder::<$db>::new(
-                    "select external_id, resource_id from external_refs where resource_type = 'person' and scope_id = ",
-                );
-                qb.push_bind(scope).push(" and system = ").push_bind(system.to_string()).push(" and external_id in (");
-                let mut list = qb.separated(", ");
-                for id in external_ids {
-                    list.push_bind(id.to_string());
-                }
-                qb.push(")");
-                qb.build_query_as().persistent(false).fetch_all(&mut *self).await
-            }
-
-            async fn refs_of_people(
-                &mut self,
-                scope: Uuid,
-                system: &str,
-                people: &[Uuid],
-            ) -> Result<Vec<(String, Uuid)>, sqlx::Error> {
-                if people.is_empty() {
-                    return Ok(vec![]);
-                }
-                let mut qb = QueryBuilder::<$db>::new(
-                    "select external_id, resource_id from external_refs where resource_type = 'person' and scope_id = ",
-                );
-                qb.push_bind(scope).push(" and system = ").push_bind(system.to_string()).push(" and resource_id in (");
-                let mut list = qb.separated(", ");
-                for id in people {
-                    list.push_bind(*id);
-                }
-                qb.push(")");
-                qb.build_query_as().persistent(false).fetch_all(&mut *self).await
-            }
-
-            async fn people_by_email(&mut self, keys: &[&str]) -> Result<Vec<(String, Uuid)>, sqlx::Error> {
-                if keys.is_empty() {
-                    return Ok(vec![]);
-                }
-                let mut qb = QueryBuilder::<$db>::new("select email_key, id from people where email_key in (");
-                let mut list = qb.separated(", ");
-                for key in keys {
-                    list.push_bind(key.to_string());
-                }
-                qb.push(")");
-                qb.build_query_as().persistent(false).fetch_all(&mut *self).await
-            }
-
-            async fn load_people(&mut self, ids: &[Uuid]) -> StoreResult<Vec<Person>> {
-                if ids.is_empty() {
-                    return Ok(vec![]);
-                }
-                let mut qb = QueryBuilder::<$db>::new(format!("select {PERSON_COLUMNS} from people where id in ("));
-                let mut list = qb.separated(", ");
-                for id in ids {
-                    list.push_bind(*id);
-                }
-                qb.push(")");
-                let rows: Vec<PersonRow> = qb.build_query_as().persistent(false).fetch_all(&mut *self).await?;
-                rows.into_iter().map(Person::try_from).collect()
-            }
-
-            async fn load_memberships(&mut self, people: &[Uuid]) -> StoreResult<Vec<Membership>> {
-                if people.is_empty() {
-                    return Ok(vec![]);
-                }
-                let mut qb =
-                    QueryBuilder::<$db>::new(format!("select {MEMBERSHIP_COLUMNS} from memberships where person_id in ("));
-                let mut list = qb.separated(", ");
-                for id in people {
-                    list.push_bind(*id);
-                }
-                qb.push(")");
-                let rows: Vec<MembershipRow> = qb.build_query_as().persistent(false).fetch_all(&mut *self).await?;
-                rows.into_iter().map(Membership::try_from).collect()
-            }
-
-            async fn leave_if_last(&mut self, person: Uuid, organisation: Uuid) -> StoreResult<Vec<Change>> {
-                let remaining: Vec<Uuid> =
-                    sqlx::query_scalar("select distinct organisation_id from memberships where person_id = $1")
-                        .bind(person)
-                        .fetch_all(&mut *self)
-                        .await?;
-                if remaining.contains(&organisation) {
-                    return Ok(vec![]);
-                }
-                sqlx::query("delete from external_refs where scope_id = $1 and resource_id = $2")
-                    .bind(organisation)
-                    .bind(person)
-                    .execute(&mut *self)
-                    .await?;
-                let mut qb = QueryBuilder::<$db>::new("update people set version = version + 1, updated_at = ");
-                qb.push_bind(now()).push(" where id = ").push_bind(person);
-                qb.push(format!(" returning {PERSON_COLUMNS}"));
-                let row: Option<PersonRow> = qb.build_query_as().persistent(false).fetch_optional(&mut *self).await?;
-                let updated = Person::try_from(row.ok_or(StoreError::NotFound)?)?;
-                let mut changes = vec![
-                    Change::withdraw(ResourceType::Person, person, updated.version, vec![organisation]),
-                    person_change(&updated, &remaining)?,
-                ];
-                // What they shared with the organisation was shared with their employer:
-                // it stops being shared when they no longer belong to it.
-                changes.extend(self.unshare_records_with(person, organisation).await?);
-                changes.extend(self.unshare_commitments_with(person, organisation).await?);
-                Ok(changes)
-            }
+impl<C> PeopleTx for C
+where
+    C: sqlx::Connection + Send,
+    C::Database: sqlx::database::HasStatementCache + crate::db::Dialect,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = C::Database>,
+    <C::Database as sqlx::Database>::Arguments: sqlx::IntoArguments<C::Database>,
+    for<'q> &'q str: sqlx::Encode<'q, C::Database> + sqlx::Type<C::Database>,
+    usize: sqlx::ColumnIndex<<C::Database as sqlx::Database>::Row>,
+    for<'s> &'s str: sqlx::ColumnIndex<<C::Database as sqlx::Database>::Row>,
+    for<'q> chrono::DateTime<chrono::Utc>:
+        sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> chrono::NaiveDate: sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> i32: sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> i64: sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> std::option::Option<&'q str>:
+        sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> std::option::Option<chrono::NaiveDate>:
+        sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> std::option::Option<i32>:
+        sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> std::string::String:
+        sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> uuid::Uuid: sqlx::Encode<'q, C::Database> + sqlx::Decode<'q, C::Database> + sqlx::Type<C::Database>,
+    C: crate::db::learning::RecordsTx + crate::db::events::ReleaseTx,
+    <C::Database as sqlx::Database>::QueryResult: crate::db::RowsAffected,
+{
+    async fn people_with_password(&mut self, ids: &[Uuid]) -> Result<Vec<Uuid>, sqlx::Error> {
+        if ids.is_empty() {
+            return Ok(vec![]);
         }
-    };
-}
+        let mut qb =
+            QueryBuilder::<C::Database>::new("select id from people where password_hash is not null and id in (");
+        let mut list = qb.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        qb.push(")");
+        qb.build_query_scalar().persistent(false).fetch_all(&mut *self).await
+    }
 
-people_tx!(sqlx::SqliteConnection, sqlx::Sqlite, row_locks: false);
-people_tx!(sqlx::PgConnection, sqlx::Postgres, row_locks: true);
+    async fn lock_people(&mut self, ids: &[Uuid]) -> Result<(), sqlx::Error> {
+        if !<C::Database as crate::db::Dialect>::ROW_LOCKS || ids.is_empty() {
+            return Ok(());
+        }
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        let mut qb = QueryBuilder::<C::Database>::new("select id from people where id in (");
+        let mut list = qb.separated(", ");
+        for id in &ids {
+            list.push_bind(*id);
+        }
+        qb.push(") order by id for update");
+        qb.build().persistent(false).execute(&mut *self).await?;
+        Ok(())
+    }
+
+    async fn insert_people(&mut self, people: &[Person], password_hash: Option<&str>) -> Result<(), sqlx::Error> {
+        if people.is_empty() {
+            return Ok(());
+        }
+        let mut qb = QueryBuilder::<C::Database>::new(
+            "insert into people (id, email, email_key, display_name, role, password_hash, stakeholder_group, \
+             birth_year, age_band, languages, search_text, created_at, updated_at, version) ",
+        );
+        qb.push_values(people, |mut row, person| {
+            let c = &person.content;
+            row.push_bind(person.id)
+                .push_bind(c.email.as_str())
+                .push_bind(c.email.key())
+                .push_bind(&c.name)
+                .push_bind(person.role.as_str())
+                .push_bind(password_hash)
+                .push_bind(c.stakeholder_group.as_str())
+                .push_bind(c.birth_year)
+                .push_bind(c.age_band.map(AgeBand::as_str))
+                .push_bind(languages_json(&c.languages))
+                .push_bind(search_text(c))
+                .push_bind(person.created_at)
+                .push_bind(person.updated_at)
+                .push_bind(person.version);
+        });
+        qb.build().persistent(false).execute(&mut *self).await?;
+        Ok(())
+    }
+
+    async fn update_person_row(&mut self, person: &Person, expected_version: i64) -> Result<u64, sqlx::Error> {
+        let c = &person.content;
+        Ok(sqlx::query(
+            "update people
+             set email = $3, email_key = $4, display_name = $5, stakeholder_group = $6, birth_year = $7,
+                 age_band = $8, languages = $9, search_text = $10, updated_at = $11, version = $12
+             where id = $1 and version = $2",
+        )
+        .bind(person.id)
+        .bind(expected_version)
+        .bind(c.email.as_str())
+        .bind(c.email.key())
+        .bind(&c.name)
+        .bind(c.stakeholder_group.as_str())
+        .bind(c.birth_year)
+        .bind(c.age_band.map(AgeBand::as_str))
+        .bind(languages_json(&c.languages))
+        .bind(search_text(c))
+        .bind(person.updated_at)
+        .bind(person.version)
+        .execute(&mut *self)
+        .await?
+        .rows_affected())
+    }
+
+    async fn insert_memberships(&mut self, memberships: &[Membership]) -> Result<(), sqlx::Error> {
+        if memberships.is_empty() {
+            return Ok(());
+        }
+        let mut qb = QueryBuilder::<C::Database>::new(
+            "insert into memberships (id, person_id, organisation_id, role, starts_on, ends_on, created_at, \
+             updated_at, version) ",
+        );
+        qb.push_values(memberships, |mut row, m| {
+            row.push_bind(m.id)
+                .push_bind(m.person_id)
+                .push_bind(m.organisation_id)
+                .push_bind(m.terms.role.as_str())
+                .push_bind(m.terms.starts_on)
+                .push_bind(m.terms.ends_on)
+                .push_bind(m.created_at)
+                .push_bind(m.updated_at)
+                .push_bind(m.version);
+        });
+        qb.build().persistent(false).execute(&mut *self).await?;
+        Ok(())
+    }
+
+    async fn update_membership_row(
+        &mut self,
+        id: Uuid,
+        expected_version: i64,
+        terms: MembershipTerms,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<Membership>> {
+        let row: Option<MembershipRow> = sqlx::query_as(
+            "update memberships set role = $3, starts_on = $4, ends_on = $5, updated_at = $6, version = version + 1
+             where id = $1 and version = $2
+             returning id, person_id, organisation_id, role, starts_on, ends_on, created_at, updated_at, version",
+        )
+        .bind(id)
+        .bind(expected_version)
+        .bind(terms.role.as_str())
+        .bind(terms.starts_on)
+        .bind(terms.ends_on)
+        .bind(at)
+        .fetch_optional(&mut *self)
+        .await?;
+        row.map(Membership::try_from).transpose()
+    }
+
+    async fn delete_refs(&mut self, resources: &[Uuid]) -> Result<(), sqlx::Error> {
+        if resources.is_empty() {
+            return Ok(());
+        }
+        let mut qb = QueryBuilder::<C::Database>::new("delete from external_refs where resource_id in (");
+        let mut list = qb.separated(", ");
+        for id in resources {
+            list.push_bind(*id);
+        }
+        qb.push(")");
+        qb.build().persistent(false).execute(&mut *self).await?;
+        Ok(())
+    }
+
+    async fn person_refs(
+        &mut self,
+        scope: Uuid,
+        system: &str,
+        external_ids: &[&str],
+    ) -> Result<Vec<(String, Uuid)>, sqlx::Error> {
+        if external_ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut qb = QueryBuilder::<C::Database>::new(
+            "select external_id, resource_id from external_refs where resource_type = 'person' and scope_id = ",
+        );
+        qb.push_bind(scope).push(" and system = ").push_bind(system.to_string()).push(" and external_id in (");
+        let mut list = qb.separated(", ");
+        for id in external_ids {
+            list.push_bind(id.to_string());
+        }
+        qb.push(")");
+        qb.build_query_as().persistent(false).fetch_all(&mut *self).await
+    }
+
+    async fn refs_of_people(
+        &mut self,
+        scope: Uuid,
+        system: &str,
+        people: &[Uuid],
+    ) -> Result<Vec<(String, Uuid)>, sqlx::Error> {
+        if people.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut qb = QueryBuilder::<C::Database>::new(
+            "select external_id, resource_id from external_refs where resource_type = 'person' and scope_id = ",
+        );
+        qb.push_bind(scope).push(" and system = ").push_bind(system.to_string()).push(" and resource_id in (");
+        let mut list = qb.separated(", ");
+        for id in people {
+            list.push_bind(*id);
+        }
+        qb.push(")");
+        qb.build_query_as().persistent(false).fetch_all(&mut *self).await
+    }
+
+    async fn people_by_email(&mut self, keys: &[&str]) -> Result<Vec<(String, Uuid)>, sqlx::Error> {
+        if keys.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut qb = QueryBuilder::<C::Database>::new("select email_key, id from people where email_key in (");
+        let mut list = qb.separated(", ");
+        for key in keys {
+            list.push_bind(key.to_string());
+        }
+        qb.push(")");
+        qb.build_query_as().persistent(false).fetch_all(&mut *self).await
+    }
+
+    async fn load_people(&mut self, ids: &[Uuid]) -> StoreResult<Vec<Person>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut qb = QueryBuilder::<C::Database>::new(format!("select {PERSON_COLUMNS} from people where id in ("));
+        let mut list = qb.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        qb.push(")");
+        let rows: Vec<PersonRow> = qb.build_query_as().persistent(false).fetch_all(&mut *self).await?;
+        rows.into_iter().map(Person::try_from).collect()
+    }
+
+    async fn load_memberships(&mut self, people: &[Uuid]) -> StoreResult<Vec<Membership>> {
+        if people.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut qb = QueryBuilder::<C::Database>::new(format!(
+            "select {MEMBERSHIP_COLUMNS} from memberships where person_id in ("
+        ));
+        let mut list = qb.separated(", ");
+        for id in people {
+            list.push_bind(*id);
+        }
+        qb.push(")");
+        let rows: Vec<MembershipRow> = qb.build_query_as().persistent(false).fetch_all(&mut *self).await?;
+        rows.into_iter().map(Membership::try_from).collect()
+    }
+
+    async fn leave_if_last(&mut self, person: Uuid, organisation: Uuid) -> StoreResult<Vec<Change>> {
+        let remaining: Vec<Uuid> =
+            sqlx::query_scalar("select distinct organisation_id from memberships where person_id = $1")
+                .bind(person)
+                .fetch_all(&mut *self)
+                .await?;
+        if remaining.contains(&organisation) {
+            return Ok(vec![]);
+        }
+        sqlx::query("delete from external_refs where scope_id = $1 and resource_id = $2")
+            .bind(organisation)
+            .bind(person)
+            .execute(&mut *self)
+            .await?;
+        let mut qb = QueryBuilder::<C::Database>::new("update people set version = version + 1, updated_at = ");
+        qb.push_bind(now()).push(" where id = ").push_bind(person);
+        qb.push(format!(" returning {PERSON_COLUMNS}"));
+        let row: Option<PersonRow> = qb.build_query_as().persistent(false).fetch_optional(&mut *self).await?;
+        let updated = Person::try_from(row.ok_or(StoreError::NotFound)?)?;
+        let mut changes = vec![
+            Change::withdraw(ResourceType::Person, person, updated.version, vec![organisation]),
+            person_change(&updated, &remaining)?,
+        ];
+        // What they shared with the organisation was shared with their employer:
+        // it stops being shared when they no longer belong to it.
+        changes.extend(self.unshare_records_with(person, organisation).await?);
+        changes.extend(self.unshare_commitments_with(person, organisation).await?);
+        Ok(changes)
+    }
+}
 
 mod memberships;
 mod profiles;
