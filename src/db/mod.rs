@@ -4,7 +4,8 @@
 //! Each query is written once. The `on_pool!` macro instantiates the code for the backend
 //! in use, so both backends run the same SQL and there is no generic plumbing through
 //! the handlers; where the dialects really differ, the two statements stand side by side
-//! in one `match`. See `docs/decisions/0001-one-store-two-databases.md`.
+//! in one `match`. Connection-level traits are blanket impls over both connections, with
+//! what differs in [`Dialect`]. See `docs/decisions/0001-one-store-two-databases.md`.
 
 use std::str::FromStr;
 use std::time::Duration;
