@@ -1,7 +1,6 @@
 //! Challenges: questions stakeholders bring to the network. Every signed-in caller reads
 //! them; people bring them; the author and facilitators edit and close them.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -13,14 +12,15 @@ use crate::api::organisations::ThemeSlug;
 use crate::api::solutions::{AuthorView, list_request, respond_list, theme_and_sector};
 use crate::auth::Caller;
 use crate::auth::access::Access;
-use crate::db::StoreError;
+use crate::db::Found;
 use crate::db::feed::feed_resource;
 use crate::db::solutions::ChallengeFilter;
 use crate::domain::Invalid;
 use crate::domain::organisation::SizeBand;
 use crate::domain::solution::{Challenge, ChallengeContent, ChallengeStatus, Context, TargetGroup, search_words};
+use crate::domain::validation::{merge, merge_or_default};
 use crate::error::{ApiError, Problem, Result};
-use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
+use crate::http::conditional::{IfMatch, IfNoneMatch, created, respond_tagged, tagged};
 use crate::http::json::Json;
 use crate::http::pagination::{ListResponse, parse_q};
 use crate::policy::{self, Action, Object};
@@ -191,13 +191,6 @@ fn no_challenge(id: Uuid) -> ApiError {
     ApiError::not_found(format!("No challenge with id {id}."))
 }
 
-fn not_found(id: Uuid) -> impl FnOnce(StoreError) -> ApiError {
-    move |e| match e {
-        StoreError::NotFound => ApiError::not_found(format!("No challenge with id {id}.")),
-        other => other.into(),
-    }
-}
-
 /// Validates a challenge and checks its themes and organisation.
 async fn validated(state: &AppState, author: Uuid, input: ChallengeContent) -> Result<ChallengeContent> {
     let content = ChallengeContent::parse(input)?;
@@ -306,10 +299,7 @@ async fn create_challenge(
     )
     .await?;
     let c = state.store.create_challenge(me, &content).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/v1/challenges/{}", c.id)))
-        .insert_header((header::ETAG, etag(c.version)))
-        .json(ChallengeView::from(&c)))
+    Ok(created(format!("/v1/challenges/{}", c.id), c.version, &ChallengeView::from(&c)))
 }
 
 /// Get a challenge
@@ -332,7 +322,7 @@ async fn get_challenge(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let c = state.store.get_challenge(id).await.map_err(not_found(id))?;
+    let c = state.store.get_challenge(id).await.or_not_found(|| no_challenge(id))?;
     Ok(respond_tagged(&req, c.version, &ChallengeView::from(&c)))
 }
 
@@ -362,7 +352,7 @@ async fn update_challenge(
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let access = Access::of(&caller);
-    let current = state.store.get_challenge(id).await.map_err(not_found(id))?;
+    let current = state.store.get_challenge(id).await.or_not_found(|| no_challenge(id))?;
     let is_author = access.person_id().is_some() && current.author.person_id == access.person_id();
     let (object, why) = (
         Object::Challenge { author: current.author.person_id },
@@ -376,15 +366,9 @@ async fn update_challenge(
     let mut input = current.content.clone();
     let mut inv = Invalid::default();
     inv.required("/title", p.title, &mut input.title);
-    if let Some(d) = p.description {
-        input.description = d;
-    }
-    if let Some(o) = p.organisation_id {
-        input.organisation_id = o;
-    }
-    if let Some(c) = p.context {
-        input.context = c.unwrap_or_default();
-    }
+    merge(p.description, &mut input.description);
+    merge(p.organisation_id, &mut input.organisation_id);
+    merge_or_default(p.context, &mut input.context);
     if let Some(t) = p.themes {
         input.themes = t.unwrap_or_default().into_iter().map(|t| t.0).collect();
     }
@@ -411,12 +395,10 @@ async fn update_challenge(
     };
     if_match.check(current.version)?;
     if content == current.content {
-        return Ok(HttpResponse::Ok()
-            .insert_header((header::ETAG, etag(current.version)))
-            .json(ChallengeView::from(&current)));
+        return Ok(tagged(current.version, &ChallengeView::from(&current)));
     }
-    let c = state.store.update_challenge(id, current.version, &content).await.map_err(not_found(id))?;
-    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(c.version))).json(ChallengeView::from(&c)))
+    let c = state.store.update_challenge(id, current.version, &content).await.or_not_found(|| no_challenge(id))?;
+    Ok(tagged(c.version, &ChallengeView::from(&c)))
 }
 
 /// Delete a challenge
@@ -442,7 +424,7 @@ async fn delete_challenge(
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let access = Access::of(&caller);
-    let current = state.store.get_challenge(id).await.map_err(not_found(id))?;
+    let current = state.store.get_challenge(id).await.or_not_found(|| no_challenge(id))?;
     let (object, why) = (
         Object::Challenge { author: current.author.person_id },
         "Only facilitators delete a challenge; its author closes it instead.",
@@ -450,6 +432,6 @@ async fn delete_challenge(
     policy::check(Some(&access), Action::Delete, &object, || no_challenge(id), why)?;
     if_match.check(current.version)?;
     let expected = (!if_match.is_absent()).then_some(current.version);
-    state.store.delete_challenge(id, expected).await.map_err(not_found(id))?;
+    state.store.delete_challenge(id, expected).await.or_not_found(|| no_challenge(id))?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,7 +1,6 @@
 //! Comments on challenges and solutions, with replies one level deep. Authors edit and
 //! delete their own; facilitators hide abusive ones (kept, but their text is not shown).
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -20,7 +19,7 @@ use crate::domain::Invalid;
 use crate::domain::solution::{COMMENT_MAX, Comment, CommentTarget};
 use crate::domain::validation::optional_text;
 use crate::error::{ApiError, Problem, Result};
-use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
+use crate::http::conditional::{IfMatch, IfNoneMatch, created, respond_tagged, tagged};
 use crate::http::json::Json;
 use crate::http::pagination::{ListResponse, PageQuery};
 use crate::policy::{self, Action, Object};
@@ -203,10 +202,7 @@ async fn create(state: &AppState, caller: &Caller, target: CommentTarget, body: 
         }
         other => other.into(),
     })?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/v1/comments/{}", c.id)))
-        .insert_header((header::ETAG, etag(c.version)))
-        .json(CommentView::of(&c, Some(&access))))
+    Ok(created(format!("/v1/comments/{}", c.id), c.version, &CommentView::of(&c, Some(&access))))
 }
 
 /// List a challenge's comments
@@ -385,14 +381,12 @@ async fn update_comment(
     let hidden = p.hidden.unwrap_or(current.hidden);
     if_match.check(current.version)?;
     if text == current.body && hidden == current.hidden {
-        return Ok(HttpResponse::Ok()
-            .insert_header((header::ETAG, etag(current.version)))
-            .json(CommentView::of(&current, Some(&access))));
+        return Ok(tagged(current.version, &CommentView::of(&current, Some(&access))));
     }
     // Recorded only when the flag changes (the store keeps it otherwise).
     let hidden_by = if hidden { access.person_id() } else { None };
     let c = state.store.update_comment(id, Some(current.version), &text, hidden, hidden_by).await?;
-    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(c.version))).json(CommentView::of(&c, Some(&access))))
+    Ok(tagged(c.version, &CommentView::of(&c, Some(&access))))
 }
 
 /// Delete a comment

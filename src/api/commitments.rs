@@ -2,7 +2,6 @@
 //! the owner unless they share it with the organiser or with one of their organisations;
 //! the organisers see how many participants made commitments and how many are done.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,7 +18,7 @@ use crate::db::feed::feed_resource;
 use crate::domain::event::{Commitment, CommitmentContent, CommitmentStatus, Event};
 use crate::domain::{FieldError, Invalid};
 use crate::error::{ApiError, Problem, Result};
-use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
+use crate::http::conditional::{IfMatch, IfNoneMatch, created, respond_tagged, tagged};
 use crate::http::json::Json;
 use crate::http::pagination::{ListResponse, PageRequest, respond_page};
 use crate::policy::{self, Action, Object};
@@ -278,10 +277,7 @@ async fn create_commitment(
     )?;
     check_references(&state, me, &content).await?;
     let c = state.store.create_commitment(&event, me, &content).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/v1/commitments/{}", c.id)))
-        .insert_header((header::ETAG, etag(c.version)))
-        .json(CommitmentView::from(&c)))
+    Ok(created(format!("/v1/commitments/{}", c.id), c.version, &CommitmentView::from(&c)))
 }
 
 /// List an event's commitments
@@ -467,15 +463,13 @@ async fn update_commitment(
     check_references(&state, current.person_id, &content).await?;
     if_match.check(current.version)?;
     if content == current.content {
-        return Ok(HttpResponse::Ok()
-            .insert_header((header::ETAG, etag(current.version)))
-            .json(CommitmentView::from(&current)));
+        return Ok(tagged(current.version, &CommitmentView::from(&current)));
     }
     let updated = state.store.update_commitment(&current, current.version, &content).await.map_err(|e| match e {
         StoreError::NotFound => no_commitment(id),
         other => other.into(),
     })?;
-    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(updated.version))).json(CommitmentView::from(&updated)))
+    Ok(tagged(updated.version, &CommitmentView::from(&updated)))
 }
 
 /// Delete a commitment

@@ -12,16 +12,17 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::auth::access::Access;
 use crate::auth::rights::Role;
-use crate::db::StoreError;
+use crate::db::Found;
 use crate::db::feed::feed_resource;
 use crate::db::organisations::{OrganisationFilter, OrganisationSort};
 use crate::db::refs::{ExternalRef, Upserted};
 use crate::domain::organisation::{
     Organisation, OrganisationContent, OrganisationInput, OrganisationKind, Region, SizeBand, parse_nace,
 };
+use crate::domain::validation::merge;
 use crate::domain::{FieldError, Invalid};
 use crate::error::{ApiError, Problem, Result};
-use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
+use crate::http::conditional::{IfMatch, IfNoneMatch, created, etag, respond_tagged, tagged};
 use crate::http::json::Json;
 use crate::http::pagination::{ListResponse, PageRequest, parse_q, respond_page, sort_schema};
 use crate::policy::{self, Action, Object};
@@ -202,21 +203,11 @@ impl OrganisationPatch {
             Some(None) => inv.errors.push(FieldError::cannot_remove("/themes")),
             None => {}
         }
-        if let Some(v) = self.enterprise_number {
-            input.enterprise_number = v;
-        }
-        if let Some(v) = self.sector {
-            input.sector = v;
-        }
-        if let Some(v) = self.size_band {
-            input.size_band = v;
-        }
-        if let Some(v) = self.region {
-            input.region = v;
-        }
-        if let Some(v) = self.website {
-            input.website = v;
-        }
+        merge(self.enterprise_number, &mut input.enterprise_number);
+        merge(self.sector, &mut input.sector);
+        merge(self.size_band, &mut input.size_band);
+        merge(self.region, &mut input.region);
+        merge(self.website, &mut input.website);
         inv.finish(|| input)
     }
 }
@@ -252,13 +243,6 @@ fn organisation_sort_schema() -> utoipa::openapi::Object {
 
 fn no_organisation(id: Uuid) -> ApiError {
     ApiError::not_found(format!("No organisation with id {id}."))
-}
-
-fn not_found(id: Uuid) -> impl FnOnce(StoreError) -> ApiError {
-    move |e| match e {
-        StoreError::NotFound => ApiError::not_found(format!("No organisation with id {id}.")),
-        other => other.into(),
-    }
 }
 
 /// Validates content and checks that its themes exist.
@@ -337,11 +321,8 @@ async fn create_organisation(
 ) -> Result<HttpResponse> {
     caller.require_role(Role::Facilitator)?;
     let content = validated(&state, body.0.into()).await?;
-    let org = state.store.create_organisation(&content, None).await.map_err(not_found(Uuid::nil()))?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/v1/organisations/{}", org.id)))
-        .insert_header((header::ETAG, etag(org.version)))
-        .json(OrganisationView::from(&org)))
+    let org = state.store.create_organisation(&content, None).await?;
+    Ok(created(format!("/v1/organisations/{}", org.id), org.version, &OrganisationView::from(&org)))
 }
 
 /// Get an organisation
@@ -364,7 +345,7 @@ async fn get_organisation(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let org = state.store.get_organisation(id).await.map_err(not_found(id))?;
+    let org = state.store.get_organisation(id).await.or_not_found(|| no_organisation(id))?;
     Ok(respond_tagged(&req, org.version, &OrganisationView::from(&org)))
 }
 
@@ -394,18 +375,17 @@ async fn update_organisation(
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let access = Access::of(&caller);
-    let current = state.store.get_organisation(id).await.map_err(not_found(id))?;
+    let current = state.store.get_organisation(id).await.or_not_found(|| no_organisation(id))?;
     let why = "Only facilitators and this organisation's admins edit it.";
     policy::check(Some(&access), Action::Change, &Object::Organisation { id }, || no_organisation(id), why)?;
     let content = validated(&state, body.0.apply(current.content.to_input())?).await?;
     if_match.check(current.version)?;
     if content == current.content {
-        return Ok(HttpResponse::Ok()
-            .insert_header((header::ETAG, etag(current.version)))
-            .json(OrganisationView::from(&current)));
+        return Ok(tagged(current.version, &OrganisationView::from(&current)));
     }
-    let org = state.store.update_organisation(id, current.version, &content).await.map_err(not_found(id))?;
-    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(org.version))).json(OrganisationView::from(&org)))
+    let org =
+        state.store.update_organisation(id, current.version, &content).await.or_not_found(|| no_organisation(id))?;
+    Ok(tagged(org.version, &OrganisationView::from(&org)))
 }
 
 /// Delete an organisation
@@ -435,11 +415,11 @@ async fn delete_organisation(
     let expected = if if_match.is_absent() {
         None
     } else {
-        let current = state.store.get_organisation(id).await.map_err(not_found(id))?;
+        let current = state.store.get_organisation(id).await.or_not_found(|| no_organisation(id))?;
         if_match.check(current.version)?;
         Some(current.version)
     };
-    state.store.delete_organisation(id, expected).await.map_err(not_found(id))?;
+    state.store.delete_organisation(id, expected).await.or_not_found(|| no_organisation(id))?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -511,8 +491,7 @@ async fn upsert_organisation_by_ref(
     caller.require_role(Role::Facilitator)?;
     let reference = path.parse()?;
     let content = validated(&state, body.0.into()).await?;
-    let (org, result) =
-        state.store.upsert_organisation_by_ref(&reference, &content).await.map_err(not_found(Uuid::nil()))?;
+    let (org, result) = state.store.upsert_organisation_by_ref(&reference, &content).await?;
     Ok(upserted(result)
         .insert_header((header::LOCATION, format!("/v1/organisations/{}", org.id)))
         .insert_header((header::ETAG, etag(org.version)))

@@ -4,7 +4,6 @@
 //! cursor pages; a single resource with an ETag; create with `Location`; JSON Merge Patch
 //! with `If-Match`; delete. Rights are one visible line per handler.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -14,12 +13,14 @@ use uuid::Uuid;
 
 use crate::auth::rights::Role;
 use crate::auth::{Caller, MaybeCaller};
+use crate::db::Found;
 use crate::db::StoreError;
 use crate::db::feed::feed_resource;
 use crate::db::themes::{ThemeFilter, ThemeSort};
 use crate::domain::theme::{self, Theme, ThemeContent, ThemeInput};
+use crate::domain::validation::merge;
 use crate::error::{ApiError, Result};
-use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
+use crate::http::conditional::{IfMatch, IfNoneMatch, created, respond_tagged, tagged};
 use crate::http::json::Json;
 use crate::http::pagination::{ListResponse, PageRequest, parse_q, respond_page, sort_schema};
 use crate::state::AppState;
@@ -136,9 +137,7 @@ impl ThemePatch {
         if let Some(Some(v)) = self.label_en {
             input.label_en = v;
         }
-        if let Some(v) = self.description {
-            input.description = v;
-        }
+        merge(self.description, &mut input.description);
         input
     }
 }
@@ -165,11 +164,8 @@ fn theme_sort_schema() -> utoipa::openapi::Object {
     sort_schema::<ThemeSort>()
 }
 
-fn not_found(id: Uuid) -> impl FnOnce(StoreError) -> ApiError {
-    move |e| match e {
-        StoreError::NotFound => ApiError::not_found(format!("No theme with id {id}.")),
-        other => other.into(),
-    }
+fn no_theme(id: Uuid) -> ApiError {
+    ApiError::not_found(format!("No theme with id {id}."))
 }
 
 /// List themes
@@ -231,10 +227,7 @@ async fn create_theme(caller: Caller, body: Json<NewTheme>, state: web::Data<App
         description: body.description,
     })?;
     let theme = state.store.create_theme(&content).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/v1/themes/{}", theme.id)))
-        .insert_header((header::ETAG, etag(theme.version)))
-        .json(ThemeView::from(theme)))
+    Ok(created(format!("/v1/themes/{}", theme.id), theme.version, &ThemeView::from(theme)))
 }
 
 /// Get a theme
@@ -262,7 +255,7 @@ async fn get_theme(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let theme = state.store.get_theme(id).await.map_err(not_found(id))?;
+    let theme = state.store.get_theme(id).await.or_not_found(|| no_theme(id))?;
     Ok(respond_tagged(&req, theme.version, &ThemeView::from(theme)))
 }
 
@@ -308,10 +301,7 @@ async fn update_theme(
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let current = state.store.get_theme(id).await.map_err(|e| match e {
-            StoreError::NotFound => not_found(id)(StoreError::NotFound),
-            other => other.into(),
-        })?;
+        let current = state.store.get_theme(id).await.or_not_found(|| no_theme(id))?;
         if_match.check(current.version)?;
         let input = ThemePatch {
             slug: patch.slug.clone(),
@@ -322,21 +312,17 @@ async fn update_theme(
         .apply(current.to_input());
         let content = ThemeContent::parse(input)?;
         if content == current.content() {
-            return Ok(HttpResponse::Ok()
-                .insert_header((header::ETAG, etag(current.version)))
-                .json(ThemeView::from(current)));
+            return Ok(tagged(current.version, &ThemeView::from(current)));
         }
         match state.store.update_theme(id, current.version, &content).await {
             Ok(theme) => {
-                return Ok(HttpResponse::Ok()
-                    .insert_header((header::ETAG, etag(theme.version)))
-                    .json(ThemeView::from(theme)));
+                return Ok(tagged(theme.version, &ThemeView::from(theme)));
             }
             Err(StoreError::VersionMismatch { .. }) if if_match.is_absent() && attempts < 3 => continue,
             Err(StoreError::VersionMismatch { .. }) if if_match.is_absent() => {
                 return Err(ApiError::conflict("The theme is being changed by others right now; retry.", None));
             }
-            Err(e) => return Err(not_found(id)(e)),
+            Err(e) => return Err(e).or_not_found(|| no_theme(id)),
         }
     }
 }
@@ -371,14 +357,11 @@ async fn delete_theme(
     let expected = if if_match.is_absent() {
         None
     } else {
-        let current = state.store.get_theme(id).await.map_err(|e| match e {
-            StoreError::NotFound => not_found(id)(StoreError::NotFound),
-            other => other.into(),
-        })?;
+        let current = state.store.get_theme(id).await.or_not_found(|| no_theme(id))?;
         if_match.check(current.version)?;
         Some(current.version)
     };
-    state.store.delete_theme(id, expected).await.map_err(not_found(id))?;
+    state.store.delete_theme(id, expected).await.or_not_found(|| no_theme(id))?;
     Ok(HttpResponse::NoContent().finish())
 }
 

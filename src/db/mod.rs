@@ -382,7 +382,42 @@ fn disable_sqlite_memory_statistics() {
     });
 }
 
+/// A row type both backends decode.
+pub(crate) trait AnyRow:
+    for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin
+{
+}
+
+impl<R> AnyRow for R where
+    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin
+{
+}
+
 impl Store {
+    /// The one row of `sql` whose `$1` is `id`, read on the reader pool and turned into its
+    /// domain type; `NotFound` when there is none.
+    pub(crate) async fn one_by_id<R: AnyRow, T: TryFrom<R, Error = StoreError>>(
+        &self,
+        sql: String,
+        id: Uuid,
+    ) -> StoreResult<T> {
+        let row: Option<R> =
+            on_pool!(self.reader(), |p| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await)?;
+        row.ok_or(StoreError::NotFound)?.try_into()
+    }
+
+    /// The outcome of a conditional write (`where id = $1 and version = $2`): what it wrote,
+    /// or, when it touched nothing, `NotFound` or the row's current version.
+    pub(crate) async fn written<T>(&self, written: Option<T>, table: &'static str, id: Uuid) -> StoreResult<T> {
+        match written {
+            Some(value) => Ok(value),
+            None => Err(self.current_version_error(table, id).await?),
+        }
+    }
+
     /// After a conditional write touched nothing: `NotFound`, or the row's current version.
     pub(crate) async fn current_version_error(&self, table: &'static str, id: Uuid) -> StoreResult<StoreError> {
         debug_assert!(["themes", "organisations", "people", "memberships", "commitments"].contains(&table));

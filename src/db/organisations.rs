@@ -163,15 +163,10 @@ impl Store {
                     .push_bind(super::page::contains_pattern(&fold(q)))
                     .push(" escape '\\'");
             }
-            if let Some(after) = after {
-                sort.push_after(&mut qb, after);
-            }
-            sort.push_order(&mut qb);
-            qb.push(" limit ").push_bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
+            sort.push_page(&mut qb, after, limit);
             qb.build_query_as().fetch_all(p).await
         })?;
-        let items = rows.into_iter().map(Organisation::try_from).collect::<StoreResult<Vec<_>>>()?;
-        Ok(Page::from_rows(items, limit, |o| organisation_keyset(sort.field, o)))
+        Page::<Organisation>::try_from_rows(rows, limit, |o| organisation_keyset(sort.field, o))
     }
 
     #[tracing::instrument(skip(self))]
@@ -292,10 +287,7 @@ impl Store {
             Ok::<_, StoreError>(org)
         }
         .await)?;
-        match updated {
-            Some(org) => Ok(org),
-            None => Err(self.current_version_error("organisations", id).await?),
-        }
+        self.written(updated, "organisations", id).await
     }
 
     /// Deletes an organisation that has no memberships and organises no events.
@@ -348,10 +340,7 @@ impl Store {
             Ok(version)
         }
         .await)?;
-        match deleted {
-            Some(_) => Ok(()),
-            None => Err(self.current_version_error("organisations", id).await?),
-        }
+        self.written(deleted, "organisations", id).await.map(drop)
     }
 
     /// Creates or replaces the organisation a network-scope reference names.

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 use uuid::Uuid;
 
+use super::StoreError;
+
 /// The sort-column value of the last row of a page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SortValue {
@@ -97,6 +99,24 @@ impl<F: SortField> Sort<F> {
         let dir = if self.descending { " desc" } else { " asc" };
         qb.push(" order by ").push(self.field.column()).push(dir).push(", id").push(dir);
     }
+
+    /// Appends what every keyset page ends with: the cursor's condition (when there is
+    /// one), the order, and a limit one past the page, so that the extra row says whether
+    /// another page follows.
+    pub fn push_page<DB>(&self, qb: &mut QueryBuilder<DB>, after: Option<&Keyset>, limit: usize)
+    where
+        DB: Database,
+        for<'t> String: Encode<'t, DB> + Type<DB>,
+        for<'t> DateTime<Utc>: Encode<'t, DB> + Type<DB>,
+        for<'t> Uuid: Encode<'t, DB> + Type<DB>,
+        for<'t> i64: Encode<'t, DB> + Type<DB>,
+    {
+        if let Some(after) = after {
+            self.push_after(qb, after);
+        }
+        self.push_order(qb);
+        qb.push(" limit ").push_bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
+    }
 }
 
 /// One page of rows and where the next one starts.
@@ -113,6 +133,15 @@ impl<T> Page<T> {
         rows.truncate(limit);
         let next = if more { rows.last().map(keyset) } else { None };
         Page { items: rows, next }
+    }
+
+    /// [`Page::from_rows`] over database rows, each turned into its domain type first.
+    pub fn try_from_rows<R>(rows: Vec<R>, limit: usize, keyset: impl Fn(&T) -> Keyset) -> Result<Self, StoreError>
+    where
+        T: TryFrom<R, Error = StoreError>,
+    {
+        let items = rows.into_iter().map(T::try_from).collect::<Result<Vec<_>, _>>()?;
+        Ok(Self::from_rows(items, limit, keyset))
     }
 }
 

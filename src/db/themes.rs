@@ -179,26 +179,15 @@ impl Store {
             if let Some(q) = filter.q.as_deref() {
                 qb.push(" and search_text like ").push_bind(contains_pattern(&fold(q))).push(" escape '\\'");
             }
-            if let Some(after) = after {
-                sort.push_after(&mut qb, after);
-            }
-            sort.push_order(&mut qb);
-            qb.push(" limit ").push_bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
+            sort.push_page(&mut qb, after, limit);
             qb.build_query_as().fetch_all(p).await
         })?;
-        let themes = rows.into_iter().map(Theme::try_from).collect::<StoreResult<Vec<_>>>()?;
-        Ok(Page::from_rows(themes, limit, |t| theme_keyset(sort.field, t)))
+        Page::<Theme>::try_from_rows(rows, limit, |t| theme_keyset(sort.field, t))
     }
 
     #[tracing::instrument(skip(self))]
     pub async fn get_theme(&self, id: Uuid) -> StoreResult<Theme> {
-        let row: Option<ThemeRow> = on_pool!(self.reader(), |p| {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("select {COLUMNS} from themes where id = $1")))
-                .bind(id)
-                .fetch_optional(p)
-                .await
-        })?;
-        row.ok_or(StoreError::NotFound)?.try_into()
+        self.one_by_id::<ThemeRow, _>(format!("select {COLUMNS} from themes where id = $1"), id).await
     }
 
     #[tracing::instrument(skip(self))]
@@ -273,10 +262,7 @@ impl Store {
             Ok(Some(theme))
         }
         .await)?;
-        match updated {
-            Some(theme) => Ok(theme),
-            None => Err(self.current_version_error("themes", id).await?),
-        }
+        self.written(updated, "themes", id).await
     }
 
     /// Deletes a theme, if its version is `expected_version` when one is given.
@@ -302,9 +288,6 @@ impl Store {
             Ok::<_, StoreError>(version)
         }
         .await)?;
-        match deleted {
-            Some(_) => Ok(()),
-            None => Err(self.current_version_error("themes", id).await?),
-        }
+        self.written(deleted, "themes", id).await.map(drop)
     }
 }

@@ -26,6 +26,21 @@ impl FieldError {
     }
 }
 
+/// A member of a merge patch (RFC 7396) that may be `null`: present (a value, or `null` as
+/// `None`) replaces `target`, absent leaves it as it is.
+pub fn merge<T>(value: Option<T>, target: &mut T) {
+    if let Some(v) = value {
+        *target = v;
+    }
+}
+
+/// A list or text member of a merge patch whose `null` means empty.
+pub fn merge_or_default<T: Default>(value: Option<Option<T>>, target: &mut T) {
+    if let Some(v) = value {
+        *target = v.unwrap_or_default();
+    }
+}
+
 /// A request that does not satisfy the rules; carries every field error found, not just
 /// the first, so a client can fix them all at once.
 #[derive(Debug, Clone, Default, PartialEq, Eq, thiserror::Error)]

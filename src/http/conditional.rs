@@ -181,6 +181,19 @@ fn none_match(headers: &HeaderMap, version: i64) -> bool {
     }
 }
 
+/// `201 Created`: where the new resource lives (`Location`), its version (`ETag`) and its view.
+pub fn created<T: Serialize>(location: String, version: i64, body: &T) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::ETAG, etag(version)))
+        .json(body)
+}
+
+/// `200 OK` with the version's `ETag`: the answer to a write that returns the resource.
+pub fn tagged<T: Serialize>(version: i64, body: &T) -> HttpResponse {
+    HttpResponse::Ok().insert_header((header::ETAG, etag(version))).json(body)
+}
+
 /// A single resource with its `ETag`; `304 Not Modified` when `If-None-Match` matches.
 pub fn respond_tagged<T: Serialize>(req: &HttpRequest, version: i64, body: &T) -> HttpResponse {
     let tag = etag(version);

@@ -12,15 +12,16 @@ use uuid::Uuid;
 use crate::api::organisations::ThemeSlug;
 use crate::auth::access::Access;
 use crate::auth::{Caller, MaybeCaller};
-use crate::db::StoreError;
+use crate::db::Found;
 use crate::db::events::{EventFilter, EventSort};
 use crate::db::feed::feed_resource;
 use crate::domain::Invalid;
 use crate::domain::calendar::CalendarEvent;
 use crate::domain::event::{AttendanceMode, Event, EventContent, EventFormat, EventInput, EventStatus, Venue};
 use crate::domain::person::StakeholderGroup;
+use crate::domain::validation::merge;
 use crate::error::{ApiError, Problem, Result};
-use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
+use crate::http::conditional::{IfMatch, IfNoneMatch, created, respond_tagged, tagged};
 use crate::http::json::Json;
 use crate::http::pagination::{ListResponse, PageRequest, parse_q, render_page, respond_rendered, sort_schema};
 use crate::policy::{self, Action, Object};
@@ -322,18 +323,10 @@ impl EventPatch {
         inv.required("/stakeholder_groups", self.stakeholder_groups, &mut input.stakeholder_groups);
         inv.required("/language", self.language, &mut input.language);
         inv.required("/status", self.status, &mut status);
-        if let Some(v) = self.summary {
-            input.summary = v;
-        }
-        if let Some(v) = self.description {
-            input.description = v;
-        }
-        if let Some(v) = self.venue {
-            input.venue = v;
-        }
-        if let Some(v) = self.online_url {
-            input.online_url = v;
-        }
+        merge(self.summary, &mut input.summary);
+        merge(self.description, &mut input.description);
+        merge(self.venue, &mut input.venue);
+        merge(self.online_url, &mut input.online_url);
         if let Some(v) = self.capacity {
             input.capacity = v.map(i64::from);
         }
@@ -373,13 +366,6 @@ fn no_event(id: Uuid) -> ApiError {
     ApiError::not_found(format!("No event with id {id}."))
 }
 
-fn not_found(id: Uuid) -> impl FnOnce(StoreError) -> ApiError {
-    move |e| match e {
-        StoreError::NotFound => no_event(id),
-        other => other.into(),
-    }
-}
-
 /// The caller's reach, for a request that may be anonymous.
 pub fn access_of(caller: &MaybeCaller) -> Option<Access> {
     caller.0.as_ref().map(Access::of)
@@ -387,7 +373,7 @@ pub fn access_of(caller: &MaybeCaller) -> Option<Access> {
 
 /// An event the caller may see: drafts only for those who run them; others get 404.
 pub async fn visible_event(state: &AppState, access: Option<&Access>, id: Uuid) -> Result<Event> {
-    let event = state.store.get_event(id).await.map_err(not_found(id))?;
+    let event = state.store.get_event(id).await.or_not_found(|| no_event(id))?;
     let organisers = event.organisers();
     policy::check(access, Action::Read, &Object::event(&organisers, &event), || no_event(id), "")?;
     Ok(event)
@@ -551,11 +537,8 @@ async fn create_event(caller: Caller, body: Json<NewEvent>, state: web::Data<App
         language: b.language.unwrap_or_else(|| "nl".into()),
     };
     let content = validated(&state, input, b.organiser_id).await?;
-    let event = state.store.create_event(b.organiser_id, &content, status).await.map_err(not_found(Uuid::nil()))?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/v1/events/{}", event.id)))
-        .insert_header((header::ETAG, etag(event.version)))
-        .json(EventView::from(&event)))
+    let event = state.store.create_event(b.organiser_id, &content, status).await?;
+    Ok(created(format!("/v1/events/{}", event.id), event.version, &EventView::from(&event)))
 }
 
 /// Get an event
@@ -623,12 +606,10 @@ async fn update_event(
     let content = validated(&state, input, current.organiser_id).await?;
     if_match.check(current.version)?;
     if content == current.content && status == current.status {
-        return Ok(HttpResponse::Ok()
-            .insert_header((header::ETAG, etag(current.version)))
-            .json(EventView::from(&current)));
+        return Ok(tagged(current.version, &EventView::from(&current)));
     }
-    let event = state.store.update_event(id, current.version, &content, status).await.map_err(not_found(id))?;
-    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(event.version))).json(EventView::from(&event)))
+    let event = state.store.update_event(id, current.version, &content, status).await.or_not_found(|| no_event(id))?;
+    Ok(tagged(event.version, &EventView::from(&event)))
 }
 
 /// Delete a draft event
@@ -665,7 +646,7 @@ async fn delete_event(
         if_match.check(current.version)?;
         Some(current.version)
     };
-    state.store.delete_event(id, expected).await.map_err(not_found(id))?;
+    state.store.delete_event(id, expected).await.or_not_found(|| no_event(id))?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -1,6 +1,7 @@
 //! Creating, listing, reading, changing and deleting one's learning records.
 
 use super::*;
+use crate::domain::validation::{merge, merge_or_default};
 
 /// A new learning record of your own.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -190,7 +191,7 @@ pub(super) async fn create_record(
         version: 1,
     };
     state.store.create_record(&record, None).await?;
-    Ok(created(&record))
+    Ok(record_created(&record))
 }
 
 /// List learning records
@@ -310,41 +311,21 @@ pub(super) async fn update_record(
     let mut visibility = current.sharing.visibility;
     inv.required("/visibility", p.visibility, &mut visibility);
     inv.finish(|| ())?;
-    if let Some(d) = p.description {
-        input.description = d;
-    }
+    merge(p.description, &mut input.description);
     if let Some(r) = p.reflection {
         let r = r.unwrap_or_default();
         input.learned = r.learned;
         input.will_do_differently = r.will_do_differently;
     }
-    if let Some(c) = p.context {
-        input.context = c;
-    }
-    if let Some(e) = p.ended_on {
-        input.ended_on = e;
-    }
-    if let Some(d) = p.duration_minutes {
-        input.duration_minutes = d;
-    }
-    if let Some(s) = p.skills {
-        input.skills = s.unwrap_or_default();
-    }
-    if let Some(t) = p.themes {
-        input.themes = t.unwrap_or_default();
-    }
-    if let Some(e) = p.evidence {
-        input.evidence = e.unwrap_or_default();
-    }
-    if let Some(e) = p.event_id {
-        input.event_id = e;
-    }
-    if let Some(c) = p.commitment_id {
-        input.commitment_id = c;
-    }
-    if let Some(s) = p.solution_id {
-        input.solution_id = s;
-    }
+    merge(p.context, &mut input.context);
+    merge(p.ended_on, &mut input.ended_on);
+    merge(p.duration_minutes, &mut input.duration_minutes);
+    merge_or_default(p.skills, &mut input.skills);
+    merge_or_default(p.themes, &mut input.themes);
+    merge_or_default(p.evidence, &mut input.evidence);
+    merge(p.event_id, &mut input.event_id);
+    merge(p.commitment_id, &mut input.commitment_id);
+    merge(p.solution_id, &mut input.solution_id);
     let shared_with = match p.shared_with {
         Some(s) => s.unwrap_or_default(),
         // Leaving `organisation` drops the organisations without the caller saying so.
@@ -362,9 +343,7 @@ pub(super) async fn update_record(
     check_references(&state, &access, current.person_id, &to_check, &sharing).await?;
     if_match.check(current.version)?;
     if content == current.content && sharing == current.sharing {
-        return Ok(HttpResponse::Ok()
-            .insert_header((header::ETAG, etag(current.version)))
-            .json(RecordView::from(&current)));
+        return Ok(tagged(current.version, &RecordView::from(&current)));
     }
     let updated = LearningRecord {
         content,
@@ -377,7 +356,7 @@ pub(super) async fn update_record(
         StoreError::NotFound => no_record(id),
         other => other.into(),
     })?;
-    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(updated.version))).json(RecordView::from(&updated)))
+    Ok(tagged(updated.version, &RecordView::from(&updated)))
 }
 
 /// Delete a learning record

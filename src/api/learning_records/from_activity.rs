@@ -48,7 +48,7 @@ pub(super) async fn record_from(
         version: 1,
     };
     state.store.create_record(&record, done).await?;
-    Ok(created(&record))
+    Ok(record_created(&record))
 }
 
 /// Turn an attended event into a learning record
@@ -214,5 +214,5 @@ pub(super) async fn record_from_commitment(
         ..c.clone()
     };
     state.store.create_record(&record, Some(&linked)).await?;
-    Ok(created(&record))
+    Ok(record_created(&record))
 }

@@ -27,7 +27,7 @@ use crate::domain::learning::{
 };
 use crate::domain::{FieldError, Invalid};
 use crate::error::{ApiError, Problem, Result};
-use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
+use crate::http::conditional::{IfMatch, IfNoneMatch, created, respond_tagged, tagged};
 use crate::http::json::Json;
 use crate::http::pagination::{ListResponse, PageRequest, respond_page};
 use crate::policy::{self, Action, Object};
@@ -273,11 +273,8 @@ fn input_of(b: NewRecord) -> (RecordInput, Option<Visibility>, Vec<Uuid>) {
     )
 }
 
-fn created(r: &LearningRecord) -> HttpResponse {
-    HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/v1/learning-records/{}", r.id)))
-        .insert_header((header::ETAG, etag(r.version)))
-        .json(RecordView::from(r))
+fn record_created(r: &LearningRecord) -> HttpResponse {
+    created(format!("/v1/learning-records/{}", r.id), r.version, &RecordView::from(r))
 }
 
 fn person_only(access: &Access) -> Result<Uuid> {

@@ -160,39 +160,47 @@ pub(super) async fn create_membership(
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let access = access_of(&caller)?;
-    organisation_for(&state, id).await?;
-    if !access.manages(id) {
-        return Err(ApiError::Forbidden("Only the organisation's admins and facilitators add members.".into()));
-    }
+    managed_organisation(&state, &access, id, "Only the organisation's admins and facilitators add members.").await?;
     let body = body.0;
     let terms = MembershipTerms::parse(body.role, body.starts_on, body.ends_on, "")?;
     check_admin_rights(&access, id, &[terms.role])?;
-    let person = state.store.get_person(body.person_id).await.found()?;
-    let visible = match &person {
-        Some(p) => view_of(&state, &access, p).await?.is_some(),
+    check_linkable(&state, &access, body.person_id, id).await?;
+    let m = state.store.create_membership(body.person_id, id, terms).await?;
+    Ok(created(format!("/v1/memberships/{}", m.id), m.version, &MembershipView::from(&m)))
+}
+
+/// Whether the caller may make `person_id` a member of `organisation_id`: the person must be
+/// one the caller can see (else `422` on `/person_id`), and someone from outside the
+/// organisation is linked by facilitators only, since a membership shows their e-mail
+/// address to the organisation's admins and clients.
+pub(super) async fn check_linkable(
+    state: &AppState,
+    access: &Access,
+    person_id: Uuid,
+    organisation_id: Uuid,
+) -> Result<()> {
+    let visible = match state.store.get_person(person_id).await.found()? {
+        Some(p) => view_of(state, access, &p).await?.is_some(),
         None => false,
     };
     if !visible {
         return Err(ApiError::MissingReference {
-            detail: format!("No person with id {}.", body.person_id),
+            detail: format!("No person with id {person_id}."),
             pointer: "/person_id".into(),
         });
     }
-    // Adding someone from outside would show their e-mail address to the organisation's
-    // admins and clients: only facilitators link an existing person to a new organisation.
-    let already_member = state.store.memberships_of_people(&[body.person_id]).await?.iter().any(|(_, org)| *org == id);
-    if !already_member && !access.is_facilitator() {
-        return Err(ApiError::Forbidden(
-            "This person is not a member of the organisation yet; a facilitator links an existing person to a new \
-             organisation."
-                .into(),
-        ));
+    if access.is_facilitator() {
+        return Ok(());
     }
-    let m = state.store.create_membership(body.person_id, id, terms).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/v1/memberships/{}", m.id)))
-        .insert_header((header::ETAG, etag(m.version)))
-        .json(MembershipView::from(&m)))
+    let memberships = state.store.memberships_of_people(&[person_id]).await?;
+    if memberships.iter().any(|(_, org)| *org == organisation_id) {
+        return Ok(());
+    }
+    Err(ApiError::Forbidden(
+        "This person is not a member of the organisation yet; a facilitator links an existing person to a new \
+         organisation."
+            .into(),
+    ))
 }
 
 /// The membership, if the caller may see it.
@@ -200,6 +208,16 @@ pub(super) async fn membership_for(state: &AppState, access: &Access, id: Uuid) 
     let m = state.store.get_membership(id).await.or_not_found(|| no_membership(id))?;
     let sees = access.is_facilitator() || access.person_id() == Some(m.person_id) || access.reads(m.organisation_id);
     if sees { Ok(m) } else { Err(no_membership(id)) }
+}
+
+/// The membership, if the caller may see it (else `404`) and manages its organisation (else
+/// `403`, saying `why`).
+async fn managed_membership(state: &AppState, access: &Access, id: Uuid, why: &str) -> Result<Membership> {
+    let m = membership_for(state, access, id).await?;
+    if !access.manages(m.organisation_id) {
+        return Err(ApiError::Forbidden(why.into()));
+    }
+    Ok(m)
 }
 
 /// Get a membership
@@ -251,13 +269,9 @@ pub(super) async fn update_membership(
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let access = access_of(&caller)?;
-    let current = membership_for(&state, &access, id).await.map_err(|e| match e {
-        ApiError::NotFound(_) => no_membership(id),
-        other => other,
-    })?;
-    if !access.manages(current.organisation_id) {
-        return Err(ApiError::Forbidden("Only the organisation's admins and facilitators change memberships.".into()));
-    }
+    let current =
+        managed_membership(&state, &access, id, "Only the organisation's admins and facilitators change memberships.")
+            .await?;
     let patch = body.0;
     let mut inv = Invalid::default();
     let role = match patch.role {
@@ -284,12 +298,10 @@ pub(super) async fn update_membership(
     }
     if_match.check(current.version)?;
     if terms == current.terms {
-        return Ok(HttpResponse::Ok()
-            .insert_header((header::ETAG, etag(current.version)))
-            .json(MembershipView::from(&current)));
+        return Ok(tagged(current.version, &MembershipView::from(&current)));
     }
     let m = state.store.update_membership(id, current.version, terms).await?;
-    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(m.version))).json(MembershipView::from(&m)))
+    Ok(tagged(m.version, &MembershipView::from(&m)))
 }
 
 /// Delete a membership
@@ -315,13 +327,9 @@ pub(super) async fn delete_membership(
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let access = access_of(&caller)?;
-    let current = membership_for(&state, &access, id).await.map_err(|e| match e {
-        ApiError::NotFound(_) => no_membership(id),
-        other => other,
-    })?;
-    if !access.manages(current.organisation_id) {
-        return Err(ApiError::Forbidden("Only the organisation's admins and facilitators remove memberships.".into()));
-    }
+    let current =
+        managed_membership(&state, &access, id, "Only the organisation's admins and facilitators remove memberships.")
+            .await?;
     check_admin_rights(&access, current.organisation_id, &[current.terms.role])?;
     if_match.check(current.version)?;
     state.store.delete_membership(id, Some(current.version)).await?;

@@ -28,7 +28,7 @@ use crate::domain::person::{
 };
 use crate::domain::{FieldError, Invalid};
 use crate::error::{ApiError, Problem, Result};
-use crate::http::conditional::{IfMatch, IfNoneMatch, etag, respond_tagged};
+use crate::http::conditional::{IfMatch, IfNoneMatch, created, etag, respond_tagged, tagged};
 use crate::http::json::Json;
 use crate::http::pagination::{ListResponse, PageQuery, PageRequest, parse_q, respond_page, sort_schema};
 use crate::http::rate_limit::Decision;
@@ -313,6 +313,7 @@ fn validated_person(input: PersonInput, prefix: &str) -> std::result::Result<Per
 }
 
 /// 404 unless the organisation exists.
+/// The organisation exists, else `404`.
 async fn organisation_for(state: &AppState, id: Uuid) -> Result<()> {
     // Organisations are public in the network: another organisation's client learns it
     // exists (403 from the check that follows), as on every other organisation endpoint.
@@ -321,5 +322,15 @@ async fn organisation_for(state: &AppState, id: Uuid) -> Result<()> {
         .get_organisation(id)
         .await
         .or_not_found(|| ApiError::not_found(format!("No organisation with id {id}.")))?;
+    Ok(())
+}
+
+/// The organisation exists (else `404`) and the caller manages its people (else `403`,
+/// saying `why`).
+async fn managed_organisation(state: &AppState, access: &Access, id: Uuid, why: &str) -> Result<()> {
+    organisation_for(state, id).await?;
+    if !access.manages(id) {
+        return Err(ApiError::Forbidden(why.into()));
+    }
     Ok(())
 }

@@ -255,10 +255,7 @@ pub(super) async fn create_person(
     let content = validated_person(body.input(), "")?;
     let role = body.role.unwrap_or(PersonRole::Member);
     let (person, _) = state.store.create_person(&content, role, None, None).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/v1/people/{}", person.id)))
-        .insert_header((header::ETAG, etag(person.version)))
-        .json(PersonView::full(&person, Some(vec![]))))
+    Ok(created(format!("/v1/people/{}", person.id), person.version, &PersonView::full(&person, Some(vec![]))))
 }
 
 /// Get a person
@@ -358,7 +355,7 @@ pub(super) async fn update_person(
         })?;
     }
     let view = render(&state, &access, &person).await?.ok_or_else(|| no_person(id))?;
-    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(person.version))).json(view))
+    Ok(tagged(person.version, &view))
 }
 
 /// Delete a person

@@ -1,5 +1,6 @@
 //! HR sync of people: by external reference, one at a time or in batches, and people created for an organisation.
 
+use super::memberships::check_linkable;
 use super::*;
 
 /// A new person who joins an organisation at once.
@@ -250,31 +251,11 @@ pub(super) async fn upsert_membership_by_ref(
     let (id, system, external_id) = path.into_inner();
     let reference = RefPath { system, external_id }.parse()?;
     let access = access_of(&caller)?;
-    organisation_for(&state, id).await?;
-    if !access.manages(id) {
-        return Err(ApiError::Forbidden("This needs `people:write` for this organisation, or being its admin.".into()));
-    }
+    managed_organisation(&state, &access, id, "This needs `people:write` for this organisation, or being its admin.")
+        .await?;
     let body = body.0;
     let terms = MembershipTerms::parse(body.role, body.starts_on, body.ends_on, "")?;
-    let person = state.store.get_person(body.person_id).await.found()?;
-    let visible = match &person {
-        Some(p) => view_of(&state, &access, p).await?.is_some(),
-        None => false,
-    };
-    if !visible {
-        return Err(ApiError::MissingReference {
-            detail: format!("No person with id {}.", body.person_id),
-            pointer: "/person_id".into(),
-        });
-    }
-    let already_member = state.store.memberships_of_people(&[body.person_id]).await?.iter().any(|(_, org)| *org == id);
-    if !already_member && !access.is_facilitator() {
-        return Err(ApiError::Forbidden(
-            "This person is not a member of the organisation yet; a facilitator links an existing person to a new \
-             organisation."
-                .into(),
-        ));
-    }
+    check_linkable(&state, &access, body.person_id, id).await?;
     check_admin_rights(&access, id, &[terms.role])?;
     let (m, result) = state
         .store
@@ -317,10 +298,7 @@ pub(super) async fn create_organisation_person(
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let access = access_of(&caller)?;
-    organisation_for(&state, id).await?;
-    if !access.manages(id) {
-        return Err(ApiError::Forbidden("Only the organisation's admins and facilitators add people.".into()));
-    }
+    managed_organisation(&state, &access, id, "Only the organisation's admins and facilitators add people.").await?;
     let b = body.0;
     let input = PersonInput {
         name: b.name,
@@ -387,10 +365,8 @@ pub(super) async fn upsert_person_by_ref(
     let (id, system, external_id) = path.into_inner();
     let reference = RefPath { system, external_id }.parse()?;
     let access = access_of(&caller)?;
-    organisation_for(&state, id).await?;
-    if !access.manages(id) {
-        return Err(ApiError::Forbidden("This needs `people:write` for this organisation, or being its admin.".into()));
-    }
+    managed_organisation(&state, &access, id, "This needs `people:write` for this organisation, or being its admin.")
+        .await?;
     let body = body.0;
     let mut inv = Invalid::default();
     let content = validated_person(body.input(), "").map_err(|e| inv.errors.extend(e.errors)).ok();
@@ -451,10 +427,8 @@ pub(super) async fn upsert_people_batch(
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let access = access_of(&caller)?;
-    organisation_for(&state, id).await?;
-    if !access.manages(id) {
-        return Err(ApiError::Forbidden("This needs `people:write` for this organisation, or being its admin.".into()));
-    }
+    managed_organisation(&state, &access, id, "This needs `people:write` for this organisation, or being its admin.")
+        .await?;
     let body = body.0;
     if body.items.len() > BATCH_MAX {
         return Err(Invalid::one("/items", format!("at most {BATCH_MAX} items per request")).into());

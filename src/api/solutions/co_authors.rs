@@ -55,10 +55,7 @@ pub(super) async fn add_co_author(
     }
     check_belongs(&state, b.person_id, b.organisation_id, "/organisation_id").await?;
     let s = state.store.add_co_author(id, me, b.person_id, b.organisation_id).await.map_err(store_error(id))?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/v1/solutions/{id}/co-authors/{}", b.person_id)))
-        .insert_header((header::ETAG, etag(s.version)))
-        .json(SolutionView::from(&s)))
+    Ok(created(format!("/v1/solutions/{id}/co-authors/{}", b.person_id), s.version, &SolutionView::from(&s)))
 }
 
 /// Get a co-author of a solution

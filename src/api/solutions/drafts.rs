@@ -1,6 +1,7 @@
 //! Solutions: list, create, read, change, publish, delete, and their revisions.
 
 use super::*;
+use crate::domain::validation::{merge, merge_or_default};
 
 /// A new solution.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -94,28 +95,16 @@ impl SolutionPatch {
     pub(super) fn apply(self, mut c: SolutionContent) -> std::result::Result<SolutionContent, Invalid> {
         let mut inv = Invalid::default();
         inv.required("/title", self.title, &mut c.title);
-        if let Some(s) = self.summary {
-            c.summary = s;
-        }
-        if let Some(b) = self.body {
-            c.body = b;
-        }
-        if let Some(ids) = self.challenge_ids {
-            c.challenge_ids = ids.unwrap_or_default();
-        }
-        if let Some(e) = self.event_id {
-            c.event_id = e;
-        }
-        if let Some(ctx) = self.context {
-            c.context = ctx.unwrap_or_default();
-        }
+        merge(self.summary, &mut c.summary);
+        merge(self.body, &mut c.body);
+        merge_or_default(self.challenge_ids, &mut c.challenge_ids);
+        merge(self.event_id, &mut c.event_id);
+        merge_or_default(self.context, &mut c.context);
         if let Some(t) = self.themes {
             c.themes = t.unwrap_or_default().into_iter().map(|t| t.0).collect();
         }
         inv.required("/maturity", self.maturity, &mut c.maturity);
-        if let Some(r) = self.results {
-            c.results = r;
-        }
+        merge(self.results, &mut c.results);
         inv.required("/status", self.status, &mut c.status);
         if !inv.errors.is_empty() {
             return Err(inv);
@@ -278,10 +267,7 @@ pub(super) async fn create_solution(
     check_belongs(&state, me, b.organisation_id, "/organisation_id").await?;
     check_references(&state, &access, &content).await?;
     let s = state.store.create_solution(me, b.organisation_id, &content).await.map_err(store_error(Uuid::nil()))?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/v1/solutions/{}", s.id)))
-        .insert_header((header::ETAG, etag(s.version)))
-        .json(SolutionView::from(&s)))
+    Ok(created(format!("/v1/solutions/{}", s.id), s.version, &SolutionView::from(&s)))
 }
 
 /// Get a solution
@@ -365,10 +351,10 @@ pub(super) async fn update_solution(
         ));
     }
     if content == current.content {
-        return Ok(tagged(actix_web::http::StatusCode::OK, &current));
+        return Ok(tagged(current.version, &SolutionView::from(&current)));
     }
     let s = state.store.update_solution(id, revision, me, &content).await.map_err(store_error(id))?;
-    Ok(tagged(actix_web::http::StatusCode::OK, &s))
+    Ok(tagged(s.version, &SolutionView::from(&s)))
 }
 
 /// Delete a solution

@@ -28,7 +28,7 @@ use crate::domain::solution::{
 };
 use crate::domain::validation::optional_text;
 use crate::error::{ApiError, Problem, Result};
-use crate::http::conditional::{IfMatch, IfMatchRequired, IfNoneMatch, etag, respond_tagged};
+use crate::http::conditional::{IfMatch, IfMatchRequired, IfNoneMatch, created, etag, respond_tagged, tagged};
 use crate::http::json::Json;
 use crate::http::page_cache::CachedPage;
 use crate::http::pagination::{
@@ -418,10 +418,6 @@ fn store_error(id: Uuid) -> impl FnOnce(StoreError) -> ApiError {
         StoreError::VersionMismatch { current } => ApiError::StaleRevision { current },
         other => other.into(),
     }
-}
-
-fn tagged(status: actix_web::http::StatusCode, s: &Solution) -> HttpResponse {
-    HttpResponse::build(status).insert_header((header::ETAG, etag(s.version))).json(SolutionView::from(s))
 }
 
 #[cfg(test)]

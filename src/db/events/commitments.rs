@@ -83,13 +83,8 @@ impl Store {
 
     #[tracing::instrument(skip(self))]
     pub async fn get_commitment(&self, id: Uuid) -> StoreResult<Commitment> {
-        let row: Option<CommitmentRow> = on_pool!(self.reader(), |p| {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("select {COMMITMENT_COLUMNS} from commitments where id = $1")))
-                .bind(id)
-                .fetch_optional(p)
-                .await
-        })?;
-        row.ok_or(StoreError::NotFound)?.try_into()
+        self.one_by_id::<CommitmentRow, _>(format!("select {COMMITMENT_COLUMNS} from commitments where id = $1"), id)
+            .await
     }
 
     /// Commitments of an event or a person that `viewer` may read: their own, and those
@@ -141,8 +136,7 @@ impl Store {
             qb.push(" order by c.created_at, c.id limit ").push_bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
             qb.build_query_as().fetch_all(p).await
         })?;
-        let items = rows.into_iter().map(Commitment::try_from).collect::<StoreResult<Vec<_>>>()?;
-        Ok(Page::from_rows(items, limit, |c| Keyset { value: SortValue::Time(c.created_at), id: c.id }))
+        Page::<Commitment>::try_from_rows(rows, limit, |c| Keyset { value: SortValue::Time(c.created_at), id: c.id })
     }
 
     /// Replaces a commitment's content if its version is still `expected_version`. When it

@@ -71,15 +71,10 @@ impl Store {
         let rows: Vec<EventRow> = on_pool!(self.reader(), |p, DB| {
             let mut qb = QueryBuilder::<DB>::new(format!("select {EVENT_COLUMNS} from events e where 1 = 1"));
             push_event_filters(&mut qb, filter);
-            if let Some(after) = after {
-                sort.push_after(&mut qb, after);
-            }
-            sort.push_order(&mut qb);
-            qb.push(" limit ").push_bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
+            sort.push_page(&mut qb, after, limit);
             qb.build_query_as().fetch_all(p).await
         })?;
-        let items = rows.into_iter().map(Event::try_from).collect::<StoreResult<Vec<_>>>()?;
-        Ok(Page::from_rows(items, limit, |e| event_keyset(sort.field, e)))
+        Page::<Event>::try_from_rows(rows, limit, |e| event_keyset(sort.field, e))
     }
 
     /// Every event matching `filter`, up to `max`, by start (for calendars).
@@ -91,13 +86,7 @@ impl Store {
 
     #[tracing::instrument(skip(self))]
     pub async fn get_event(&self, id: Uuid) -> StoreResult<Event> {
-        let row: Option<EventRow> = on_pool!(self.reader(), |p| {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("select {EVENT_COLUMNS} from events where id = $1")))
-                .bind(id)
-                .fetch_optional(p)
-                .await
-        })?;
-        row.ok_or(StoreError::NotFound)?.try_into()
+        self.one_by_id::<EventRow, _>(format!("select {EVENT_COLUMNS} from events where id = $1"), id).await
     }
 
     /// The names of organisations, `(id, name)`.

@@ -195,13 +195,7 @@ impl Store {
 
     #[tracing::instrument(skip(self))]
     pub async fn get_registration(&self, id: Uuid) -> StoreResult<Registration> {
-        let row: Option<RegistrationRow> = on_pool!(self.reader(), |p| {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("{REGISTRATION_SELECT} where r.id = $1")))
-                .bind(id)
-                .fetch_optional(p)
-                .await
-        })?;
-        row.ok_or(StoreError::NotFound)?.try_into()
+        self.one_by_id::<RegistrationRow, _>(format!("{REGISTRATION_SELECT} where r.id = $1"), id).await
     }
 
     /// Registrations of an event (all, or only those of `people` / made by `organisations`),
@@ -256,8 +250,7 @@ impl Store {
             qb.push(" order by r.created_at, r.id limit ").push_bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
             qb.build_query_as().fetch_all(p).await
         })?;
-        let items = rows.into_iter().map(Registration::try_from).collect::<StoreResult<Vec<_>>>()?;
-        Ok(Page::from_rows(items, limit, |r| Keyset { value: SortValue::Time(r.created_at), id: r.id }))
+        Page::<Registration>::try_from_rows(rows, limit, |r| Keyset { value: SortValue::Time(r.created_at), id: r.id })
     }
 
     /// Cancels a registration; a freed seat goes to the first on the waitlist in the same

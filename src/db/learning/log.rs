@@ -124,8 +124,10 @@ impl Store {
             qb.push(" order by r.created_at, r.id limit ").push_bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
             qb.build_query_as().fetch_all(p).await
         })?;
-        let items = rows.into_iter().map(LearningRecord::try_from).collect::<StoreResult<Vec<_>>>()?;
-        Ok(Page::from_rows(items, limit, |r| Keyset { value: SortValue::Time(r.created_at), id: r.id }))
+        Page::<LearningRecord>::try_from_rows(rows, limit, |r| Keyset {
+            value: SortValue::Time(r.created_at),
+            id: r.id,
+        })
     }
 
     /// Counts and minutes of `person`'s records from `from` to `to`, per activity type,

@@ -34,15 +34,10 @@ impl Store {
                 }
                 None => {}
             }
-            if let Some(after) = after {
-                sort.push_after(&mut qb, after);
-            }
-            sort.push_order(&mut qb);
-            qb.push(" limit ").push_bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
+            sort.push_page(&mut qb, after, limit);
             qb.build_query_as().fetch_all(p).await
         })?;
-        let items = rows.into_iter().map(Membership::try_from).collect::<StoreResult<Vec<_>>>()?;
-        Ok(Page::from_rows(items, limit, |m| Keyset { value: SortValue::Time(m.created_at), id: m.id }))
+        Page::<Membership>::try_from_rows(rows, limit, |m| Keyset { value: SortValue::Time(m.created_at), id: m.id })
     }
 
     #[tracing::instrument(skip(self))]
@@ -142,10 +137,7 @@ impl Store {
             Ok::<_, StoreError>(m)
         }
         .await)?;
-        match updated {
-            Some(m) => Ok(m),
-            None => Err(self.current_version_error("memberships", id).await?),
-        }
+        self.written(updated, "memberships", id).await
     }
 
     #[tracing::instrument(skip(self))]
@@ -177,10 +169,7 @@ impl Store {
             Ok::<_, StoreError>(row)
         }
         .await)?;
-        match deleted {
-            Some(_) => Ok(()),
-            None => Err(self.current_version_error("memberships", id).await?),
-        }
+        self.written(deleted, "memberships", id).await.map(drop)
     }
 
     // ---- upserts by external reference ----

@@ -118,22 +118,17 @@ impl Store {
             if let Some(q) = filter.q.as_deref() {
                 qb.push(" and search_text like ").push_bind(contains_pattern(&fold(q))).push(" escape '\\'");
             }
-            if let Some(after) = after {
-                sort.push_after(&mut qb, after);
-            }
-            sort.push_order(&mut qb);
-            qb.push(" limit ").push_bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
+            sort.push_page(&mut qb, after, limit);
             qb.build_query_as().fetch_all(p).await
         })?;
-        let people = rows.into_iter().map(Person::try_from).collect::<StoreResult<Vec<_>>>()?;
-        Ok(Page::from_rows(people, limit, |person| {
+        Page::<Person>::try_from_rows(rows, limit, |person| {
             let value = match sort.field {
                 PersonSort::Name => SortValue::Text(person.content.name.clone()),
                 PersonSort::CreatedAt => SortValue::Time(person.created_at),
                 PersonSort::UpdatedAt => SortValue::Time(person.updated_at),
             };
             Keyset { value, id: person.id }
-        }))
+        })
     }
 
     #[tracing::instrument(skip(self))]
@@ -243,10 +238,7 @@ impl Store {
             Ok::<_, StoreError>(person)
         }
         .await)?;
-        match updated {
-            Some(person) => Ok(person),
-            None => Err(self.current_version_error("people", id).await?),
-        }
+        self.written(updated, "people", id).await
     }
 
     /// Sets a person's network-wide role.
@@ -277,10 +269,7 @@ impl Store {
             Ok::<_, StoreError>(person)
         }
         .await)?;
-        match updated {
-            Some(person) => Ok(person),
-            None => Err(self.current_version_error("people", id).await?),
-        }
+        self.written(updated, "people", id).await
     }
 
     /// Sets a person's password hash (credentials are not part of the resource: no version).
@@ -371,9 +360,6 @@ impl Store {
             Ok::<_, StoreError>(version)
         }
         .await)?;
-        match deleted {
-            Some(_) => Ok(()),
-            None => Err(self.current_version_error("people", id).await?),
-        }
+        self.written(deleted, "people", id).await.map(drop)
     }
 }

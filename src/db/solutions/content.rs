@@ -327,8 +327,10 @@ impl Store {
         .bind(i64::try_from(limit + 1).unwrap_or(i64::MAX))
         .fetch_all(p)
         .await)?;
-        let items = rows.into_iter().map(Revision::try_from).collect::<StoreResult<Vec<_>>>()?;
-        Ok(Page::from_rows(items, limit, |r| Keyset { value: SortValue::Text(r.number.to_string()), id: Uuid::nil() }))
+        Page::<Revision>::try_from_rows(rows, limit, |r| Keyset {
+            value: SortValue::Text(r.number.to_string()),
+            id: Uuid::nil(),
+        })
     }
 
     #[tracing::instrument(skip(self))]

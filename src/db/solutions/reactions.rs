@@ -103,11 +103,7 @@ impl Store {
             let mut qb = QueryBuilder::<DB>::new(format!("select * from ({ENDORSEMENT_SELECT} where e.solution_id = "));
             qb.push_bind(solution).push(") t where 1 = 1");
             let sort = Sort { field: ContentSort::CreatedAt, descending: false };
-            if let Some(after) = after {
-                sort.push_after(&mut qb, after);
-            }
-            sort.push_order(&mut qb);
-            qb.push(" limit ").push_bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
+            sort.push_page(&mut qb, after, limit);
             qb.build_query_as().fetch_all(p).await
         })?;
         let items: Vec<Endorsement> = rows.into_iter().map(Endorsement::from).collect();
@@ -261,14 +257,9 @@ impl Store {
             };
             qb.push(") t where 1 = 1");
             let sort = Sort { field: ContentSort::CreatedAt, descending: false };
-            if let Some(after) = after {
-                sort.push_after(&mut qb, after);
-            }
-            sort.push_order(&mut qb);
-            qb.push(" limit ").push_bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
+            sort.push_page(&mut qb, after, limit);
             qb.build_query_as().fetch_all(p).await
         })?;
-        let items = rows.into_iter().map(Comment::try_from).collect::<StoreResult<Vec<_>>>()?;
-        Ok(Page::from_rows(items, limit, |c| Keyset { value: SortValue::Time(c.created_at), id: c.id }))
+        Page::<Comment>::try_from_rows(rows, limit, |c| Keyset { value: SortValue::Time(c.created_at), id: c.id })
     }
 }
