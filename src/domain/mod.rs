@@ -53,6 +53,7 @@ pub(crate) use str_enum;
 pub mod account;
 pub mod calendar;
 pub mod event;
+pub mod insights;
 pub mod learning;
 pub mod organisation;
 pub mod person;

@@ -1,0 +1,317 @@
+//! Insights for policy: figures about groups of people, never about a person.
+//!
+//! A figure is computed for a closed period (a quarter or a year) over the people the
+//! network counts (everyone who did not opt out), grouped by at most two of the documented
+//! dimensions, and shown only where [`disclosure`] allows. See decision record 11.
+
+pub mod disclosure;
+#[cfg(test)]
+mod tests;
+
+use std::iter::Sum;
+use std::ops::{Add, AddAssign};
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::organisation::{OrganisationKind, Region, SizeBand};
+use crate::domain::person::{AgeBand, StakeholderGroup};
+
+/// The smallest group a figure may be about, unless configured otherwise.
+pub const DEFAULT_K: i64 = 5;
+/// The smallest `k` the service accepts in its settings.
+pub const MIN_K: i64 = 3;
+
+/// What a group of people adds up to in a period.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// People counted.
+    pub people: i64,
+    /// Of those, people with at least one learning record that started in the period.
+    pub participants: i64,
+    /// The minutes of those records (records without a duration add none).
+    pub minutes: i64,
+}
+
+impl Counts {
+    /// Rule 1 of [`disclosure`]: at least `k` participants and at least `k` others.
+    pub fn disclosable(&self, k: i64) -> bool {
+        self.participants >= k && self.people - self.participants >= k
+    }
+
+    /// The share of the people who learned, 0 to 1.
+    pub fn participation_rate(&self) -> f64 {
+        if self.people == 0 { 0.0 } else { self.participants as f64 / self.people as f64 }
+    }
+
+    /// The hours of learning per participant.
+    pub fn hours_per_participant(&self) -> f64 {
+        if self.participants == 0 { 0.0 } else { self.minutes as f64 / 60.0 / self.participants as f64 }
+    }
+}
+
+impl Add for Counts {
+    type Output = Counts;
+    fn add(self, o: Counts) -> Counts {
+        Counts {
+            people: self.people + o.people,
+            participants: self.participants + o.participants,
+            minutes: self.minutes + o.minutes,
+        }
+    }
+}
+
+impl AddAssign for Counts {
+    fn add_assign(&mut self, o: Counts) {
+        *self = *self + o;
+    }
+}
+
+impl Sum for Counts {
+    fn sum<I: Iterator<Item = Counts>>(iter: I) -> Counts {
+        iter.fold(Counts::default(), Add::add)
+    }
+}
+
+str_enum! {
+    /// A way to break the figures down. Person dimensions come from the profile; the
+    /// organisation dimensions from the organisation of the person's earliest current
+    /// membership (`none` without one).
+    Dimension {
+        /// The person's stakeholder group.
+        StakeholderGroup = "stakeholder_group",
+        /// Age band, from the birth year at the end of the period, or the age band given.
+        AgeBand = "age_band",
+        /// NACE section (`A` to `U`) of the person's organisation.
+        Sector = "sector",
+        /// Region of the person's organisation.
+        Region = "region",
+        /// Size band of the person's organisation.
+        SizeBand = "size_band",
+        /// Kind of the person's organisation.
+        OrganisationKind = "organisation_kind",
+    }
+}
+
+/// The value a dimension takes where it is not known.
+pub const UNKNOWN: &str = "unknown";
+/// The organisation dimensions' value for people without a current membership.
+pub const NONE: &str = "none";
+
+impl Dimension {
+    /// Every value the dimension can take, in documentation order.
+    pub fn values(self) -> Vec<&'static str> {
+        let mut v: Vec<&'static str> = match self {
+            Dimension::StakeholderGroup => StakeholderGroup::ALL.iter().map(|g| g.as_str()).collect(),
+            Dimension::AgeBand => AgeBand::ALL.iter().map(|a| a.as_str()).collect(),
+            Dimension::Sector => ('A'..='U').map(section_str).collect(),
+            Dimension::Region => Region::ALL.iter().map(|r| r.as_str()).collect(),
+            Dimension::SizeBand => SizeBand::ALL.iter().map(|s| s.as_str()).collect(),
+            Dimension::OrganisationKind => OrganisationKind::ALL.iter().map(|k| k.as_str()).collect(),
+        };
+        if self.of_organisation() {
+            v.push(NONE);
+        }
+        if self != Dimension::StakeholderGroup && self != Dimension::OrganisationKind {
+            v.push(UNKNOWN);
+        }
+        v
+    }
+
+    /// Whether the value comes from the person's organisation.
+    pub fn of_organisation(self) -> bool {
+        matches!(self, Dimension::Sector | Dimension::Region | Dimension::SizeBand | Dimension::OrganisationKind)
+    }
+}
+
+fn section_str(c: char) -> &'static str {
+    const SECTIONS: [&str; 21] =
+        ["A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "R", "S", "T", "U"];
+    SECTIONS[(c as u8 - b'A') as usize]
+}
+
+/// The NACE section of a code: the letter itself, or the section a division belongs to.
+pub fn nace_section(code: &str) -> Option<&'static str> {
+    const DIVISIONS: [(u8, u8, char); 21] = [
+        (1, 3, 'A'),
+        (5, 9, 'B'),
+        (10, 33, 'C'),
+        (35, 35, 'D'),
+        (36, 39, 'E'),
+        (41, 43, 'F'),
+        (45, 47, 'G'),
+        (49, 53, 'H'),
+        (55, 56, 'I'),
+        (58, 63, 'J'),
+        (64, 66, 'K'),
+        (68, 68, 'L'),
+        (69, 75, 'M'),
+        (77, 82, 'N'),
+        (84, 84, 'O'),
+        (85, 85, 'P'),
+        (86, 88, 'Q'),
+        (90, 93, 'R'),
+        (94, 96, 'S'),
+        (97, 98, 'T'),
+        (99, 99, 'U'),
+    ];
+    let first = code.chars().next()?;
+    if first.is_ascii_uppercase() {
+        return ('A'..='U').contains(&first).then(|| section_str(first));
+    }
+    let division: u8 = code.get(..2)?.parse().ok()?;
+    DIVISIONS.iter().find(|(lo, hi, _)| (*lo..=*hi).contains(&division)).map(|(.., s)| section_str(*s))
+}
+
+/// The age band of someone born in `birth_year`, at the end of `year`.
+pub fn age_band_in(birth_year: i32, year: i32) -> AgeBand {
+    match year - birth_year {
+        ..25 => AgeBand::Under25,
+        25..35 => AgeBand::From25To34,
+        35..45 => AgeBand::From35To44,
+        45..55 => AgeBand::From45To54,
+        55..65 => AgeBand::From55To64,
+        _ => AgeBand::From65,
+    }
+}
+
+/// A closed stretch of time the figures are about: a calendar quarter or year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Period {
+    Quarter { year: i32, quarter: u32 },
+    Year(i32),
+}
+
+/// The pattern of a period, as written into the OpenAPI document.
+pub const PERIOD_PATTERN: &str = r"^[0-9]{4}(-Q[1-4])?$";
+
+impl Period {
+    /// `2026-Q3` or `2026`.
+    pub fn parse(value: &str) -> Result<Period, String> {
+        let bad = || "must be a quarter such as `2026-Q3` or a year such as `2026`".to_string();
+        let (year, quarter) = match value.split_once("-Q") {
+            Some((y, q)) => (y, Some(q)),
+            None => (value, None),
+        };
+        if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let year: i32 = year.parse().map_err(|_| bad())?;
+        if year < 2000 {
+            return Err("must be in 2000 or later".into());
+        }
+        match quarter {
+            None => Ok(Period::Year(year)),
+            Some(q) => match q {
+                "1" | "2" | "3" | "4" => Ok(Period::Quarter { year, quarter: q.parse().expect("a digit") }),
+                _ => Err(bad()),
+            },
+        }
+    }
+
+    /// The first day of the period.
+    pub fn start(self) -> NaiveDate {
+        match self {
+            Period::Quarter { year, quarter } => NaiveDate::from_ymd_opt(year, (quarter - 1) * 3 + 1, 1),
+            Period::Year(year) => NaiveDate::from_ymd_opt(year, 1, 1),
+        }
+        .expect("a valid first day")
+    }
+
+    /// The first day after the period.
+    pub fn end(self) -> NaiveDate {
+        match self {
+            Period::Quarter { year, quarter: 4 } | Period::Year(year) => NaiveDate::from_ymd_opt(year + 1, 1, 1),
+            Period::Quarter { year, quarter } => NaiveDate::from_ymd_opt(year, quarter * 3 + 1, 1),
+        }
+        .expect("a valid first day")
+    }
+
+    /// The calendar year the period ends in (for age bands).
+    pub fn year(self) -> i32 {
+        match self {
+            Period::Quarter { year, .. } | Period::Year(year) => year,
+        }
+    }
+
+    /// Whether the period is over on `today`: only closed periods have figures.
+    pub fn is_closed(self, today: NaiveDate) -> bool {
+        self.end() <= today
+    }
+
+    /// The last closed quarter on `today`.
+    pub fn last_closed_quarter(today: NaiveDate) -> Period {
+        let quarter = (today.month0() / 3) + 1;
+        if quarter == 1 {
+            Period::Quarter { year: today.year() - 1, quarter: 4 }
+        } else {
+            Period::Quarter { year: today.year(), quarter: quarter - 1 }
+        }
+    }
+}
+
+impl std::fmt::Display for Period {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Period::Quarter { year, quarter } => write!(f, "{year}-Q{quarter}"),
+            Period::Year(year) => write!(f, "{year}"),
+        }
+    }
+}
+
+/// What the figures of one person in a period are grouped by: a value per dimension.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Profile {
+    pub stakeholder_group: String,
+    pub age_band: String,
+    pub sector: String,
+    pub region: String,
+    pub size_band: String,
+    pub organisation_kind: String,
+}
+
+impl Profile {
+    pub fn value(&self, d: Dimension) -> &str {
+        match d {
+            Dimension::StakeholderGroup => &self.stakeholder_group,
+            Dimension::AgeBand => &self.age_band,
+            Dimension::Sector => &self.sector,
+            Dimension::Region => &self.region,
+            Dimension::SizeBand => &self.size_band,
+            Dimension::OrganisationKind => &self.organisation_kind,
+        }
+    }
+}
+
+/// The figures of a period at the finest breakdown: one entry per profile that occurs.
+/// This is what the service keeps once per period; every table is summed from it.
+pub type Breakdown = Vec<(Profile, Counts)>;
+
+/// The groups of `breakdown` by `dimensions` (in canonical order), ready for
+/// [`disclosure::protect`].
+pub fn group_by(breakdown: &Breakdown, dimensions: &[Dimension]) -> Vec<(Vec<String>, Counts)> {
+    breakdown.iter().map(|(p, c)| (dimensions.iter().map(|d| p.value(*d).to_string()).collect(), *c)).collect()
+}
+
+/// Parses the `by` parameter: up to two distinct dimensions, comma-separated, returned in
+/// the canonical order (the order of [`Dimension::ALL`]) so that `a,b` and `b,a` are one
+/// question with one answer.
+pub fn parse_by(value: Option<&str>) -> Result<Vec<Dimension>, String> {
+    let Some(value) = value.filter(|v| !v.is_empty()) else { return Ok(Vec::new()) };
+    let mut dims = Vec::new();
+    for name in value.split(',') {
+        let d = Dimension::parse(name.trim()).ok_or_else(|| {
+            let names: Vec<_> = Dimension::ALL.iter().map(|d| d.as_str()).collect();
+            format!("`{name}` is not a dimension; use one or two of {}", names.join(", "))
+        })?;
+        if dims.contains(&d) {
+            return Err(format!("`{name}` is given twice"));
+        }
+        dims.push(d);
+    }
+    if dims.len() > 2 {
+        return Err("at most two dimensions at once".into());
+    }
+    dims.sort();
+    Ok(dims)
+}
