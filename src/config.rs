@@ -91,6 +91,8 @@ pub struct Settings {
     /// Seed the demo data set on first start when the database is the embedded SQLite one
     /// and empty. PostgreSQL is seeded only by `vov seed-demo`.
     pub demo_data: bool,
+    /// Insights: the smallest group of people a figure may be about (at least 3).
+    pub insights_k: i64,
 }
 
 fn redacted<S: serde::Serializer>(_: &SecretString, s: S) -> Result<S::Ok, S::Error> {
@@ -134,6 +136,7 @@ impl Default for Settings {
             sign_in_limit_per_ip: 60,
             trusted_proxies: String::new(),
             demo_data: true,
+            insights_k: crate::domain::insights::DEFAULT_K,
         }
     }
 }
@@ -245,6 +248,9 @@ impl Settings {
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log_level).is_err() {
             return invalid("VOV_LOG_LEVEL", "is not a valid tracing filter");
+        }
+        if self.insights_k < crate::domain::insights::MIN_K {
+            return invalid("VOV_INSIGHTS_K", "must be at least 3");
         }
         if self.feed_retention_days == 0 {
             return invalid("VOV_FEED_RETENTION_DAYS", "must be at least 1");

@@ -8,6 +8,7 @@ pub mod clients;
 pub mod comments;
 pub mod commitments;
 pub mod events;
+pub mod insights;
 pub mod learning_records;
 pub mod me;
 pub mod organisations;
@@ -55,6 +56,7 @@ pub const TOKEN_URL: &str = "/v1/auth/token";
         (name = "Informal learning", description = "A person's learning log: on the job, with peers, in the learning context; shared only by the person's choice."),
         (name = "Shared solutions", description = "Challenges stakeholders bring and the solutions they co-create: revisions, endorsements, comments, search."),
         (name = "Themes", description = "The network's curated taxonomy (lifelong learning, informal learning, careers at every age, ...) with Dutch and English labels. Anyone reads; facilitators curate."),
+        (name = "Insights", description = "For policy: aggregated, anonymised figures on lifelong learning in the network (who learns, at what age, in which sectors), with disclosure control so that no figure is about fewer than `k` people; and each person's choice to be counted."),
         (name = "Sync", description = "For HR systems and partners: upserts by external reference, batches, and a change feed that never misses or repeats a change."),
         (name = "System", description = "Liveness, readiness and Prometheus metrics for operators."),
     ),
@@ -81,6 +83,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     solutions::routes(cfg);
     comments::routes(cfg);
     privacy::routes(cfg);
+    insights::routes(cfg);
 }
 
 /// The OpenAPI document, as served at `/openapi.json` and committed in `openapi/`.

@@ -33,6 +33,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     "person": {"id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d41", "name": "Sofie Peeters", "email": "sofie@example.be"},
     "memberships": [], "registrations": [], "commitments": [], "learning_records": [],
     "authored_solutions": [], "challenges": [], "comments": [], "endorsements": [],
+    "insights": {"counted_in_insights": true},
     "external_references": [{"organisation_id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d12", "resource_type": "person",
         "resource_id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d41", "system": "sdworx", "external_id": "E-10442"}]
 }))]
@@ -59,6 +60,9 @@ pub struct PersonalData {
     /// The ids organisations' systems (HR, partners) keep for you, your memberships and the
     /// synced learning records you deleted.
     pub external_references: Vec<ExternalReferenceView>,
+    /// Whether your learning records count, anonymously, in the network's figures for
+    /// policy (change it with `PUT /v1/me/insights-consent`).
+    pub insights: crate::api::insights::InsightsConsent,
 }
 
 /// An id an organisation's system keeps for you or something of yours.
@@ -184,6 +188,9 @@ async fn export_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpRes
             comments: authored.comments.iter().map(|c| CommentView::of(c, Some(&access))).collect(),
             endorsements: authored.endorsements.iter().map(EndorsementView::from).collect(),
             external_references,
+            insights: crate::api::insights::InsightsConsent {
+                counted_in_insights: state.store.counted_in_insights(me).await?,
+            },
         }))
 }
 

@@ -9,6 +9,7 @@ mod clients;
 mod errors;
 mod events;
 mod idempotency;
+mod insights;
 mod learning;
 mod openapi;
 mod operations;

@@ -2,16 +2,18 @@
 //!
 //! The rules (decision record 11):
 //! 1. **Primary**: a cell is shown only when its participants and its non-participants each
-//!    number at least `k` people. Fewer than `k` on either side would tell something about
-//!    a group of fewer than `k` people ("all but two of them learned").
+//!    number at least `k` people, or when it is empty. Fewer than `k` on either side would
+//!    tell something about a group of fewer than `k` people ("all but two of them learned").
 //! 2. **Secondary**: in every line of a table whose total is shown (a row or column of a
 //!    two-way table with its margin, the cells of a one-way table with the grand total),
 //!    the withheld cells together must pass rule 1, because subtracting the shown cells
 //!    from the total gives their sum. Cells are added, smallest first, until they do.
-//! 3. **No isolated cell**: a withheld cell whose value the shown totals fix on their own
-//!    (a bridge in the graph of withheld cells, the classic "rows minus columns" attack on
-//!    a two-way table) must pass rule 1; when one does not, the table shows only its
-//!    margins.
+//! 3. **No cell worked out**: in a two-way table no withheld cell that fails rule 1 may
+//!    follow from what is shown (the classic "rows minus columns" attack). A total that is
+//!    withheld keeps one of its cells withheld, or it would be their sum; and the exact test
+//!    (a withheld cell is determined exactly when it is a bridge of the graph whose nodes are
+//!    the table's rows and columns, margins included, and whose edges are the withheld cells)
+//!    must pass, or else the table withholds its whole interior and shows only its margins.
 //! 4. **One answer per question**: a two-way table's margins are exactly the one-way
 //!    tables of its dimensions, protected as those are, so asking both gives nothing new;
 //!    the two dimensions are always taken in one canonical order.
@@ -40,7 +42,9 @@ pub struct Cell {
 
 /// The cells of a table over zero, one or two dimensions, margins included, protected.
 /// `values` lists every value each dimension can take: the table has a cell for every
-/// combination, empty ones included, so that which combinations occur is not itself told.
+/// combination, empty ones included (shown as zeros: a group without people tells nothing
+/// about anyone, and a reader learns that a withheld group is not empty, which is about
+/// nobody in particular).
 /// `rows` are the groups of the finest breakdown: one value per dimension and their figures.
 pub fn protect(rows: &[(Vec<String>, Counts)], values: &[Vec<String>], k: i64) -> Vec<Cell> {
     let dimensions = values.len();
@@ -69,6 +73,7 @@ type Key = Vec<Option<String>>;
 
 struct Tab {
     cells: BTreeMap<Key, (Counts, Option<Suppression>)>,
+    values: Vec<Vec<String>>,
     k: i64,
 }
 
@@ -102,7 +107,7 @@ impl Tab {
                 cells.entry(key).or_default().0 += *counts;
             }
         }
-        Self { cells, k }
+        Self { cells, values: values.to_vec(), k }
     }
 
     fn keys_where(&self, f: impl Fn(&Key) -> bool) -> Vec<Key> {
@@ -113,10 +118,11 @@ impl Tab {
         self.cells.get(key).is_some_and(|c| c.1.is_none())
     }
 
+    /// Rule 1. A group without people is shown (as zeros): it tells nothing about anyone.
     fn primary(&mut self, key: &Key) {
         let k = self.k;
         let cell = self.cells.get_mut(key).expect("a cell of this table");
-        if !cell.0.disclosable(k) {
+        if sensitive(&cell.0, k) {
             cell.1 = Some(Suppression::Primary);
         }
     }
@@ -141,7 +147,11 @@ impl Tab {
             if !any || withheld.disclosable(self.k) {
                 return changed;
             }
-            let next = line.iter().filter(|k| self.shown(k)).min_by_key(|k| (self.cells[*k].0.people, (*k).clone()));
+            // Withholding an empty cell would add nothing to the sum.
+            let next = line
+                .iter()
+                .filter(|k| self.shown(k) && self.cells[*k].0.people > 0)
+                .min_by_key(|k| (self.cells[*k].0.people, (*k).clone()));
             match next {
                 Some(key) => {
                     let key = key.clone();
@@ -180,6 +190,17 @@ impl Tab {
                 for (value, line) in by {
                     if self.shown(&margin(d, value)) {
                         changed |= self.complete_line(line);
+                    } else if line.iter().all(|k| self.shown(k)) {
+                        // A withheld total whose cells are all shown is their sum: withhold one.
+                        let smallest = line
+                            .iter()
+                            .filter(|k| self.cells[*k].0.people > 0)
+                            .min_by_key(|k| (self.cells[*k].0.people, (*k).clone()))
+                            .cloned();
+                        if let Some(key) = smallest {
+                            self.cells.get_mut(&key).expect("a cell of this line").1 = Some(Suppression::Secondary);
+                            changed = true;
+                        }
                     }
                 }
             }
@@ -187,42 +208,44 @@ impl Tab {
                 break;
             }
         }
-        if self.isolated_sensitive_cell(&inner) {
+        if self.a_sensitive_cell_is_determinable() {
             for key in &inner {
                 let cell = self.cells.get_mut(key).expect("inner");
                 if cell.1.is_none() {
                     cell.1 = Some(Suppression::Secondary);
                 }
             }
+            debug_assert!(!self.a_sensitive_cell_is_determinable(), "margins that are one-way tables are safe");
         }
     }
 
-    /// Rule 3: whether a withheld inner cell that fails rule 1 is a bridge of the graph
-    /// whose nodes are the rows and columns with a shown margin (the others are one node,
-    /// "unknown") and whose edges are the withheld inner cells. The shown margins fix an
-    /// edge's value exactly when no cycle passes through it.
-    fn isolated_sensitive_cell(&self, inner: &[Key]) -> bool {
-        const UNKNOWN: usize = 0;
-        let mut nodes: BTreeMap<(usize, String), usize> = BTreeMap::new();
-        let mut node = |d: usize, value: &str, shown: bool| -> usize {
-            if !shown {
-                return UNKNOWN;
+    /// Rule 3, exactly: whether the shown cells fix the value of a withheld cell that fails
+    /// rule 1. Seen as an (R+1) x (C+1) grid whose last row and column are the margins
+    /// (counted negatively), every row and column of a two-way table sums to zero; so the
+    /// unknowns are the withheld cells, one equation per line, and each unknown is in exactly
+    /// two lines: the edges of a bipartite graph between the lines. An edge's value follows
+    /// from the equations exactly when it is a cut on its own: a bridge.
+    fn a_sensitive_cell_is_determinable(&self) -> bool {
+        let (rows, columns) = (self.values[0].len(), self.values[1].len());
+        let place = |d: usize, v: &Option<String>| -> usize {
+            match v {
+                Some(v) => self.values[d].iter().position(|x| x == v).expect("a value of the dimension"),
+                None => self.values[d].len(),
             }
-            let next = nodes.len() + 1;
-            *nodes.entry((d, value.to_string())).or_insert(next)
         };
-        let mut edges: Vec<(usize, usize, bool)> = Vec::new();
-        for key in inner {
-            if self.shown(key) {
-                continue;
-            }
-            let (a, b) = (key[0].as_deref().expect("inner"), key[1].as_deref().expect("inner"));
-            let u = node(0, a, self.shown(&vec![Some(a.to_string()), None]));
-            let v = node(1, b, self.shown(&vec![None, Some(b.to_string())]));
-            edges.push((u, v, !self.cells[key].0.disclosable(self.k)));
-        }
-        bridges(nodes.len() + 1, &edges).into_iter().any(|e| edges[e].2)
+        let edges: Vec<(usize, usize, bool)> = self
+            .cells
+            .iter()
+            .filter(|(_, (_, suppressed))| suppressed.is_some())
+            .map(|(key, (counts, _))| (place(0, &key[0]), rows + 1 + place(1, &key[1]), sensitive(counts, self.k)))
+            .collect();
+        bridges(rows + columns + 2, &edges).into_iter().any(|e| edges[e].2)
     }
+}
+
+/// Whether a cell's figures would tell something about fewer than `k` people (rule 1).
+pub fn sensitive(counts: &Counts, k: i64) -> bool {
+    counts.people > 0 && !counts.disclosable(k)
 }
 
 /// The edges (by index) of an undirected multigraph that lie on no cycle. Self-loops and

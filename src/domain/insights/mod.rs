@@ -182,9 +182,6 @@ pub enum Period {
     Year(i32),
 }
 
-/// The pattern of a period, as written into the OpenAPI document.
-pub const PERIOD_PATTERN: &str = r"^[0-9]{4}(-Q[1-4])?$";
-
 impl Period {
     /// `2026-Q3` or `2026`.
     pub fn parse(value: &str) -> Result<Period, String> {
@@ -297,7 +294,10 @@ pub fn group_by(breakdown: &Breakdown, dimensions: &[Dimension]) -> Vec<(Vec<Str
 /// the canonical order (the order of [`Dimension::ALL`]) so that `a,b` and `b,a` are one
 /// question with one answer.
 pub fn parse_by(value: Option<&str>) -> Result<Vec<Dimension>, String> {
-    let Some(value) = value.filter(|v| !v.is_empty()) else { return Ok(Vec::new()) };
+    let Some(value) = value else { return Ok(Vec::new()) };
+    if value.is_empty() {
+        return Err("it is empty; leave it out for the network's total".into());
+    }
     let mut dims = Vec::new();
     for name in value.split(',') {
         let d = Dimension::parse(name.trim()).ok_or_else(|| {

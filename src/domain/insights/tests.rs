@@ -1,6 +1,6 @@
 use chrono::NaiveDate;
 
-use super::disclosure::{Cell, Suppression, bridges_for_tests, protect};
+use super::disclosure::{self, Cell, Suppression, bridges_for_tests, protect};
 use super::*;
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -47,6 +47,7 @@ fn by_takes_one_or_two_distinct_dimensions_in_one_order() {
     assert_eq!(parse_by(Some("sector,age_band")).unwrap(), vec![Dimension::AgeBand, Dimension::Sector]);
     assert_eq!(parse_by(Some("age_band,sector")).unwrap(), vec![Dimension::AgeBand, Dimension::Sector]);
     assert!(parse_by(Some("sector,sector")).is_err());
+    assert!(parse_by(Some("")).is_err());
     assert!(parse_by(Some("sector,region,age_band")).is_err());
     assert!(parse_by(Some("organisation")).unwrap_err().contains("stakeholder_group"));
 }
@@ -95,13 +96,19 @@ fn a_withheld_cell_cannot_be_recovered_by_subtracting_the_others_from_the_total(
 }
 
 #[test]
-fn empty_combinations_are_cells_too_and_withheld() {
+fn empty_groups_are_shown_as_zeros_and_never_chosen_to_protect_another() {
     let rows = vec![(names(&["a"]), counts(50, 20)), (names(&["b"]), counts(40, 20))];
     let cells = protect(&rows, &[names(&["a", "b", "c"])], 5);
     assert_eq!(cells.len(), 4);
-    // `c` is empty: withheld, and so is `a` or `b`, or the total would say it is empty.
-    assert_eq!(cell(&cells, &[Some("c")]).suppressed, Some(Suppression::Primary));
-    assert_eq!(cells.iter().filter(|c| c.suppressed.is_some()).count(), 2);
+    assert_eq!(cell(&cells, &[Some("c")]).counts, Counts::default());
+    assert!(cells.iter().all(|c| c.suppressed.is_none()), "{cells:#?}");
+    // A small group beside an empty one: the protecting cell is a real group, not the empty one.
+    let rows = vec![(names(&["a"]), counts(50, 20)), (names(&["b"]), counts(3, 1)), (names(&["c"]), counts(60, 30))];
+    let cells = protect(&rows, &[names(&["a", "b", "c", "d"])], 5);
+    assert_eq!(cell(&cells, &[Some("b")]).suppressed, Some(Suppression::Primary));
+    assert_eq!(cell(&cells, &[Some("a")]).suppressed, Some(Suppression::Secondary));
+    assert_eq!(cell(&cells, &[Some("d")]).suppressed, None);
+    assert_no_small_group_is_determinable(&cells, 1, 5);
 }
 
 #[test]
@@ -208,7 +215,7 @@ fn assert_no_small_group_is_determinable(cells: &[Cell], dims: usize, k: i64) {
     };
     let shown: Vec<Vec<u64>> = cells.iter().filter(|c| c.suppressed.is_none()).map(row_of).collect();
     let base = rank(shown.clone());
-    for c in cells.iter().filter(|c| c.suppressed.is_some() && !c.counts.disclosable(k)) {
+    for c in cells.iter().filter(|c| c.suppressed.is_some() && disclosure::sensitive(&c.counts, k)) {
         let mut with = shown.clone();
         with.push(row_of(c));
         // Determinable exactly when adding it does not raise the rank.

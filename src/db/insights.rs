@@ -1,0 +1,168 @@
+//! Insights in storage: the finest breakdown of a closed period, computed once and kept
+//! (decision record 11), and each person's choice to be counted or not.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Pool, Store, StoreError, StoreResult, now, on_pool};
+use crate::domain::insights::{Breakdown, Counts, NONE, Period, Profile, UNKNOWN, age_band_in, nace_section};
+
+/// The name learning participation is kept under.
+pub const LEARNING_PARTICIPATION: &str = "learning_participation";
+
+/// The figures of a period at their finest and when they were computed.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub breakdown: Breakdown,
+    pub computed_at: DateTime<Utc>,
+}
+
+/// A member as a period counts them.
+#[derive(sqlx::FromRow)]
+struct CountedRow {
+    stakeholder_group: String,
+    birth_year: Option<i32>,
+    age_band: Option<String>,
+    /// The organisation of the earliest membership in force during the period.
+    organisation_id: Option<Uuid>,
+    /// Learning records that started in the period.
+    records: i64,
+    minutes: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct OrganisationRow {
+    id: Uuid,
+    kind: String,
+    sector: Option<String>,
+    size_band: Option<String>,
+    region: Option<String>,
+}
+
+impl Store {
+    /// Learning participation in a closed period: read from its snapshot, or computed from
+    /// the live tables and kept on first use. Concurrent first uses compute twice and keep
+    /// the first one written, so every caller gets the same figures.
+    #[tracing::instrument(skip(self))]
+    pub async fn learning_participation(&self, period: Period) -> StoreResult<Snapshot> {
+        if let Some(snapshot) = self.snapshot(LEARNING_PARTICIPATION, period).await? {
+            return Ok(snapshot);
+        }
+        let breakdown = self.compute_learning_participation(period).await?;
+        let json = serde_json::to_string(&breakdown).map_err(|e| StoreError::Other(e.into()))?;
+        let key = period.to_string();
+        on_pool!(self.writer(), |p| {
+            sqlx::query(
+                "insert into insight_snapshots (metric, period, breakdown, computed_at) values ($1, $2, $3, $4)
+                 on conflict (metric, period) do nothing",
+            )
+            .bind(LEARNING_PARTICIPATION)
+            .bind(&key)
+            .bind(&json)
+            .bind(now())
+            .execute(p)
+            .await
+            .map(|_| ())
+        })?;
+        Self::read_snapshot(self.writer(), LEARNING_PARTICIPATION, &key)
+            .await?
+            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("the snapshot just kept is missing")))
+    }
+
+    async fn snapshot(&self, metric: &str, period: Period) -> StoreResult<Option<Snapshot>> {
+        let key = period.to_string();
+        Self::read_snapshot(self.reader(), metric, &key).await
+    }
+
+    async fn read_snapshot(pool: Pool<'_>, metric: &str, period: &str) -> StoreResult<Option<Snapshot>> {
+        let row: Option<(String, DateTime<Utc>)> = on_pool!(pool, |p| {
+            sqlx::query_as("select breakdown, computed_at from insight_snapshots where metric = $1 and period = $2")
+                .bind(metric)
+                .bind(period)
+                .fetch_optional(p)
+                .await
+        })?;
+        row.map(|(json, computed_at)| {
+            let breakdown = serde_json::from_str(&json).map_err(|e| StoreError::Other(e.into()))?;
+            Ok(Snapshot { breakdown, computed_at })
+        })
+        .transpose()
+    }
+
+    /// The breakdown of a period from the live tables: every member (role `member`) who did
+    /// not opt out, grouped by their profile as it is now and their organisation in the period.
+    async fn compute_learning_participation(&self, period: Period) -> StoreResult<Breakdown> {
+        let (start, end) = (period.start(), period.end());
+        let (people, organisations): (Vec<CountedRow>, Vec<OrganisationRow>) = on_pool!(self.reader(), |p| {
+            let people = sqlx::query_as(
+                "select p.stakeholder_group, p.birth_year, p.age_band,
+                        (select m.organisation_id from memberships m
+                          where m.person_id = p.id and m.starts_on < $2 and (m.ends_on is null or m.ends_on >= $1)
+                          order by m.starts_on, m.id limit 1) as organisation_id,
+                        (select count(*) from learning_records r
+                          where r.person_id = p.id and r.started_on >= $1 and r.started_on < $2) as records,
+                        (select cast(coalesce(sum(r.duration_minutes), 0) as bigint) from learning_records r
+                          where r.person_id = p.id and r.started_on >= $1 and r.started_on < $2) as minutes
+                   from people p
+                  where p.role = 'member' and p.counted_in_insights",
+            )
+            .bind(start)
+            .bind(end)
+            .fetch_all(p)
+            .await?;
+            let organisations =
+                sqlx::query_as("select id, kind, sector, size_band, region from organisations").fetch_all(p).await?;
+            Ok::<_, sqlx::Error>((people, organisations))
+        })?;
+        let organisations: HashMap<Uuid, OrganisationRow> = organisations.into_iter().map(|o| (o.id, o)).collect();
+        let mut groups: BTreeMap<Profile, Counts> = BTreeMap::new();
+        for person in people {
+            let age_band = match (person.birth_year, person.age_band) {
+                (Some(year), _) => age_band_in(year, period.year()).as_str().to_string(),
+                (None, Some(band)) => band,
+                (None, None) => UNKNOWN.to_string(),
+            };
+            let organisation = person.organisation_id.and_then(|id| organisations.get(&id));
+            let of = |value: Option<&str>| match organisation {
+                None => NONE.to_string(),
+                Some(_) => value.unwrap_or(UNKNOWN).to_string(),
+            };
+            let profile = Profile {
+                stakeholder_group: person.stakeholder_group,
+                age_band,
+                sector: of(organisation.map(|o| o.sector.as_deref().and_then(nace_section).unwrap_or(UNKNOWN))),
+                region: of(organisation.and_then(|o| o.region.as_deref())),
+                size_band: of(organisation.and_then(|o| o.size_band.as_deref())),
+                organisation_kind: of(organisation.map(|o| o.kind.as_str())),
+            };
+            *groups.entry(profile).or_default() +=
+                Counts { people: 1, participants: i64::from(person.records > 0), minutes: person.minutes };
+        }
+        Ok(groups.into_iter().collect())
+    }
+
+    /// Whether the person is counted in insights (they are unless they opted out).
+    #[tracing::instrument(skip(self))]
+    pub async fn counted_in_insights(&self, person: Uuid) -> StoreResult<bool> {
+        on_pool!(self.reader(), |p| {
+            sqlx::query_scalar("select counted_in_insights from people where id = $1").bind(person).fetch_one(p).await
+        })
+        .map_err(Into::into)
+    }
+
+    /// Sets whether the person is counted in the figures computed from now on.
+    #[tracing::instrument(skip(self))]
+    pub async fn set_counted_in_insights(&self, person: Uuid, counted: bool) -> StoreResult<()> {
+        let changed = on_pool!(self.writer(), |p| {
+            sqlx::query("update people set counted_in_insights = $2 where id = $1")
+                .bind(person)
+                .bind(counted)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+}

@@ -1,0 +1,363 @@
+//! Insights for policy: who may read them, the tables and their disclosure control, CSV,
+//! and each person's choice to be counted (decision 11).
+
+use chrono::{Datelike, NaiveDate, Utc};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use uuid::Uuid;
+use vov::auth::rights::PersonRole;
+use vov::domain::account::Email;
+use vov::domain::learning::{ActivityType, LearningRecord, RecordContent, RecordInput, SOURCE_MANUAL, Sharing};
+use vov::domain::organisation::{OrganisationContent, OrganisationKind, Region, SizeBand};
+use vov::domain::person::{MembershipRole, MembershipTerms, PersonContent, StakeholderGroup};
+
+use crate::helpers::{TestApp, problem};
+use crate::on_both_databases;
+use crate::stakeholders::{client_token, expect, get, person_in};
+
+on_both_databases!(
+    only_policy_readers_and_facilitators_read_insights,
+    small_groups_are_withheld_and_cannot_be_worked_out_from_the_total,
+    csv_and_json_agree_and_a_two_way_table_adds_up_to_the_one_way_tables,
+    opting_out_and_erasure_count_from_the_next_period_and_never_change_a_computed_one,
+    bad_periods_and_dimensions_are_refused,
+);
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// An employer in manufacturing (NACE C), Antwerp, medium-sized.
+async fn employer(app: &TestApp) -> Uuid {
+    let content = OrganisationContent {
+        name: format!("Employer {}", Uuid::now_v7().simple()),
+        kind: OrganisationKind::Employer,
+        enterprise_number: None,
+        sector: Some("C".into()),
+        size_band: Some(SizeBand::Medium),
+        region: Some(Region::Antwerp),
+        website: None,
+        themes: vec![],
+    };
+    app.store.create_organisation(&content, None).await.unwrap().id
+}
+
+/// A learning record of 90 minutes that started on `on`.
+async fn record(app: &TestApp, person: Uuid, on: NaiveDate) {
+    let input = RecordInput {
+        title: "Learned something".into(),
+        activity_type: ActivityType::OnTheJob,
+        started_on: on,
+        duration_minutes: Some(90),
+        ..RecordInput::default()
+    };
+    let at = vov::db::now();
+    let record = LearningRecord {
+        id: Uuid::now_v7(),
+        person_id: person,
+        content: RecordContent::parse(input, "").unwrap(),
+        sharing: Sharing::default(),
+        source: SOURCE_MANUAL.into(),
+        external_ref: None,
+        created_at: at,
+        updated_at: at,
+        version: 1,
+    };
+    app.store.create_record(&record, None).await.unwrap();
+}
+
+/// `people` members of `org` born in `birth_year`; the first `learners` of them have a
+/// record on each of `dates`. Returns their ids.
+async fn crowd(
+    app: &TestApp,
+    org: Uuid,
+    birth_year: i32,
+    people: usize,
+    learners: usize,
+    dates: &[NaiveDate],
+) -> Vec<Uuid> {
+    let mut ids = Vec::new();
+    for i in 0..people {
+        let content = PersonContent {
+            name: format!("Member {i}"),
+            email: Email::parse(&format!("{}@insights.example", Uuid::now_v7().simple())).unwrap(),
+            stakeholder_group: StakeholderGroup::Employee,
+            birth_year: Some(birth_year),
+            age_band: None,
+            languages: vec![],
+        };
+        let terms = MembershipTerms { role: MembershipRole::Employee, starts_on: day(2020, 1, 1), ends_on: None };
+        let (person, _) =
+            app.store.create_person(&content, PersonRole::Member, None, Some((org, terms))).await.unwrap();
+        if i < learners {
+            for on in dates {
+                record(app, person.id, *on).await;
+            }
+        }
+        ids.push(person.id);
+    }
+    ids
+}
+
+async fn table(app: &TestApp, token: &str, query: &str) -> Value {
+    expect(get(app, token, &format!("/v1/insights/learning-participation?{query}")).await, StatusCode::OK).await
+}
+
+/// The cell whose group is `group` (dimension -> value or null).
+fn cell(table: &Value, group: Value) -> &Value {
+    table["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["group"] == group)
+        .unwrap_or_else(|| panic!("no cell {group} in {table}"))
+}
+
+async fn only_policy_readers_and_facilitators_read_insights(app: TestApp) {
+    let facilitator = app.facilitator().await;
+    let reader = app.user(PersonRole::PolicyReader).await;
+    let member = app.member().await;
+    let org = employer(&app).await.to_string();
+    let (admin, _) = person_in(&app, &facilitator.token, &org, "Org Admin", "org_admin").await;
+    let client = client_token(&app, &facilitator.token, &org, &["people:read", "learning-records:read"]).await;
+    for path in ["/v1/insights", "/v1/insights/learning-participation?period=2026-Q1"] {
+        problem(app.get(path).send().await.unwrap(), 401).await;
+        for token in [&member.token, &admin.token, &client] {
+            let body = problem(get(&app, token, path).await, 403).await;
+            assert!(body["detail"].as_str().unwrap().contains("policy readers"), "{body}");
+        }
+        for token in [&reader.token, &facilitator.token] {
+            assert_eq!(get(&app, token, path).await.status(), StatusCode::OK, "{path}");
+        }
+    }
+    let catalogue = expect(get(&app, &reader.token, "/v1/insights").await, StatusCode::OK).await;
+    assert_eq!(catalogue["k"], 5);
+    let participation = &catalogue["insights"][0];
+    assert_eq!(participation["path"], "/v1/insights/learning-participation");
+    let ages = participation["dimensions"].as_array().unwrap().iter().find(|d| d["name"] == "age_band").unwrap();
+    assert!(ages["values"].as_array().unwrap().contains(&json!("55_64")), "{ages}");
+    // The choice to be counted is a person's own.
+    problem(get(&app, &client, "/v1/me/insights-consent").await, 403).await;
+    problem(app.get("/v1/me/insights-consent").send().await.unwrap(), 401).await;
+}
+
+async fn small_groups_are_withheld_and_cannot_be_worked_out_from_the_total(app: TestApp) {
+    let reader = app.user(PersonRole::PolicyReader).await;
+    let org = employer(&app).await;
+    let in_q1 = [day(2026, 1, 1), day(2026, 3, 31)];
+    let thirties = crowd(&app, org, 1988, 20, 8, &in_q1).await; // 35_44 in 2026
+    crowd(&app, org, 1975, 15, 6, &in_q1).await; // 45_54
+    crowd(&app, org, 1965, 3, 1, &in_q1).await; // 55_64: one learner of three
+    // Records outside the quarter do not make a participant of it.
+    record(&app, thirties[19], day(2025, 12, 31)).await;
+    record(&app, thirties[19], day(2026, 4, 1)).await;
+    // Neither do people who are not members (readers, facilitators) count.
+    let _facilitator = app.facilitator().await;
+
+    let t = table(&app, &reader.token, "period=2026-Q1&by=age_band").await;
+    assert_eq!((t["period"].as_str(), t["k"].as_i64()), (Some("2026-Q1"), Some(5)));
+    assert_eq!(t["dimensions"], json!(["age_band"]));
+    assert_eq!(t["cells"].as_array().unwrap().len(), 8, "the total and every age band: {t}");
+    let total = cell(&t, json!({"age_band": null}));
+    assert_eq!(
+        (&total["people"], &total["participants"], &total["participation_rate"], &total["hours_per_participant"]),
+        (&json!(38), &json!(15), &json!(0.395), &json!(3.0)),
+        "{total}"
+    );
+    let shown = cell(&t, json!({"age_band": "35_44"}));
+    assert_eq!(
+        (&shown["people"], &shown["participants"], &shown["suppressed"]),
+        (&json!(20), &json!(8), &json!(false))
+    );
+    // One of three learned: withheld, with every figure of it.
+    let small = cell(&t, json!({"age_band": "55_64"}));
+    assert_eq!(small["suppressed"], true);
+    assert_eq!(small["reason"], "fewer_than_k");
+    for figure in ["people", "participants", "participation_rate", "hours_per_participant"] {
+        assert!(small[figure].is_null(), "{small}");
+    }
+    // The total minus the shown bands would be the 55-64 band alone: the next-smallest band
+    // is withheld too, so it gives 45-54 and 55-64 together.
+    let partner = cell(&t, json!({"age_band": "45_54"}));
+    assert_eq!((&partner["suppressed"], &partner["reason"]), (&json!(true), &json!("protects_another_cell")));
+    let shown_people: i64 = t["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["suppressed"] == false && !c["group"]["age_band"].is_null())
+        .map(|c| c["people"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total["people"].as_i64().unwrap() - shown_people, 18);
+    // Empty bands are cells too, shown as zeros: a group without people is about nobody.
+    let empty = cell(&t, json!({"age_band": "65_plus"}));
+    assert_eq!(
+        (&empty["people"], &empty["participants"], &empty["participation_rate"], &empty["suppressed"]),
+        (&json!(0), &json!(0), &json!(null), &json!(false))
+    );
+
+    // Asking again gives the same answer, computed once.
+    let again = table(&app, &reader.token, "period=2026-Q1&by=age_band").await;
+    assert_eq!(again, t);
+    // By sector: everyone is in one employer of section C, so the other sections are empty.
+    let by_sector = table(&app, &reader.token, "period=2026-Q1&by=sector").await;
+    assert_eq!(cell(&by_sector, json!({"sector": "C"}))["people"], 38);
+    assert_eq!(cell(&by_sector, json!({"sector": "C"}))["suppressed"], false);
+    // And a year adds up its quarters' records.
+    let year = table(&app, &reader.token, "period=2025").await;
+    assert_eq!(cell(&year, json!({}))["participants"], json!(null), "one learner in 2025: {year}");
+}
+
+async fn csv_and_json_agree_and_a_two_way_table_adds_up_to_the_one_way_tables(app: TestApp) {
+    let reader = app.user(PersonRole::PolicyReader).await;
+    let org = employer(&app).await;
+    let in_q2 = [day(2026, 5, 15)];
+    crowd(&app, org, 1988, 30, 12, &in_q2).await;
+    crowd(&app, org, 1965, 25, 10, &in_q2).await;
+    crowd(&app, org, 2004, 4, 2, &in_q2).await;
+
+    let two_way = table(&app, &reader.token, "period=2026-Q2&by=sector,age_band").await;
+    // Dimensions come in one order, whatever order `by` names them in.
+    assert_eq!(two_way["dimensions"], json!(["age_band", "sector"]));
+    assert_eq!(table(&app, &reader.token, "period=2026-Q2&by=age_band,sector").await, two_way);
+    for (dimension, other) in [("age_band", "sector"), ("sector", "age_band")] {
+        let one_way = table(&app, &reader.token, &format!("period=2026-Q2&by={dimension}")).await;
+        for c in one_way["cells"].as_array().unwrap() {
+            let mut group = c["group"].clone();
+            group[other] = Value::Null;
+            let margin = cell(&two_way, group);
+            for field in ["people", "participants", "suppressed", "reason"] {
+                assert_eq!(margin[field], c[field], "{dimension} {}: {field}", c["group"]);
+            }
+        }
+    }
+    let thirties = cell(&two_way, json!({"age_band": "35_44", "sector": "C"}));
+    assert_eq!((&thirties["people"], &thirties["participants"]), (&json!(30), &json!(12)));
+    // The four under-25s are withheld, so the 55-64 band is withheld beside them in the
+    // one-way table; in the two-way table the 55-64s are all in sector C, so that cell is
+    // the withheld margin itself and is withheld too.
+    let sixties = cell(&two_way, json!({"age_band": "55_64", "sector": "C"}));
+    assert_eq!((&sixties["suppressed"], &sixties["reason"]), (&json!(true), &json!("protects_another_cell")));
+    assert_eq!(cell(&two_way, json!({"age_band": "55_64", "sector": null}))["suppressed"], true);
+
+    let res = app
+        .get("/v1/insights/learning-participation?period=2026-Q2&by=age_band,sector")
+        .bearer_auth(&reader.token)
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = res.text().await.unwrap();
+    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        lines[0],
+        "period,age_band,sector,people,participants,participation_rate,hours_per_participant,suppressed,reason"
+    );
+    let cells = two_way["cells"].as_array().unwrap();
+    assert_eq!(lines.len() - 1, cells.len());
+    let text_of = |v: &Value| match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    for (line, c) in lines[1..].iter().zip(cells) {
+        let expected = [
+            "2026-Q2".to_string(),
+            text_of(&c["group"]["age_band"]),
+            text_of(&c["group"]["sector"]),
+            text_of(&c["people"]),
+            text_of(&c["participants"]),
+            text_of(&c["participation_rate"]),
+            text_of(&c["hours_per_participant"]),
+            text_of(&c["suppressed"]),
+            text_of(&c["reason"]),
+        ];
+        assert_eq!(*line, expected.join(","));
+    }
+}
+
+async fn opting_out_and_erasure_count_from_the_next_period_and_never_change_a_computed_one(app: TestApp) {
+    let facilitator = app.facilitator().await;
+    let reader = app.user(PersonRole::PolicyReader).await;
+    let org = employer(&app).await;
+    let (q1, q2) = (day(2026, 2, 15), day(2026, 5, 15));
+    crowd(&app, org, 1988, 10, 5, &[q1, q2]).await;
+    let org_id = org.to_string();
+    let (leaver, _) = person_in(&app, &facilitator.token, &org_id, "Leaver", "employee").await;
+    let (private, _) = person_in(&app, &facilitator.token, &org_id, "Private", "employee").await;
+    for person in [leaver.id, private.id] {
+        record(&app, person, q1).await;
+        record(&app, person, q2).await;
+    }
+
+    // Counted unless they opt out; the choice is theirs and in their export.
+    let consent = expect(get(&app, &private.token, "/v1/me/insights-consent").await, StatusCode::OK).await;
+    assert_eq!(consent, json!({"counted_in_insights": true}));
+    let res = app
+        .request(Method::PUT, "/v1/me/insights-consent")
+        .bearer_auth(&private.token)
+        .json(&json!({"counted_in_insights": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expect(res, StatusCode::OK).await, json!({"counted_in_insights": false}));
+    let consent = expect(get(&app, &private.token, "/v1/me/insights-consent").await, StatusCode::OK).await;
+    assert_eq!(consent["counted_in_insights"], false);
+    let export = expect(get(&app, &private.token, "/v1/me/export").await, StatusCode::OK).await;
+    assert_eq!(export["insights"], json!({"counted_in_insights": false}));
+    let res = app
+        .request(Method::PUT, "/v1/me/insights-consent")
+        .bearer_auth(&private.token)
+        .json(&json!({"counted_in_insights": "no"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+
+    // Q1 is computed now: the crowd and the leaver, not the one who opted out.
+    let q1_before = table(&app, &reader.token, "period=2026-Q1").await;
+    let total = cell(&q1_before, json!({}));
+    assert_eq!((&total["people"], &total["participants"]), (&json!(11), &json!(6)), "{q1_before}");
+
+    // The leaver erases their account.
+    let res = app.request(Method::DELETE, "/v1/me").bearer_auth(&leaver.token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    // Q1 does not change (asking again must not tell what one person did) ...
+    assert_eq!(table(&app, &reader.token, "period=2026-Q1").await, q1_before);
+    // ... and the next period computed counts neither of them.
+    let q2_table = table(&app, &reader.token, "period=2026-Q2").await;
+    let total = cell(&q2_table, json!({}));
+    assert_eq!((&total["people"], &total["participants"]), (&json!(10), &json!(5)), "{q2_table}");
+}
+
+async fn bad_periods_and_dimensions_are_refused(app: TestApp) {
+    let reader = app.user(PersonRole::PolicyReader).await;
+    let today = Utc::now().date_naive();
+    let current = format!("{}-Q{}", today.year(), today.month0() / 3 + 1);
+    for (query, needle) in [
+        ("period=2026-Q5", "quarter"),
+        ("period=26", "quarter"),
+        ("period=1999", "2000"),
+        (&format!("period={current}") as &str, "not over"),
+        (&format!("period={}", today.year()), "not over"),
+        ("by=organisation", "stakeholder_group"),
+        ("by=", "empty"),
+        ("by=sector,sector", "twice"),
+        ("by=sector,region,age_band", "at most two"),
+        ("colour=blue", "colour"),
+    ] {
+        let res = get(&app, &reader.token, &format!("/v1/insights/learning-participation?{query}")).await;
+        let body = problem(res, 400).await;
+        assert!(body["detail"].as_str().unwrap().contains(needle), "{query}: {body}");
+    }
+    // Without a period: the last closed quarter.
+    let t = table(&app, &reader.token, "").await;
+    let last = if today.month0() / 3 == 0 {
+        format!("{}-Q4", today.year() - 1)
+    } else {
+        format!("{}-Q{}", today.year(), today.month0() / 3)
+    };
+    assert_eq!(t["period"], last);
+    assert_eq!(t["cells"].as_array().unwrap().len(), 1);
+}
