@@ -327,8 +327,9 @@ fn to_csv(table: &ParticipationTable) -> String {
         row.extend(table.dimensions.iter().map(|d| cell.group[d].clone().unwrap_or_default()));
         row.push(number(cell.people.map(|v| v.to_string())));
         row.push(number(cell.participants.map(|v| v.to_string())));
-        row.push(number(cell.participation_rate.map(|v| v.to_string())));
-        row.push(number(cell.hours_per_participant.map(|v| v.to_string())));
+        // Written as in the JSON (`3.0`, not `3`).
+        row.push(number(cell.participation_rate.map(|v| serde_json::Value::from(v).to_string())));
+        row.push(number(cell.hours_per_participant.map(|v| serde_json::Value::from(v).to_string())));
         row.push(cell.suppressed.to_string());
         row.push(match cell.reason {
             None => String::new(),

@@ -31,6 +31,7 @@ use crate::domain::solution::{
 };
 use crate::domain::theme::{Slug, ThemeContent};
 
+pub use crowd::CROWD_DOMAIN;
 pub use data::*;
 use events::*;
 pub use learning::*;
@@ -128,6 +129,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<Option<DemoClient>> {
     seed_events(store, &organisation_ids, &people).await?;
     seed_learning_records(store, &people).await?;
     seed_solutions(store, &people).await?;
+    crowd::seed_crowd(store, &organisation_ids).await?;
     let zorgnet = organisation_ids["zorgnet"];
     let client = if store.list_clients(zorgnet).await?.is_empty() {
         let secret = crate::api::auth::new_secret(crate::api::auth::CLIENT_SECRET_PREFIX);
@@ -150,6 +152,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<Option<DemoClient>> {
 
 type People<'a> = HashMap<&'a str, (Uuid, Option<Uuid>)>;
 
+mod crowd;
 mod data;
 mod events;
 mod learning;

@@ -173,6 +173,27 @@ async fn the_embedded_default_seeds_demo_data_on_first_start_only() {
     assert!(!found["data"].as_array().unwrap().is_empty(), "{found}");
     let challenges = json(app.get("/v1/challenges").bearer_auth(&facilitator).send().await.unwrap()).await;
     assert!(challenges["data"].as_array().unwrap().len() >= 3, "{challenges}");
+    // Insights: the demo policy reader sees a real table at once, every age shown.
+    let res = app.password_grant(vov::demo::POLICY_READER_EMAIL, vov::demo::PASSWORD).await;
+    let reader = json(res).await["access_token"].as_str().unwrap().to_string();
+    // The last closed quarter (the default) and the one before it.
+    let today = chrono::Utc::now().date_naive();
+    let (year, quarter) = (chrono::Datelike::year(&today), chrono::Datelike::month0(&today) / 3 + 1);
+    let before = match quarter {
+        1 => format!("{}-Q3", year - 1),
+        2 => format!("{}-Q4", year - 1),
+        q => format!("{year}-Q{}", q - 2),
+    };
+    for period in [String::new(), format!("&period={before}")] {
+        let path = format!("/v1/insights/learning-participation?by=age_band{period}");
+        let table = json(app.get(&path).bearer_auth(&reader).send().await.unwrap()).await;
+        let cells = table["cells"].as_array().unwrap();
+        assert!(cells[0]["people"].as_i64() > Some(300), "{table}");
+        for band in ["under_25", "25_34", "35_44", "45_54", "55_64", "65_plus"] {
+            let cell = cells.iter().find(|c| c["group"]["age_band"] == band).unwrap();
+            assert_eq!(cell["suppressed"], false, "{band} in {table}");
+        }
+    }
     drop(app);
 
     let again = spawn_app_with(Backend::Sqlite, settings, guard).await;

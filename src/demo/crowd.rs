@@ -1,0 +1,168 @@
+//! Generated demo members: enough people across stakeholder groups, ages, sectors and
+//! quarters that the insights show real tables (decision 11), made the same way on every
+//! seeding from a fixed seed. They cannot sign in and their records are private.
+
+use super::*;
+use crate::domain::insights::{Period, age_band_in};
+
+/// The generated members' e-mail domain.
+pub const CROWD_DOMAIN: &str = "leden.demo.vov.example";
+
+/// Where the generated members work, and how many.
+const WORKPLACES: &[(&str, usize)] =
+    &[("zorgnet", 220), ("agency", 70), ("leerhuis", 60), ("lievens", 40), ("union", 30), ("fund", 20)];
+
+/// The closed quarters before today that get records.
+const QUARTERS: u32 = 6;
+
+const FIRST_NAMES: &[&str] = &[
+    "Lotte", "Tom", "Sarah", "Pieter", "Nina", "Bart", "Eva", "Wim", "Ines", "Koen", "Fien", "Joris", "Lies", "Arne",
+    "Hanne", "Dirk", "Marie", "Stijn", "Elke", "Ruben", "Yasmina", "Mehmet", "Anouk", "Lucas",
+];
+const LAST_NAMES: &[&str] = &[
+    "Janssens",
+    "Maes",
+    "Jacobs",
+    "Mertens",
+    "Willems",
+    "Goossens",
+    "Wouters",
+    "De Smedt",
+    "Dubois",
+    "Lambrecht",
+    "Hermans",
+    "Aerts",
+    "Verbruggen",
+    "El Amrani",
+    "Van Damme",
+    "Declercq",
+];
+
+/// (activity type, title, shortest and longest minutes)
+const ACTIVITIES: &[(ActivityType, &str, i64, i64)] = &[
+    (ActivityType::OnTheJob, "Nieuwe werkwijze uitgeprobeerd", 60, 480),
+    (ActivityType::PeerLearning, "Van een collega geleerd", 30, 120),
+    (ActivityType::CoachingMentoring, "Coachingsgesprek", 45, 90),
+    (ActivityType::Intervision, "Intervisie met het team", 90, 180),
+    (ActivityType::SelfStudy, "Zelfstudie", 30, 240),
+    (ActivityType::Reading, "Vakliteratuur gelezen", 30, 120),
+    (ActivityType::OnlineCourse, "Online cursus", 60, 600),
+    (ActivityType::Event, "Inspiratiesessie bijgewoond", 90, 240),
+];
+
+/// A deterministic pseudo-random sequence (xorshift64).
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+fn email(n: usize) -> String {
+    format!("lid{n:04}@{CROWD_DOMAIN}")
+}
+
+/// The quarter `back` quarters before `period`.
+fn quarter_before(period: Period, back: u32) -> Period {
+    let Period::Quarter { year, quarter } = period else { return period };
+    let index = year * 4 + quarter as i32 - 1 - back as i32;
+    Period::Quarter { year: index.div_euclid(4), quarter: index.rem_euclid(4) as u32 + 1 }
+}
+
+/// Seeds the generated members once (none exist yet), with memberships and records.
+pub(super) async fn seed_crowd(store: &Store, organisation_ids: &HashMap<&str, Uuid>) -> anyhow::Result<()> {
+    if store.find_person_by_email(Email::parse(&email(0)).map_err(anyhow::Error::msg)?.key()).await?.is_some() {
+        return Ok(());
+    }
+    let mut rng = Rng(0x766f_765f_6465_6d6f);
+    let today = Utc::now().date_naive();
+    let last = Period::last_closed_quarter(today);
+    let mut n = 0;
+    for (workplace, count) in WORKPLACES {
+        let organisation = organisation_ids[workplace];
+        for _ in 0..*count {
+            let born = 1958 + rng.below(47) as i32;
+            let group = match (rng.below(10), *workplace) {
+                (0, _) => Group::HrProfessional,
+                (1, _) => Group::EmployerRepresentative,
+                (2..=5, "agency") => Group::PolicyMaker,
+                _ => Group::Employee,
+            };
+            // Most give a birth year, some an age band only, a few neither.
+            let (birth_year, age_band) = match rng.below(10) {
+                0 => (None, None),
+                1 => (None, Some(age_band_in(born, today.year()))),
+                _ => (Some(born), None),
+            };
+            let content = PersonContent {
+                name: format!("{} {}", rng.pick(FIRST_NAMES), rng.pick(LAST_NAMES)),
+                email: Email::parse(&email(n)).map_err(anyhow::Error::msg)?,
+                stakeholder_group: group,
+                birth_year,
+                age_band,
+                languages: vec!["nl".into()],
+            };
+            n += 1;
+            let terms = MembershipTerms {
+                role: MembershipRole::Employee,
+                starts_on: NaiveDate::from_ymd_opt(2015, 1, 1).expect("a day") + Duration::days(rng.below(3000) as i64),
+                ends_on: None,
+            };
+            let (person, _) =
+                store.create_person(&content, PersonRole::Member, None, Some((organisation, terms))).await?;
+            // Learning at every age, but not equally: the chance per quarter falls a little
+            // with age and rises with a learning-minded employer.
+            let age = today.year() - born;
+            let mut chance = if age < 35 {
+                50
+            } else if age < 55 {
+                42
+            } else {
+                33
+            };
+            if *workplace == "leerhuis" {
+                chance += 15;
+            }
+            for back in 0..QUARTERS {
+                if rng.below(100) >= chance {
+                    continue;
+                }
+                let period = quarter_before(last, back);
+                let days = (period.end() - period.start()).num_days() as u64;
+                let (kind, title, shortest, longest) = *rng.pick(ACTIVITIES);
+                let content = RecordContent::parse(
+                    RecordInput {
+                        title: title.to_string(),
+                        activity_type: kind,
+                        started_on: period.start() + Duration::days(rng.below(days) as i64),
+                        duration_minutes: Some(shortest + rng.below((longest - shortest) as u64 + 1) as i64),
+                        ..RecordInput::default()
+                    },
+                    "",
+                )?;
+                let at = crate::db::now();
+                let record = LearningRecord {
+                    id: Uuid::now_v7(),
+                    person_id: person.id,
+                    content,
+                    sharing: Sharing::default(),
+                    source: SOURCE_MANUAL.to_string(),
+                    external_ref: None,
+                    created_at: at,
+                    updated_at: at,
+                    version: 1,
+                };
+                store.create_record(&record, None).await?;
+            }
+        }
+    }
+    Ok(())
+}
