@@ -10,6 +10,7 @@ create table insight_snapshots (
     metric      text not null,
     period      text not null,                 -- `2026-Q3` or `2026`
     breakdown   text not null,                 -- JSON: the finest groups and their sums
+    k           integer not null,              -- the smallest group shown, as set when computed
     computed_at text not null,
     primary key (metric, period)
 ) strict;

@@ -126,8 +126,8 @@ async fn list_insights(caller: Caller, state: web::Data<AppState>) -> Result<Htt
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ParticipationQuery {
-    /// A closed quarter (`2026-Q3`) or year (`2026`); default: the last closed quarter.
-    #[param(pattern = r"^2[0-9]{3}(-Q[1-4])?$", example = "2026-Q3")]
+    /// A closed quarter (`2026-Q3`); default: the last closed quarter.
+    #[param(pattern = r"^2[0-9]{3}-Q[1-4]$", example = "2026-Q3")]
     pub period: Option<String>,
     /// One or two dimensions, comma-separated: `stakeholder_group`, `age_band`, `sector`,
     /// `region`, `size_band`, `organisation_kind`. Leave it out for the network's total.
@@ -154,7 +154,7 @@ pub enum SuppressionReason {
 #[schema(example = json!({
     "group": {"age_band": "55_64", "sector": null},
     "people": 212, "participants": 87, "participation_rate": 0.41, "hours_per_participant": 7.5,
-    "suppressed": false, "reason": null
+    "suppressed": false, "reason": null, "hours_suppressed": false
 }))]
 pub struct ParticipationCell {
     /// The value of each dimension of the table; `null` means all values (a total).
@@ -167,10 +167,13 @@ pub struct ParticipationCell {
     /// `participants / people`, three decimals; `null` for a group without people.
     pub participation_rate: Option<f64>,
     /// Hours of the participants' records per participant, one decimal; `null` without
-    /// participants.
+    /// participants, and withheld (`null`) when fewer than `k` of the cell's people logged a
+    /// duration or to protect another cell's hours.
     pub hours_per_participant: Option<f64>,
     pub suppressed: bool,
     pub reason: Option<SuppressionReason>,
+    /// Whether `hours_per_participant` is withheld while the counts are shown.
+    pub hours_suppressed: bool,
 }
 
 /// A table of figures.
@@ -183,11 +186,11 @@ pub struct ParticipationCell {
     "computed_at": "2026-10-01T08:00:00Z",
     "cells": [
         {"group": {"age_band": null}, "people": 640, "participants": 251, "participation_rate": 0.392,
-         "hours_per_participant": 6.8, "suppressed": false, "reason": null},
+         "hours_per_participant": 6.8, "suppressed": false, "reason": null, "hours_suppressed": false},
         {"group": {"age_band": "55_64"}, "people": 212, "participants": 87, "participation_rate": 0.41,
-         "hours_per_participant": 7.5, "suppressed": false, "reason": null},
+         "hours_per_participant": 7.5, "suppressed": false, "reason": null, "hours_suppressed": false},
         {"group": {"age_band": "65_plus"}, "people": null, "participants": null, "participation_rate": null,
-         "hours_per_participant": null, "suppressed": true, "reason": "fewer_than_k"}
+         "hours_per_participant": null, "suppressed": true, "reason": "fewer_than_k", "hours_suppressed": false}
     ]
 }))]
 pub struct ParticipationTable {
@@ -197,7 +200,8 @@ pub struct ParticipationTable {
     /// The dimensions of the table, in canonical order (whatever order `by` gave).
     #[schema(value_type = Vec<String>)]
     pub dimensions: Vec<&'static str>,
-    /// The smallest group a shown figure is about.
+    /// The smallest group a shown figure is about: the setting when the period's figures
+    /// were computed (a later change applies to periods computed after it).
     pub k: i64,
     /// When the period's figures were computed; they never change after that (decision 11).
     pub computed_at: DateTime<Utc>,
@@ -208,7 +212,7 @@ pub struct ParticipationTable {
 
 /// Learning participation
 ///
-/// For a closed quarter or year: how many members logged learning that started in it, as
+/// For a closed quarter: how many members logged learning that started in it, as
 /// a share, and the hours per participant, for the whole network and broken down by one
 /// or two dimensions. Members are the people with the `member` role when the figures are
 /// computed who did not opt out (`PUT /v1/me/insights-consent`);
@@ -232,7 +236,7 @@ pub struct ParticipationTable {
     responses(
         (status = 200, description = "The table.", content(
             (ParticipationTable = "application/json"),
-            (String = "text/csv", example = "period,age_band,people,participants,participation_rate,hours_per_participant,suppressed,reason\r\n2026-Q3,,640,251,0.392,6.8,false,\r\n2026-Q3,55_64,212,87,0.41,7.5,false,\r\n2026-Q3,65_plus,,,,,true,fewer_than_k\r\n"),
+            (String = "text/csv", example = "period,age_band,people,participants,participation_rate,hours_per_participant,suppressed,reason,hours_suppressed\r\n2026-Q3,,640,251,0.392,6.8,false,,false\r\n2026-Q3,55_64,212,87,0.41,7.5,false,,false\r\n2026-Q3,65_plus,,,,,true,fewer_than_k,false\r\n"),
         )),
     )
 )]
@@ -252,12 +256,12 @@ async fn learning_participation(
     };
     if !period.is_closed(today) {
         return Err(ApiError::BadRequest(format!(
-            "`period` {period} is not over yet: figures exist for closed quarters and years only."
+            "`period` {period} is not over yet: figures exist for closed quarters only."
         )));
     }
     let dimensions = parse_by(query.by.as_deref()).map_err(|e| ApiError::BadRequest(format!("`by`: {e}.")))?;
-    let snapshot = state.store.learning_participation(period).await?;
-    let k = state.settings.insights_k;
+    let snapshot = state.store.learning_participation(period, state.settings.insights_k).await?;
+    let k = snapshot.k;
     let values: Vec<Vec<String>> =
         dimensions.iter().map(|d| d.values().into_iter().map(str::to_string).collect()).collect();
     let mut cells = protect(&group_by(&snapshot.breakdown, &dimensions), &values, k);
@@ -292,8 +296,11 @@ fn view(dimensions: &[Dimension], cell: Cell) -> ParticipationCell {
         people: shown.map(|c| c.people),
         participants: shown.map(|c| c.participants),
         participation_rate: shown.filter(|c| c.people > 0).map(|c| round(c.participation_rate(), 1000.0)),
-        hours_per_participant: shown.filter(|c| c.participants > 0).map(|c| round(c.hours_per_participant(), 10.0)),
+        hours_per_participant: shown
+            .filter(|c| cell.hours_suppressed.is_none() && c.participants > 0)
+            .map(|c| round(c.hours_per_participant(), 10.0)),
         suppressed: cell.suppressed.is_some(),
+        hours_suppressed: cell.suppressed.is_none() && cell.hours_suppressed.is_some(),
         reason: cell.suppressed.map(|s| match s {
             Suppression::Primary => SuppressionReason::FewerThanK,
             Suppression::Secondary => SuppressionReason::ProtectsAnotherCell,
@@ -318,7 +325,15 @@ fn to_csv(table: &ParticipationTable) -> String {
     let mut out = String::new();
     let mut header: Vec<&str> = vec!["period"];
     header.extend(&table.dimensions);
-    header.extend(["people", "participants", "participation_rate", "hours_per_participant", "suppressed", "reason"]);
+    header.extend([
+        "people",
+        "participants",
+        "participation_rate",
+        "hours_per_participant",
+        "suppressed",
+        "reason",
+        "hours_suppressed",
+    ]);
     out.push_str(&header.join(","));
     out.push_str("\r\n");
     let number = |v: Option<String>| v.unwrap_or_default();
@@ -336,6 +351,7 @@ fn to_csv(table: &ParticipationTable) -> String {
             Some(SuppressionReason::FewerThanK) => "fewer_than_k".into(),
             Some(SuppressionReason::ProtectsAnotherCell) => "protects_another_cell".into(),
         });
+        row.push(cell.hours_suppressed.to_string());
         out.push_str(&row.join(","));
         out.push_str("\r\n");
     }

@@ -17,6 +17,9 @@ pub const LEARNING_PARTICIPATION: &str = "learning_participation";
 pub struct Snapshot {
     pub breakdown: Breakdown,
     pub computed_at: DateTime<Utc>,
+    /// The `k` the figures are protected with: the setting when they were computed, kept so
+    /// that a later change of the setting cannot show two protections of the same figures.
+    pub k: i64,
 }
 
 /// A member as a period counts them.
@@ -29,6 +32,8 @@ struct CountedRow {
     organisation_id: Option<Uuid>,
     /// Learning records that started in the period.
     records: i64,
+    /// Of those, records with a duration, and their minutes.
+    timed: i64,
     minutes: i64,
 }
 
@@ -46,7 +51,7 @@ impl Store {
     /// the live tables and kept on first use. Concurrent first uses compute twice and keep
     /// the first one written, so every caller gets the same figures.
     #[tracing::instrument(skip(self))]
-    pub async fn learning_participation(&self, period: Period) -> StoreResult<Snapshot> {
+    pub async fn learning_participation(&self, period: Period, k: i64) -> StoreResult<Snapshot> {
         if let Some(snapshot) = self.snapshot(LEARNING_PARTICIPATION, period).await? {
             return Ok(snapshot);
         }
@@ -55,13 +60,14 @@ impl Store {
         let key = period.to_string();
         on_pool!(self.writer(), |p| {
             sqlx::query(
-                "insert into insight_snapshots (metric, period, breakdown, computed_at) values ($1, $2, $3, $4)
+                "insert into insight_snapshots (metric, period, breakdown, computed_at, k) values ($1, $2, $3, $4, $5)
                  on conflict (metric, period) do nothing",
             )
             .bind(LEARNING_PARTICIPATION)
             .bind(&key)
             .bind(&json)
             .bind(now())
+            .bind(k)
             .execute(p)
             .await
             .map(|_| ())
@@ -77,22 +83,24 @@ impl Store {
     }
 
     async fn read_snapshot(pool: Pool<'_>, metric: &str, period: &str) -> StoreResult<Option<Snapshot>> {
-        let row: Option<(String, DateTime<Utc>)> = on_pool!(pool, |p| {
-            sqlx::query_as("select breakdown, computed_at from insight_snapshots where metric = $1 and period = $2")
+        let row: Option<(String, DateTime<Utc>, i64)> = on_pool!(pool, |p| {
+            sqlx::query_as("select breakdown, computed_at, k from insight_snapshots where metric = $1 and period = $2")
                 .bind(metric)
                 .bind(period)
                 .fetch_optional(p)
                 .await
         })?;
-        row.map(|(json, computed_at)| {
+        row.map(|(json, computed_at, k)| {
             let breakdown = serde_json::from_str(&json).map_err(|e| StoreError::Other(e.into()))?;
-            Ok(Snapshot { breakdown, computed_at })
+            Ok(Snapshot { breakdown, computed_at, k })
         })
         .transpose()
     }
 
     /// The breakdown of a period from the live tables: every member (role `member`) who did
-    /// not opt out, grouped by their profile as it is now and their organisation in the period.
+    /// not opt out and was in the network in the period (had an account before it ended, or
+    /// a membership in force during it), grouped by their profile as it is now and their
+    /// organisation in the period.
     async fn compute_learning_participation(&self, period: Period) -> StoreResult<Breakdown> {
         let (start, end) = (period.start(), period.end());
         let (people, organisations): (Vec<CountedRow>, Vec<OrganisationRow>) = on_pool!(self.reader(), |p| {
@@ -103,13 +111,21 @@ impl Store {
                           order by m.starts_on, m.id limit 1) as organisation_id,
                         (select count(*) from learning_records r
                           where r.person_id = p.id and r.started_on >= $1 and r.started_on < $2) as records,
+                        (select count(*) from learning_records r
+                          where r.person_id = p.id and r.started_on >= $1 and r.started_on < $2
+                            and r.duration_minutes is not null) as timed,
                         (select cast(coalesce(sum(r.duration_minutes), 0) as bigint) from learning_records r
                           where r.person_id = p.id and r.started_on >= $1 and r.started_on < $2) as minutes
                    from people p
-                  where p.role = 'member' and p.counted_in_insights",
+                  where p.role = 'member' and p.counted_in_insights
+                    and (p.created_at < $3
+                         or exists (select 1 from memberships m
+                                     where m.person_id = p.id and m.starts_on < $2
+                                       and (m.ends_on is null or m.ends_on >= $1)))",
             )
             .bind(start)
             .bind(end)
+            .bind(end.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
             .fetch_all(p)
             .await?;
             let organisations =
@@ -137,8 +153,12 @@ impl Store {
                 size_band: of(organisation.and_then(|o| o.size_band.as_deref())),
                 organisation_kind: of(organisation.map(|o| o.kind.as_str())),
             };
-            *groups.entry(profile).or_default() +=
-                Counts { people: 1, participants: i64::from(person.records > 0), minutes: person.minutes };
+            *groups.entry(profile).or_default() += Counts {
+                people: 1,
+                participants: i64::from(person.records > 0),
+                minutes: person.minutes,
+                with_minutes: i64::from(person.timed > 0),
+            };
         }
         Ok(groups.into_iter().collect())
     }

@@ -72,7 +72,7 @@ fn email(n: usize) -> String {
 
 /// The quarter `back` quarters before `period`.
 fn quarter_before(period: Period, back: u32) -> Period {
-    let Period::Quarter { year, quarter } = period else { return period };
+    let Period::Quarter { year, quarter } = period;
     let index = year * 4 + quarter as i32 - 1 - back as i32;
     Period::Quarter { year: index.div_euclid(4), quarter: index.rem_euclid(4) as u32 + 1 }
 }

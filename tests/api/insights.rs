@@ -11,7 +11,7 @@ use vov::domain::learning::{ActivityType, LearningRecord, RecordContent, RecordI
 use vov::domain::organisation::{OrganisationContent, OrganisationKind, Region, SizeBand};
 use vov::domain::person::{MembershipRole, MembershipTerms, PersonContent, StakeholderGroup};
 
-use crate::helpers::{TestApp, problem};
+use crate::helpers::{DbGuard, TestApp, problem, spawn_app_with, test_settings};
 use crate::on_both_databases;
 use crate::stakeholders::{client_token, expect, get, person_in};
 
@@ -21,6 +21,8 @@ on_both_databases!(
     csv_and_json_agree_and_a_two_way_table_adds_up_to_the_one_way_tables,
     opting_out_and_erasure_count_from_the_next_period_and_never_change_a_computed_one,
     bad_periods_and_dimensions_are_refused,
+    hours_are_withheld_when_few_people_logged_a_duration,
+    a_computed_period_keeps_the_k_it_was_protected_with,
 );
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -44,11 +46,15 @@ async fn employer(app: &TestApp) -> Uuid {
 
 /// A learning record of 90 minutes that started on `on`.
 async fn record(app: &TestApp, person: Uuid, on: NaiveDate) {
+    record_of(app, person, on, Some(90)).await;
+}
+
+async fn record_of(app: &TestApp, person: Uuid, on: NaiveDate, minutes: Option<i64>) {
     let input = RecordInput {
         title: "Learned something".into(),
         activity_type: ActivityType::OnTheJob,
         started_on: on,
-        duration_minutes: Some(90),
+        duration_minutes: minutes,
         ..RecordInput::default()
     };
     let at = vov::db::now();
@@ -202,9 +208,9 @@ async fn small_groups_are_withheld_and_cannot_be_worked_out_from_the_total(app: 
     let by_sector = table(&app, &reader.token, "period=2026-Q1&by=sector").await;
     assert_eq!(cell(&by_sector, json!({"sector": "C"}))["people"], 38);
     assert_eq!(cell(&by_sector, json!({"sector": "C"}))["suppressed"], false);
-    // And a year adds up its quarters' records.
-    let year = table(&app, &reader.token, "period=2025").await;
-    assert_eq!(cell(&year, json!({}))["participants"], json!(null), "one learner in 2025: {year}");
+    // Only thirties[19] learned in 2025-Q4: too few to show.
+    let q4 = table(&app, &reader.token, "period=2025-Q4").await;
+    assert_eq!(cell(&q4, json!({}))["participants"], json!(null), "one learner in 2025-Q4: {q4}");
 }
 
 async fn csv_and_json_agree_and_a_two_way_table_adds_up_to_the_one_way_tables(app: TestApp) {
@@ -230,14 +236,25 @@ async fn csv_and_json_agree_and_a_two_way_table_adds_up_to_the_one_way_tables(ap
             }
         }
     }
+    // The four under-25s are a small inner cell, so the whole interior is withheld: the
+    // table shows its margins only (which are the one-way tables, checked above).
+    for c in two_way["cells"].as_array().unwrap() {
+        if !c["group"]["age_band"].is_null() && !c["group"]["sector"].is_null() {
+            assert_eq!(c["suppressed"], true, "{c}");
+        }
+    }
     let thirties = cell(&two_way, json!({"age_band": "35_44", "sector": "C"}));
-    assert_eq!((&thirties["people"], &thirties["participants"]), (&json!(30), &json!(12)));
-    // The four under-25s are withheld, so the 55-64 band is withheld beside them in the
-    // one-way table; in the two-way table the 55-64s are all in sector C, so that cell is
-    // the withheld margin itself and is withheld too.
-    let sixties = cell(&two_way, json!({"age_band": "55_64", "sector": "C"}));
-    assert_eq!((&sixties["suppressed"], &sixties["reason"]), (&json!(true), &json!("protects_another_cell")));
-    assert_eq!(cell(&two_way, json!({"age_band": "55_64", "sector": null}))["suppressed"], true);
+    assert_eq!(thirties["reason"], "protects_another_cell");
+    assert_eq!(cell(&two_way, json!({"age_band": "under_25", "sector": "C"}))["reason"], "fewer_than_k");
+    // Without a small inner cell the interior is shown: everyone works in one medium-sized
+    // employer in Antwerp.
+    let places = table(&app, &reader.token, "period=2026-Q2&by=region,size_band").await;
+    let antwerp = cell(&places, json!({"region": "antwerp", "size_band": "medium"}));
+    assert_eq!(
+        (&antwerp["people"], &antwerp["participants"], &antwerp["suppressed"]),
+        (&json!(59), &json!(24), &json!(false))
+    );
+    assert_eq!(cell(&places, json!({"region": "limburg", "size_band": "medium"}))["people"], 0);
 
     let res = app
         .get("/v1/insights/learning-participation?period=2026-Q2&by=age_band,sector")
@@ -252,7 +269,8 @@ async fn csv_and_json_agree_and_a_two_way_table_adds_up_to_the_one_way_tables(ap
     let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(
         lines[0],
-        "period,age_band,sector,people,participants,participation_rate,hours_per_participant,suppressed,reason"
+        "period,age_band,sector,people,participants,participation_rate,hours_per_participant,suppressed,reason,\
+         hours_suppressed"
     );
     let cells = two_way["cells"].as_array().unwrap();
     assert_eq!(lines.len() - 1, cells.len());
@@ -272,6 +290,7 @@ async fn csv_and_json_agree_and_a_two_way_table_adds_up_to_the_one_way_tables(ap
             text_of(&c["hours_per_participant"]),
             text_of(&c["suppressed"]),
             text_of(&c["reason"]),
+            text_of(&c["hours_suppressed"]),
         ];
         assert_eq!(*line, expected.join(","));
     }
@@ -338,9 +357,10 @@ async fn bad_periods_and_dimensions_are_refused(app: TestApp) {
     for (query, needle) in [
         ("period=2026-Q5", "quarter"),
         ("period=26", "quarter"),
-        ("period=1999", "2000"),
+        ("period=1999-Q4", "2000"),
         (&format!("period={current}") as &str, "not over"),
-        (&format!("period={}", today.year()), "not over"),
+        // Years could be compared with their quarters: not offered.
+        (&format!("period={}", today.year() - 1), "quarter"),
         ("by=organisation", "stakeholder_group"),
         ("by=", "empty"),
         ("by=sector,sector", "twice"),
@@ -360,4 +380,41 @@ async fn bad_periods_and_dimensions_are_refused(app: TestApp) {
     };
     assert_eq!(t["period"], last);
     assert_eq!(t["cells"].as_array().unwrap().len(), 1);
+}
+
+async fn hours_are_withheld_when_few_people_logged_a_duration(app: TestApp) {
+    let reader = app.user(PersonRole::PolicyReader).await;
+    let org = employer(&app).await;
+    // Twelve members, six learned; only two of them gave a duration: the hours would be
+    // those two people's.
+    let people = crowd(&app, org, 1980, 12, 0, &[]).await;
+    for (i, person) in people.iter().take(6).enumerate() {
+        record_of(&app, *person, day(2026, 2, 1), (i < 2).then_some(600)).await;
+    }
+    let t = table(&app, &reader.token, "period=2026-Q1").await;
+    let total = cell(&t, json!({}));
+    assert_eq!(
+        (&total["people"], &total["participants"], &total["suppressed"]),
+        (&json!(12), &json!(6), &json!(false))
+    );
+    assert_eq!((&total["hours_per_participant"], &total["hours_suppressed"]), (&json!(null), &json!(true)), "{total}");
+}
+
+async fn a_computed_period_keeps_the_k_it_was_protected_with(app: TestApp) {
+    let reader = app.user(PersonRole::PolicyReader).await;
+    let org = employer(&app).await;
+    crowd(&app, org, 1988, 30, 12, &[day(2026, 2, 1), day(2026, 5, 1)]).await;
+    crowd(&app, org, 1965, 10, 5, &[day(2026, 2, 1), day(2026, 5, 1)]).await;
+    let before = table(&app, &reader.token, "period=2026-Q1&by=age_band").await;
+    assert_eq!(before["k"], 5);
+    assert_eq!(cell(&before, json!({"age_band": "55_64"}))["suppressed"], false);
+    // Another instance (or a restart) with a larger k: the period already computed keeps
+    // its protection, or the two answers together would show what either withholds.
+    let settings = vov::config::Settings { insights_k: 6, ..test_settings(&app.database_url) };
+    let other = spawn_app_with(app.backend, settings, std::sync::Arc::new(DbGuard::Borrowed)).await;
+    assert_eq!(table(&other, &reader.token, "period=2026-Q1&by=age_band").await, before);
+    // A period computed from now on uses the new k: five of ten learned, fewer than six.
+    let after = table(&other, &reader.token, "period=2026-Q2&by=age_band").await;
+    assert_eq!(after["k"], 6);
+    assert_eq!(cell(&after, json!({"age_band": "55_64"}))["reason"], "fewer_than_k");
 }

@@ -31,6 +31,9 @@ pub struct Counts {
     pub participants: i64,
     /// The minutes of those records (records without a duration add none).
     pub minutes: i64,
+    /// People with at least one such record with a duration: the minutes are theirs.
+    #[serde(default)]
+    pub with_minutes: i64,
 }
 
 impl Counts {
@@ -57,6 +60,7 @@ impl Add for Counts {
             people: self.people + o.people,
             participants: self.participants + o.participants,
             minutes: self.minutes + o.minutes,
+            with_minutes: self.with_minutes + o.with_minutes,
         }
     }
 }
@@ -175,21 +179,18 @@ pub fn age_band_in(birth_year: i32, year: i32) -> AgeBand {
     }
 }
 
-/// A closed stretch of time the figures are about: a calendar quarter or year.
+/// A closed stretch of time the figures are about: a calendar quarter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Period {
     Quarter { year: i32, quarter: u32 },
-    Year(i32),
 }
 
 impl Period {
-    /// `2026-Q3` or `2026`.
+    /// A calendar quarter: `2026-Q3`. Years are not offered yet: a year's figures computed
+    /// at another moment than its quarters' could be compared with them (decision 11).
     pub fn parse(value: &str) -> Result<Period, String> {
-        let bad = || "must be a quarter such as `2026-Q3` or a year such as `2026`".to_string();
-        let (year, quarter) = match value.split_once("-Q") {
-            Some((y, q)) => (y, Some(q)),
-            None => (value, None),
-        };
+        let bad = || "must be a quarter such as `2026-Q3`".to_string();
+        let (year, quarter) = value.split_once("-Q").ok_or_else(bad)?;
         if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
         }
@@ -198,11 +199,8 @@ impl Period {
             return Err("must be in 2000 or later".into());
         }
         match quarter {
-            None => Ok(Period::Year(year)),
-            Some(q) => match q {
-                "1" | "2" | "3" | "4" => Ok(Period::Quarter { year, quarter: q.parse().expect("a digit") }),
-                _ => Err(bad()),
-            },
+            "1" | "2" | "3" | "4" => Ok(Period::Quarter { year, quarter: quarter.parse().expect("a digit") }),
+            _ => Err(bad()),
         }
     }
 
@@ -210,7 +208,6 @@ impl Period {
     pub fn start(self) -> NaiveDate {
         match self {
             Period::Quarter { year, quarter } => NaiveDate::from_ymd_opt(year, (quarter - 1) * 3 + 1, 1),
-            Period::Year(year) => NaiveDate::from_ymd_opt(year, 1, 1),
         }
         .expect("a valid first day")
     }
@@ -218,7 +215,7 @@ impl Period {
     /// The first day after the period.
     pub fn end(self) -> NaiveDate {
         match self {
-            Period::Quarter { year, quarter: 4 } | Period::Year(year) => NaiveDate::from_ymd_opt(year + 1, 1, 1),
+            Period::Quarter { year, quarter: 4 } => NaiveDate::from_ymd_opt(year + 1, 1, 1),
             Period::Quarter { year, quarter } => NaiveDate::from_ymd_opt(year, quarter * 3 + 1, 1),
         }
         .expect("a valid first day")
@@ -227,7 +224,7 @@ impl Period {
     /// The calendar year the period ends in (for age bands).
     pub fn year(self) -> i32 {
         match self {
-            Period::Quarter { year, .. } | Period::Year(year) => year,
+            Period::Quarter { year, .. } => year,
         }
     }
 
@@ -251,7 +248,6 @@ impl std::fmt::Display for Period {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Period::Quarter { year, quarter } => write!(f, "{year}-Q{quarter}"),
-            Period::Year(year) => write!(f, "{year}"),
         }
     }
 }
