@@ -124,7 +124,7 @@ def main():
     first_ms = (time.monotonic() - t0) * 1000
     total = table["cells"][0]
     paths = [f"/v1/insights/learning-participation?period={period}{by}"
-             for by in ["", "&by=age_band", "&by=sector", "&by=age_band,sector", "&by=region,size_band"]]
+             for by in ["", "&by=age_band", "&by=sector", "&by=age_band,sector", "&by=stakeholder_group,sector"]]
     print(json.dumps({"load_s": round(load_s, 1), "first_ms": round(first_ms), "period": period,
                       "people": total["people"], "participants": total["participants"], "paths": paths}))
 

@@ -39,7 +39,7 @@ fn may_read(caller: &Caller) -> Result<()> {
 
 /// A dimension and the values it takes.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"name": "size_band", "values": ["micro", "small", "medium", "large", "none", "unknown"]}))]
+#[schema(example = json!({"name": "stakeholder_group", "values": ["employee", "employer_representative", "hr_professional", "policy_maker", "facilitator", "other"]}))]
 pub struct DimensionInfo {
     #[schema(example = "age_band")]
     pub name: &'static str,
@@ -55,7 +55,7 @@ pub struct DimensionInfo {
     "path": "/v1/insights/learning-participation",
     "description": "The share of members who logged learning that started in the period, and the hours per participant.",
     "measures": ["people", "participants", "participation_rate", "hours_per_participant"],
-    "dimensions": [{"name": "size_band", "values": ["micro", "small", "medium", "large", "none", "unknown"]}],
+    "dimensions": [{"name": "stakeholder_group", "values": ["employee", "employer_representative", "hr_professional", "policy_maker", "facilitator", "other"]}],
     "default_period": "2026-Q3"
 }))]
 pub struct InsightInfo {
@@ -84,7 +84,7 @@ pub struct InsightInfo {
         "path": "/v1/insights/learning-participation",
         "description": "The share of members who logged learning that started in the period, and the hours per participant.",
         "measures": ["people", "participants", "participation_rate", "hours_per_participant"],
-        "dimensions": [{"name": "region", "values": ["antwerp", "east_flanders", "flemish_brabant", "limburg", "west_flanders", "brussels", "none", "unknown"]}],
+        "dimensions": [{"name": "age_band", "values": ["under_25", "25_34", "35_44", "45_54", "55_64", "65_plus", "unknown"]}],
         "default_period": "2026-Q3"
     }]
 }))]
@@ -129,10 +129,10 @@ pub struct ParticipationQuery {
     /// A closed quarter (`2026-Q3`); default: the last closed quarter.
     #[param(pattern = r"^2[0-9]{3}-Q[1-4]$", example = "2026-Q3")]
     pub period: Option<String>,
-    /// One or two dimensions, comma-separated: `stakeholder_group`, `age_band`, `sector`,
-    /// `region`, `size_band`, `organisation_kind`. Leave it out for the network's total.
+    /// One or two dimensions, comma-separated: `stakeholder_group`, `age_band`, `sector`.
+    /// Leave it out for the network's total.
     #[param(
-        pattern = "^(stakeholder_group|age_band|sector|region|size_band|organisation_kind)(,(stakeholder_group|age_band|sector|region|size_band|organisation_kind))?$",
+        pattern = "^(stakeholder_group|age_band|sector)(,(stakeholder_group|age_band|sector))?$",
         example = "age_band,sector"
     )]
     pub by: Option<String>,
@@ -214,7 +214,7 @@ pub struct ParticipationTable {
 ///
 /// For a closed quarter: how many members logged learning that started in it, as
 /// a share, and the hours per participant, for the whole network and broken down by one
-/// or two dimensions. Members are the people with the `member` role when the figures are
+/// or two dimensions (stakeholder group, age band, sector). Members are the people with the `member` role when the figures are
 /// computed who did not opt out (`PUT /v1/me/insights-consent`);
 /// organisation dimensions come from the organisation of their earliest membership in
 /// force during the period (`none` without one). Records count whatever their visibility:

@@ -40,10 +40,7 @@ struct CountedRow {
 #[derive(sqlx::FromRow)]
 struct OrganisationRow {
     id: Uuid,
-    kind: String,
     sector: Option<String>,
-    size_band: Option<String>,
-    region: Option<String>,
 }
 
 impl Store {
@@ -128,8 +125,7 @@ impl Store {
             .bind(end.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
             .fetch_all(p)
             .await?;
-            let organisations =
-                sqlx::query_as("select id, kind, sector, size_band, region from organisations").fetch_all(p).await?;
+            let organisations = sqlx::query_as("select id, sector from organisations").fetch_all(p).await?;
             Ok::<_, sqlx::Error>((people, organisations))
         })?;
         let organisations: HashMap<Uuid, OrganisationRow> = organisations.into_iter().map(|o| (o.id, o)).collect();
@@ -141,17 +137,13 @@ impl Store {
                 (None, None) => UNKNOWN.to_string(),
             };
             let organisation = person.organisation_id.and_then(|id| organisations.get(&id));
-            let of = |value: Option<&str>| match organisation {
-                None => NONE.to_string(),
-                Some(_) => value.unwrap_or(UNKNOWN).to_string(),
-            };
             let profile = Profile {
                 stakeholder_group: person.stakeholder_group,
                 age_band,
-                sector: of(organisation.map(|o| o.sector.as_deref().and_then(nace_section).unwrap_or(UNKNOWN))),
-                region: of(organisation.and_then(|o| o.region.as_deref())),
-                size_band: of(organisation.and_then(|o| o.size_band.as_deref())),
-                organisation_kind: of(organisation.map(|o| o.kind.as_str())),
+                sector: match organisation {
+                    None => NONE.to_string(),
+                    Some(o) => o.sector.as_deref().and_then(nace_section).unwrap_or(UNKNOWN).to_string(),
+                },
             };
             *groups.entry(profile).or_default() += Counts {
                 people: 1,

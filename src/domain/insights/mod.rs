@@ -14,7 +14,6 @@ use std::ops::{Add, AddAssign};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::organisation::{OrganisationKind, Region, SizeBand};
 use crate::domain::person::{AgeBand, StakeholderGroup};
 
 /// The smallest group a figure may be about, unless configured otherwise.
@@ -78,9 +77,11 @@ impl Sum for Counts {
 }
 
 str_enum! {
-    /// A way to break the figures down. Person dimensions come from the profile; the
-    /// organisation dimensions from the organisation of the person's earliest current
-    /// membership (`none` without one).
+    /// A way to break the figures down. Person dimensions come from the profile; the sector
+    /// from the organisation of the person's earliest membership in force during the period
+    /// (`none` without one). One organisation dimension only: region, size band and kind are
+    /// functions of the same organisation, and tables by two of them could be combined
+    /// (decision 11).
     Dimension {
         /// The person's stakeholder group.
         StakeholderGroup = "stakeholder_group",
@@ -88,12 +89,6 @@ str_enum! {
         AgeBand = "age_band",
         /// NACE section (`A` to `U`) of the person's organisation.
         Sector = "sector",
-        /// Region of the person's organisation.
-        Region = "region",
-        /// Size band of the person's organisation.
-        SizeBand = "size_band",
-        /// Kind of the person's organisation.
-        OrganisationKind = "organisation_kind",
     }
 }
 
@@ -109,14 +104,11 @@ impl Dimension {
             Dimension::StakeholderGroup => StakeholderGroup::ALL.iter().map(|g| g.as_str()).collect(),
             Dimension::AgeBand => AgeBand::ALL.iter().map(|a| a.as_str()).collect(),
             Dimension::Sector => ('A'..='U').map(section_str).collect(),
-            Dimension::Region => Region::ALL.iter().map(|r| r.as_str()).collect(),
-            Dimension::SizeBand => SizeBand::ALL.iter().map(|s| s.as_str()).collect(),
-            Dimension::OrganisationKind => OrganisationKind::ALL.iter().map(|k| k.as_str()).collect(),
         };
         if self.of_organisation() {
             v.push(NONE);
         }
-        if self != Dimension::StakeholderGroup && self != Dimension::OrganisationKind {
+        if self != Dimension::StakeholderGroup {
             v.push(UNKNOWN);
         }
         v
@@ -124,7 +116,7 @@ impl Dimension {
 
     /// Whether the value comes from the person's organisation.
     pub fn of_organisation(self) -> bool {
-        matches!(self, Dimension::Sector | Dimension::Region | Dimension::SizeBand | Dimension::OrganisationKind)
+        matches!(self, Dimension::Sector)
     }
 }
 
@@ -258,9 +250,6 @@ pub struct Profile {
     pub stakeholder_group: String,
     pub age_band: String,
     pub sector: String,
-    pub region: String,
-    pub size_band: String,
-    pub organisation_kind: String,
 }
 
 impl Profile {
@@ -269,9 +258,6 @@ impl Profile {
             Dimension::StakeholderGroup => &self.stakeholder_group,
             Dimension::AgeBand => &self.age_band,
             Dimension::Sector => &self.sector,
-            Dimension::Region => &self.region,
-            Dimension::SizeBand => &self.size_band,
-            Dimension::OrganisationKind => &self.organisation_kind,
         }
     }
 }

@@ -49,7 +49,8 @@ fn by_takes_one_or_two_distinct_dimensions_in_one_order() {
     assert_eq!(parse_by(Some("age_band,sector")).unwrap(), vec![Dimension::AgeBand, Dimension::Sector]);
     assert!(parse_by(Some("sector,sector")).is_err());
     assert!(parse_by(Some("")).is_err());
-    assert!(parse_by(Some("sector,region,age_band")).is_err());
+    assert!(parse_by(Some("sector,stakeholder_group,age_band")).is_err());
+    assert!(parse_by(Some("region")).is_err());
     assert!(parse_by(Some("organisation")).unwrap_err().contains("stakeholder_group"));
 }
 
