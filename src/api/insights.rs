@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::api::privacy::{account_gone, people_only};
 use crate::auth::Caller;
 use crate::auth::rights::Role;
-use crate::db::StoreError;
 use crate::db::insights::LEARNING_PARTICIPATION;
 use crate::domain::insights::disclosure::{Cell, Suppression, protect};
 use crate::domain::insights::{Dimension, Period, group_by, parse_by};
@@ -368,17 +368,6 @@ pub struct InsightsConsent {
     pub counted_in_insights: bool,
 }
 
-fn person(caller: &Caller) -> Result<uuid::Uuid> {
-    caller.person_id().ok_or_else(|| ApiError::Forbidden("Only people are counted in insights.".into()))
-}
-
-fn gone(e: StoreError) -> ApiError {
-    match e {
-        StoreError::NotFound => ApiError::Unauthorized("The account behind this token no longer exists.".into()),
-        other => other.into(),
-    }
-}
-
 /// Am I counted in insights
 ///
 /// Whether your learning records count, anonymously and only in groups of at least `k`
@@ -394,8 +383,8 @@ fn gone(e: StoreError) -> ApiError {
 )]
 #[get("/v1/me/insights-consent")]
 async fn get_insights_consent(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse> {
-    let me = person(&caller)?;
-    let counted = state.store.counted_in_insights(me).await.map_err(gone)?;
+    let me = people_only(&caller)?;
+    let counted = state.store.counted_in_insights(me).await.map_err(account_gone)?;
     Ok(HttpResponse::Ok().json(InsightsConsent { counted_in_insights: counted }))
 }
 
@@ -421,7 +410,7 @@ async fn put_insights_consent(
     body: web::Json<InsightsConsent>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let me = person(&caller)?;
-    state.store.set_counted_in_insights(me, body.counted_in_insights).await.map_err(gone)?;
+    let me = people_only(&caller)?;
+    state.store.set_counted_in_insights(me, body.counted_in_insights).await.map_err(account_gone)?;
     Ok(HttpResponse::Ok().json(InsightsConsent { counted_in_insights: body.counted_in_insights }))
 }

@@ -62,13 +62,7 @@ pub struct Me {
 async fn get_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse> {
     let me = match caller.subject {
         Subject::Person(id) => {
-            let person = state.store.get_person_account(id).await.map_err(|e| match e {
-                // The person was removed after the token was issued.
-                crate::db::StoreError::NotFound => {
-                    crate::error::ApiError::Unauthorized("The account behind this token no longer exists.".into())
-                }
-                other => other.into(),
-            })?;
+            let person = state.store.get_person_account(id).await.map_err(crate::api::privacy::account_gone)?;
             Me {
                 kind: CallerKind::Person,
                 id,

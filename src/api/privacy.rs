@@ -88,8 +88,18 @@ pub struct ExternalReferenceView {
 
 const PAGE: usize = 500;
 
-fn people_only(caller: &Caller) -> Result<Uuid> {
+/// 403 for an integration client: what follows is about a person's own data.
+pub(crate) fn people_only(caller: &Caller) -> Result<Uuid> {
     caller.person_id().ok_or_else(|| ApiError::Forbidden("Only people have personal data here.".into()))
+}
+
+/// The caller's own account was not found: it was erased after the token was issued (401).
+/// Other storage errors keep their own answer (503 for an outage).
+pub(crate) fn account_gone(e: StoreError) -> ApiError {
+    match e {
+        StoreError::NotFound => ApiError::Unauthorized("The account behind this token no longer exists.".into()),
+        other => other.into(),
+    }
 }
 
 /// Export my data
@@ -110,12 +120,8 @@ fn people_only(caller: &Caller) -> Result<Uuid> {
 async fn export_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse> {
     let me = people_only(&caller)?;
     let access = Access::of(&caller);
-    let gone = || ApiError::Unauthorized("The account behind this token no longer exists.".into());
-    let person = state.store.get_person(me).await.map_err(|e| match e {
-        StoreError::NotFound => gone(),
-        other => other.into(),
-    })?;
-    let person = render(&state, &access, &person).await?.ok_or_else(gone)?;
+    let person = state.store.get_person(me).await.map_err(account_gone)?;
+    let person = render(&state, &access, &person).await?.ok_or_else(|| account_gone(StoreError::NotFound))?;
 
     let mut memberships = Vec::new();
     let mut after = None;
@@ -214,9 +220,6 @@ async fn export_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpRes
 #[delete("/v1/me")]
 async fn erase_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse> {
     let me = people_only(&caller)?;
-    state.store.delete_person(me, None).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::Unauthorized("The account behind this token no longer exists.".into()),
-        other => other.into(),
-    })?;
+    state.store.delete_person(me, None).await.map_err(account_gone)?;
     Ok(HttpResponse::NoContent().finish())
 }

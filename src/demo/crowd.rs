@@ -6,7 +6,7 @@ use super::*;
 use crate::domain::insights::{Period, age_band_in};
 
 /// The generated members' e-mail domain.
-pub const CROWD_DOMAIN: &str = "leden.demo.vov.example";
+const CROWD_DOMAIN: &str = "leden.demo.vov.example";
 
 /// Where the generated members work, and how many.
 const WORKPLACES: &[(&str, usize)] =
@@ -149,17 +149,7 @@ pub(super) async fn seed_crowd(store: &Store, organisation_ids: &HashMap<&str, U
                     "",
                 )?;
                 let at = crate::db::now();
-                let record = LearningRecord {
-                    id: Uuid::now_v7(),
-                    person_id: person.id,
-                    content,
-                    sharing: Sharing::default(),
-                    source: SOURCE_MANUAL.to_string(),
-                    external_ref: None,
-                    created_at: at,
-                    updated_at: at,
-                    version: 1,
-                };
+                let record = LearningRecord::manual(person.id, content, Sharing::default(), at);
                 store.create_record(&record, None).await?;
             }
         }

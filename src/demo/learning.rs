@@ -197,17 +197,7 @@ pub(super) async fn seed_learning_records(
             _ => Sharing::default(),
         };
         let at = crate::db::now();
-        let record = LearningRecord {
-            id: Uuid::now_v7(),
-            person_id: person,
-            content,
-            sharing,
-            source: SOURCE_MANUAL.to_string(),
-            external_ref: None,
-            created_at: at,
-            updated_at: at,
-            version: 1,
-        };
+        let record = LearningRecord::manual(person, content, sharing, at);
         store.create_record(&record, None).await?;
     }
     Ok(())

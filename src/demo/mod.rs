@@ -21,9 +21,7 @@ use crate::domain::event::{
     AttendanceMode as Mode, CommitmentContent, CommitmentStatus, Event, EventContent, EventFormat as Format,
     EventInput, EventStatus, RegistrationStatus, Venue,
 };
-use crate::domain::learning::{
-    ActivityType, LearningRecord, RecordContent, RecordInput, SOURCE_MANUAL, Sharing, Visibility,
-};
+use crate::domain::learning::{ActivityType, LearningRecord, RecordContent, RecordInput, Sharing, Visibility};
 use crate::domain::organisation::{EnterpriseNumber, OrganisationContent, OrganisationKind as Kind, Region, SizeBand};
 use crate::domain::person::{AgeBand, MembershipRole, MembershipTerms, PersonContent, StakeholderGroup as Group};
 use crate::domain::solution::{
@@ -31,7 +29,6 @@ use crate::domain::solution::{
 };
 use crate::domain::theme::{Slug, ThemeContent};
 
-pub use crowd::CROWD_DOMAIN;
 pub use data::*;
 use events::*;
 pub use learning::*;

@@ -114,17 +114,12 @@ pub(super) async fn seed_solutions(store: &Store, people: &People<'_>) -> anyhow
                 "",
             )?;
             let at = crate::db::now();
-            let record = LearningRecord {
-                id: Uuid::now_v7(),
-                person_id: p,
-                content: record_content,
-                sharing: Sharing { visibility: Visibility::Network, shared_with: vec![] },
-                source: SOURCE_MANUAL.to_string(),
-                external_ref: None,
-                created_at: at,
-                updated_at: at,
-                version: 1,
-            };
+            let record = LearningRecord::manual(
+                p,
+                record_content,
+                Sharing { visibility: Visibility::Network, shared_with: vec![] },
+                at,
+            );
             store.create_record(&record, None).await?;
         }
     }

@@ -324,6 +324,23 @@ pub struct LearningRecord {
     pub version: i64,
 }
 
+impl LearningRecord {
+    /// A new record a person (or the demo) writes by hand: version 1, no HR reference.
+    pub fn manual(person_id: Uuid, content: RecordContent, sharing: Sharing, at: DateTime<Utc>) -> Self {
+        LearningRecord {
+            id: Uuid::now_v7(),
+            person_id,
+            content,
+            sharing,
+            source: SOURCE_MANUAL.to_string(),
+            external_ref: None,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

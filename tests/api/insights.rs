@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 use vov::auth::rights::PersonRole;
 use vov::domain::account::Email;
-use vov::domain::learning::{ActivityType, LearningRecord, RecordContent, RecordInput, SOURCE_MANUAL, Sharing};
+use vov::domain::learning::{ActivityType, LearningRecord, RecordContent, RecordInput, Sharing};
 use vov::domain::organisation::{OrganisationContent, OrganisationKind, Region, SizeBand};
 use vov::domain::person::{MembershipRole, MembershipTerms, PersonContent, StakeholderGroup};
 
@@ -57,18 +57,8 @@ async fn record_of(app: &TestApp, person: Uuid, on: NaiveDate, minutes: Option<i
         duration_minutes: minutes,
         ..RecordInput::default()
     };
-    let at = vov::db::now();
-    let record = LearningRecord {
-        id: Uuid::now_v7(),
-        person_id: person,
-        content: RecordContent::parse(input, "").unwrap(),
-        sharing: Sharing::default(),
-        source: SOURCE_MANUAL.into(),
-        external_ref: None,
-        created_at: at,
-        updated_at: at,
-        version: 1,
-    };
+    let content = RecordContent::parse(input, "").unwrap();
+    let record = LearningRecord::manual(person, content, Sharing::default(), vov::db::now());
     app.store.create_record(&record, None).await.unwrap();
 }
 

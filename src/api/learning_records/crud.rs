@@ -179,17 +179,7 @@ pub(super) async fn create_record(
     let (content, sharing) = merge_invalid(content, sharing)?;
     check_references(&state, &access, me, &content, &sharing).await?;
     let at = crate::db::now();
-    let record = LearningRecord {
-        id: Uuid::now_v7(),
-        person_id: me,
-        content,
-        sharing,
-        source: SOURCE_MANUAL.into(),
-        external_ref: None,
-        created_at: at,
-        updated_at: at,
-        version: 1,
-    };
+    let record = LearningRecord::manual(me, content, sharing, at);
     state.store.create_record(&record, None).await?;
     Ok(record_created(&record))
 }

@@ -36,17 +36,7 @@ pub(super) async fn record_from(
     )?;
     check_references(state, access, owner, &content, &sharing).await?;
     let at = crate::db::now();
-    let record = LearningRecord {
-        id: Uuid::now_v7(),
-        person_id: owner,
-        content,
-        sharing,
-        source: SOURCE_MANUAL.into(),
-        external_ref: None,
-        created_at: at,
-        updated_at: at,
-        version: 1,
-    };
+    let record = LearningRecord::manual(owner, content, sharing, at);
     state.store.create_record(&record, done).await?;
     Ok(record_created(&record))
 }
@@ -196,17 +186,7 @@ pub(super) async fn record_from_commitment(
     )?;
     check_references(&state, &access, me, &content, &sharing).await?;
     let at = crate::db::now();
-    let record = LearningRecord {
-        id: Uuid::now_v7(),
-        person_id: me,
-        content,
-        sharing,
-        source: SOURCE_MANUAL.into(),
-        external_ref: None,
-        created_at: at,
-        updated_at: at,
-        version: 1,
-    };
+    let record = LearningRecord::manual(me, content, sharing, at);
     let linked = crate::domain::event::Commitment {
         learning_record_id: Some(record.id),
         updated_at: at,

@@ -22,8 +22,8 @@ use crate::db::refs::{ExternalRef, Upserted};
 use crate::db::{Found, StoreError};
 use crate::domain::event::{CommitmentStatus, RegistrationStatus};
 use crate::domain::learning::{
-    ActivityType, LearningContext, LearningRecord, RecordContent, RecordInput, SOURCE_IMPORT, SOURCE_MANUAL, Sharing,
-    Skill, Visibility,
+    ActivityType, LearningContext, LearningRecord, RecordContent, RecordInput, SOURCE_IMPORT, Sharing, Skill,
+    Visibility,
 };
 use crate::domain::{FieldError, Invalid};
 use crate::error::{ApiError, Problem, Result};

@@ -105,18 +105,13 @@ impl Dimension {
             Dimension::AgeBand => AgeBand::ALL.iter().map(|a| a.as_str()).collect(),
             Dimension::Sector => ('A'..='U').map(section_str).collect(),
         };
-        if self.of_organisation() {
+        if self == Dimension::Sector {
             v.push(NONE);
         }
         if self != Dimension::StakeholderGroup {
             v.push(UNKNOWN);
         }
         v
-    }
-
-    /// Whether the value comes from the person's organisation.
-    pub fn of_organisation(self) -> bool {
-        matches!(self, Dimension::Sector)
     }
 }
 
