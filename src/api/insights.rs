@@ -12,7 +12,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::api::privacy::{account_gone, people_only};
 use crate::auth::Caller;
 use crate::auth::rights::Role;
-use crate::db::insights::LEARNING_PARTICIPATION;
+use crate::db::insights::{EVENT_TO_ACTION, LEARNING_PARTICIPATION};
+use crate::domain::event::EventFormat;
+use crate::domain::insights::chain::{BASE, ChainCell, STEPS};
 use crate::domain::insights::disclosure::{Cell, Suppression, protect};
 use crate::domain::insights::{Dimension, Period, group_by, parse_by};
 use crate::error::{ApiError, Problem, Result};
@@ -24,6 +26,7 @@ const TEXT_CSV: &str = "text/csv; charset=utf-8";
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_insights)
         .service(learning_participation)
+        .service(event_to_action)
         .service(get_insights_consent)
         .service(put_insights_consent);
 }
@@ -107,17 +110,36 @@ pub struct InsightCatalogue {
 #[get("/v1/insights")]
 async fn list_insights(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse> {
     may_read(&caller)?;
+    let default_period = Period::last_closed_quarter(Utc::now().date_naive()).to_string();
     Ok(HttpResponse::Ok().json(InsightCatalogue {
         k: state.settings.insights_k,
-        insights: vec![InsightInfo {
-            name: LEARNING_PARTICIPATION,
-            path: "/v1/insights/learning-participation",
-            description: "The share of members who logged learning that started in the period, and the hours per \
-                          participant.",
-            measures: vec!["people", "participants", "participation_rate", "hours_per_participant"],
-            dimensions: Dimension::ALL.iter().map(|d| DimensionInfo { name: d.as_str(), values: d.values() }).collect(),
-            default_period: Period::last_closed_quarter(Utc::now().date_naive()).to_string(),
-        }],
+        insights: vec![
+            InsightInfo {
+                name: LEARNING_PARTICIPATION,
+                path: "/v1/insights/learning-participation",
+                description: "The share of members who logged learning that started in the period, and the hours \
+                              per participant.",
+                measures: vec!["people", "participants", "participation_rate", "hours_per_participant"],
+                dimensions: Dimension::ALL
+                    .iter()
+                    .map(|d| DimensionInfo { name: d.as_str(), values: d.values() })
+                    .collect(),
+                default_period: default_period.clone(),
+            },
+            InsightInfo {
+                name: EVENT_TO_ACTION,
+                path: "/v1/insights/event-to-action",
+                description: "From registration to action: how many members registered for events that started \
+                              in the period, attended, made a commitment, did it and proved it with a learning \
+                              record, and the conversion between the steps.",
+                measures: STEPS.iter().chain(&RATES).copied().collect(),
+                dimensions: vec![DimensionInfo {
+                    name: FORMAT,
+                    values: EventFormat::ALL.iter().map(|f| f.as_str()).collect(),
+                }],
+                default_period,
+            },
+        ],
     }))
 }
 
@@ -142,10 +164,20 @@ pub struct ParticipationQuery {
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SuppressionReason {
-    /// Fewer than `k` people learned, or fewer than `k` did not.
+    /// Fewer than `k` people on one side: who learned and who did not, or who reached a
+    /// step and who did not.
     FewerThanK,
     /// Showing it would let another withheld cell be worked out from the totals.
     ProtectsAnotherCell,
+}
+
+impl SuppressionReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            SuppressionReason::FewerThanK => "fewer_than_k",
+            SuppressionReason::ProtectsAnotherCell => "protects_another_cell",
+        }
+    }
 }
 
 /// A group and its figures. Every figure is `null` when the cell is suppressed; a group
@@ -249,22 +281,13 @@ async fn learning_participation(
 ) -> Result<HttpResponse> {
     may_read(&caller)?;
     let query = query.into_inner();
-    let today = Utc::now().date_naive();
-    let period = match query.period.as_deref() {
-        None => Period::last_closed_quarter(today),
-        Some(p) => Period::parse(p).map_err(|e| ApiError::BadRequest(format!("`period` {e}.")))?,
-    };
-    if !period.is_closed(today) {
-        return Err(ApiError::BadRequest(format!(
-            "`period` {period} is not over yet: figures exist for closed quarters only."
-        )));
-    }
+    let period = closed_period(query.period.as_deref())?;
     let dimensions = parse_by(query.by.as_deref()).map_err(|e| ApiError::BadRequest(format!("`by`: {e}.")))?;
     let snapshot = state.store.learning_participation(period, state.settings.insights_k).await?;
     let k = snapshot.k;
     let values: Vec<Vec<String>> =
         dimensions.iter().map(|d| d.values().into_iter().map(str::to_string).collect()).collect();
-    let mut cells = protect(&group_by(&snapshot.breakdown, &dimensions), &values, k);
+    let mut cells = protect(&group_by(&snapshot.figures, &dimensions), &values, k);
     // Documentation order of the values, "all" first.
     let place = |cell: &Cell| -> Vec<usize> {
         cell.key
@@ -288,6 +311,21 @@ async fn learning_participation(
     Ok(HttpResponse::Ok().json(table))
 }
 
+/// The quarter asked for, which must be over; the last closed one when none is given.
+fn closed_period(period: Option<&str>) -> Result<Period> {
+    let today = Utc::now().date_naive();
+    let period = match period {
+        None => Period::last_closed_quarter(today),
+        Some(p) => Period::parse(p).map_err(|e| ApiError::BadRequest(format!("`period` {e}.")))?,
+    };
+    if !period.is_closed(today) {
+        return Err(ApiError::BadRequest(format!(
+            "`period` {period} is not over yet: figures exist for closed quarters only."
+        )));
+    }
+    Ok(period)
+}
+
 fn view(dimensions: &[Dimension], cell: Cell) -> ParticipationCell {
     let group = dimensions.iter().map(|d| d.as_str()).zip(cell.key).collect();
     let shown = cell.suppressed.is_none().then_some(cell.counts);
@@ -301,10 +339,7 @@ fn view(dimensions: &[Dimension], cell: Cell) -> ParticipationCell {
             .map(|c| round(c.hours_per_participant(), 10.0)),
         suppressed: cell.suppressed.is_some(),
         hours_suppressed: cell.suppressed.is_none() && cell.hours_suppressed.is_some(),
-        reason: cell.suppressed.map(|s| match s {
-            Suppression::Primary => SuppressionReason::FewerThanK,
-            Suppression::Secondary => SuppressionReason::ProtectsAnotherCell,
-        }),
+        reason: cell.suppressed.map(reason),
     }
 }
 
@@ -320,42 +355,262 @@ fn wants_csv(request: &HttpRequest) -> bool {
     })
 }
 
-/// RFC 4180: CRLF line ends; no field here needs quoting (values are fixed names).
 fn to_csv(table: &ParticipationTable) -> String {
-    let mut out = String::new();
     let mut header: Vec<&str> = vec!["period"];
     header.extend(&table.dimensions);
-    header.extend([
-        "people",
-        "participants",
-        "participation_rate",
-        "hours_per_participant",
-        "suppressed",
-        "reason",
-        "hours_suppressed",
-    ]);
-    out.push_str(&header.join(","));
-    out.push_str("\r\n");
-    let number = |v: Option<String>| v.unwrap_or_default();
-    for cell in &table.cells {
+    header.extend(["people", "participants", "participation_rate", "hours_per_participant"]);
+    header.extend(["suppressed", "reason", "hours_suppressed"]);
+    let rows = table.cells.iter().map(|cell| {
         let mut row: Vec<String> = vec![table.period.clone()];
         row.extend(table.dimensions.iter().map(|d| cell.group[d].clone().unwrap_or_default()));
-        row.push(number(cell.people.map(|v| v.to_string())));
-        row.push(number(cell.participants.map(|v| v.to_string())));
-        // Written as in the JSON (`3.0`, not `3`).
-        row.push(number(cell.participation_rate.map(|v| serde_json::Value::from(v).to_string())));
-        row.push(number(cell.hours_per_participant.map(|v| serde_json::Value::from(v).to_string())));
+        row.push(integer(cell.people));
+        row.push(integer(cell.participants));
+        row.push(decimal(cell.participation_rate));
+        row.push(decimal(cell.hours_per_participant));
         row.push(cell.suppressed.to_string());
-        row.push(match cell.reason {
-            None => String::new(),
-            Some(SuppressionReason::FewerThanK) => "fewer_than_k".into(),
-            Some(SuppressionReason::ProtectsAnotherCell) => "protects_another_cell".into(),
-        });
+        row.push(cell.reason.map(|r| r.as_str().to_string()).unwrap_or_default());
         row.push(cell.hours_suppressed.to_string());
+        row
+    });
+    csv(&header, rows)
+}
+
+/// RFC 4180: CRLF line ends; no field here needs quoting (values are fixed names).
+fn csv(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
+    let mut out = header.join(",");
+    out.push_str("\r\n");
+    for row in rows {
         out.push_str(&row.join(","));
         out.push_str("\r\n");
     }
     out
+}
+
+fn integer(value: Option<i64>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// Written as in the JSON (`3.0`, not `3`); empty when withheld.
+fn decimal(value: Option<f64>) -> String {
+    value.map(|v| serde_json::Value::from(v).to_string()).unwrap_or_default()
+}
+
+/// The dimension event to action breaks down by.
+const FORMAT: &str = "format";
+
+/// The conversion rates, each the share of a step in its base step.
+const RATES: [&str; 4] = ["attendance_rate", "commitment_rate", "done_rate", "proven_rate"];
+
+/// Which event figures.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventToActionQuery {
+    /// A closed quarter (`2026-Q3`); default: the last closed quarter.
+    #[param(pattern = r"^2[0-9]{3}-Q[1-4]$", example = "2026-Q3")]
+    pub period: Option<String>,
+    /// `format` for a row per event format; leave it out for the network's total.
+    #[param(pattern = "^format$", example = "format")]
+    pub by: Option<String>,
+}
+
+/// A step of event to action.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    Registered,
+    Attended,
+    Committed,
+    Done,
+    Proven,
+}
+
+const STEP_VALUES: [Step; 5] = [Step::Registered, Step::Attended, Step::Committed, Step::Done, Step::Proven];
+
+/// A group of registrations and how far they came. A figure is `null` when withheld: a
+/// cell withholds a step and every step after it (`withheld_from`), or nothing.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "group": {"format": "workshop"},
+    "registered": 64, "attended": 51, "committed": 30, "done": 14, "proven": 7,
+    "attendance_rate": 0.797, "commitment_rate": 0.469, "done_rate": 0.467, "proven_rate": 0.5,
+    "suppressed": false, "withheld_from": null, "reason": null
+}))]
+pub struct EventToActionCell {
+    /// The event format, or `null` for the total.
+    #[schema(value_type = Object)]
+    pub group: BTreeMap<&'static str, Option<String>>,
+    /// Members with a registration holding a seat (confirmed, attended or no-show) for an
+    /// event of the group that started in the period; once per format however many events.
+    pub registered: Option<i64>,
+    /// Of those, members checked in at one of the events.
+    pub attended: Option<i64>,
+    /// Of the registered, members who made a commitment at one of the events.
+    pub committed: Option<i64>,
+    /// Of those, members with a commitment marked done.
+    pub done: Option<i64>,
+    /// Of those, members with a done commitment linked to a learning record.
+    pub proven: Option<i64>,
+    /// `attended / registered`, three decimals.
+    pub attendance_rate: Option<f64>,
+    /// `committed / registered`.
+    pub commitment_rate: Option<f64>,
+    /// `done / committed`.
+    pub done_rate: Option<f64>,
+    /// `proven / done`.
+    pub proven_rate: Option<f64>,
+    /// Whether any step is withheld.
+    pub suppressed: bool,
+    /// The first step withheld; it and the steps after it are `null`.
+    pub withheld_from: Option<Step>,
+    pub reason: Option<SuppressionReason>,
+}
+
+/// Event-to-action figures of a quarter.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "insight": "event_to_action",
+    "period": "2026-Q3",
+    "dimensions": ["format"],
+    "k": 5,
+    "computed_at": "2026-10-01T08:00:00Z",
+    "cells": [
+        {"group": {"format": null}, "registered": 118, "attended": 92, "committed": 51, "done": 22, "proven": 10,
+         "attendance_rate": 0.78, "commitment_rate": 0.432, "done_rate": 0.431, "proven_rate": 0.455,
+         "suppressed": false, "withheld_from": null, "reason": null},
+        {"group": {"format": "workshop"}, "registered": 64, "attended": 51, "committed": 30, "done": 14, "proven": 7,
+         "attendance_rate": 0.797, "commitment_rate": 0.469, "done_rate": 0.467, "proven_rate": 0.5,
+         "suppressed": false, "withheld_from": null, "reason": null},
+        {"group": {"format": "field_visit"}, "registered": null, "attended": null, "committed": null, "done": null,
+         "proven": null, "attendance_rate": null, "commitment_rate": null, "done_rate": null, "proven_rate": null,
+         "suppressed": true, "withheld_from": "registered", "reason": "fewer_than_k"}
+    ]
+}))]
+pub struct EventToActionTable {
+    #[schema(example = "event_to_action")]
+    pub insight: &'static str,
+    pub period: String,
+    /// `["format"]`, or `[]` for the total only.
+    #[schema(value_type = Vec<String>)]
+    pub dimensions: Vec<&'static str>,
+    /// The smallest group a shown figure is about, as when the figures were computed.
+    pub k: i64,
+    /// When the quarter's figures were computed; they never change after that.
+    pub computed_at: DateTime<Utc>,
+    /// The total first, then every format, empty ones included.
+    pub cells: Vec<EventToActionCell>,
+}
+
+/// Event to action
+///
+/// For a closed quarter: of the members who registered for events that started in it, how
+/// many attended, made a commitment, did it, and proved it with a learning record, and the
+/// conversion between the steps; for the network or per event format. A member counts once
+/// per format however many of its events they registered for, so the total is the sum of
+/// the formats (someone at a workshop and a webinar counts in both). Members are as for
+/// learning participation: people with the `member` role who did not opt out.
+///
+/// **Disclosure control** (decision record 11): a step is shown only when at least `k`
+/// distinct people of the step before it reached it and at least `k` did not (the first
+/// step: at least `k` people, or none); a withheld step hides the later ones too. Where the
+/// total shows a step, the formats withholding it together involve at least `k` people on
+/// each side, counted as people across formats, or another format is withheld from that
+/// step too (`reason: protects_another_cell`). A quarter's figures are computed once, on
+/// the first request after it closed, and never change.
+///
+/// Send `Accept: text/csv` for a spreadsheet.
+#[utoipa::path(
+    tag = TAG_INSIGHTS,
+    operation_id = "get_event_to_action",
+    params(EventToActionQuery),
+    responses(
+        (status = 200, description = "The table.", content(
+            (EventToActionTable = "application/json"),
+            (String = "text/csv", example = "period,format,registered,attended,committed,done,proven,attendance_rate,commitment_rate,done_rate,proven_rate,suppressed,withheld_from,reason\r\n2026-Q3,,118,92,51,22,10,0.78,0.432,0.431,0.455,false,,\r\n2026-Q3,workshop,64,51,30,14,7,0.797,0.469,0.467,0.5,false,,\r\n2026-Q3,field_visit,,,,,,,,,,true,registered,fewer_than_k\r\n"),
+        )),
+    )
+)]
+#[get("/v1/insights/event-to-action")]
+async fn event_to_action(
+    caller: Caller,
+    request: HttpRequest,
+    query: web::Query<EventToActionQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    may_read(&caller)?;
+    let query = query.into_inner();
+    let period = closed_period(query.period.as_deref())?;
+    let by_format = match query.by.as_deref() {
+        None => false,
+        Some(FORMAT) => true,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!("`by`: `{other}` is not a dimension; use `format`.")));
+        }
+    };
+    let kept = state.store.event_to_action(period, state.settings.insights_k).await?;
+    let cells: Vec<ChainCell> = if by_format { kept.figures } else { kept.figures.into_iter().take(1).collect() };
+    let table = EventToActionTable {
+        insight: EVENT_TO_ACTION,
+        period: period.to_string(),
+        dimensions: if by_format { vec![FORMAT] } else { Vec::new() },
+        k: kept.k,
+        computed_at: kept.computed_at,
+        cells: cells.into_iter().map(|c| chain_view(by_format, c)).collect(),
+    };
+    if wants_csv(&request) {
+        return Ok(HttpResponse::Ok().content_type(TEXT_CSV).body(chain_csv(&table)));
+    }
+    Ok(HttpResponse::Ok().json(table))
+}
+
+fn chain_view(by_format: bool, cell: ChainCell) -> EventToActionCell {
+    let step = |i: usize| cell.shown.get(i).copied();
+    let rate = |i: usize| match (step(i), BASE[i].and_then(step)) {
+        (Some(n), Some(of)) if of > 0 => Some(round(n as f64 / of as f64, 1000.0)),
+        _ => None,
+    };
+    let shown = cell.shown.len();
+    EventToActionCell {
+        group: if by_format { BTreeMap::from([(FORMAT, cell.group)]) } else { BTreeMap::new() },
+        registered: step(0),
+        attended: step(1),
+        committed: step(2),
+        done: step(3),
+        proven: step(4),
+        attendance_rate: rate(1),
+        commitment_rate: rate(2),
+        done_rate: rate(3),
+        proven_rate: rate(4),
+        suppressed: cell.withheld.is_some(),
+        withheld_from: cell.withheld.map(|_| STEP_VALUES[shown]),
+        reason: cell.withheld.map(reason),
+    }
+}
+
+fn reason(s: Suppression) -> SuppressionReason {
+    match s {
+        Suppression::Primary => SuppressionReason::FewerThanK,
+        Suppression::Secondary => SuppressionReason::ProtectsAnotherCell,
+    }
+}
+
+fn chain_csv(table: &EventToActionTable) -> String {
+    let mut header: Vec<&str> = vec!["period"];
+    header.extend(&table.dimensions);
+    header.extend(STEPS);
+    header.extend(RATES);
+    header.extend(["suppressed", "withheld_from", "reason"]);
+    let rows = table.cells.iter().map(|cell| {
+        let mut row: Vec<String> = vec![table.period.clone()];
+        row.extend(table.dimensions.iter().map(|d| cell.group[d].clone().unwrap_or_default()));
+        row.extend([cell.registered, cell.attended, cell.committed, cell.done, cell.proven].map(integer));
+        row.extend([cell.attendance_rate, cell.commitment_rate, cell.done_rate, cell.proven_rate].map(decimal));
+        row.push(cell.suppressed.to_string());
+        row.push(cell.withheld_from.map(|s| STEPS[s as usize].to_string()).unwrap_or_default());
+        row.push(cell.reason.map(|r| r.as_str().to_string()).unwrap_or_default());
+        row
+    });
+    csv(&header, rows)
 }
 
 /// Whether you are counted in the network's insights.

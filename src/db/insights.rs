@@ -1,21 +1,28 @@
 //! Insights in storage: the finest breakdown of a closed period, computed once and kept
-//! (decision record 11), and each person's choice to be counted or not.
+//! (decision record 11), event to action protected and kept the same way, and each person's choice to be counted or not.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::{Pool, Store, StoreError, StoreResult, now, on_pool};
+use crate::domain::event::EventFormat;
+use crate::domain::insights::chain::{ChainCell, Unit, protect_chain};
 use crate::domain::insights::{Breakdown, Counts, NONE, Period, Profile, UNKNOWN, age_band_in, nace_section};
 
 /// The name learning participation is kept under.
 pub const LEARNING_PARTICIPATION: &str = "learning_participation";
 
-/// The figures of a period at their finest and when they were computed.
+/// The name event to action is kept under.
+pub const EVENT_TO_ACTION: &str = "event_to_action";
+
+/// The figures of a period as kept, and when they were computed.
 #[derive(Debug, Clone)]
-pub struct Snapshot {
-    pub breakdown: Breakdown,
+pub struct Kept<T> {
+    pub figures: T,
     pub computed_at: DateTime<Utc>,
     /// The `k` the figures are protected with: the setting when they were computed, kept so
     /// that a later change of the setting cannot show two protections of the same figures.
@@ -37,6 +44,20 @@ struct CountedRow {
     minutes: i64,
 }
 
+/// The learning participation of a period at its finest breakdown.
+pub type Snapshot = Kept<Breakdown>;
+
+/// A registration as event to action counts it.
+#[derive(sqlx::FromRow)]
+struct RegistrationRow {
+    person_id: Uuid,
+    format: String,
+    attended: bool,
+    committed: bool,
+    done: bool,
+    proven: bool,
+}
+
 #[derive(sqlx::FromRow)]
 struct OrganisationRow {
     id: Uuid,
@@ -45,22 +66,47 @@ struct OrganisationRow {
 
 impl Store {
     /// Learning participation in a closed period: read from its snapshot, or computed from
-    /// the live tables and kept on first use. Concurrent first uses compute twice and keep
-    /// the first one written, so every caller gets the same figures.
+    /// the live tables and kept on first use.
     #[tracing::instrument(skip(self))]
     pub async fn learning_participation(&self, period: Period, k: i64) -> StoreResult<Snapshot> {
-        if let Some(snapshot) = self.snapshot(LEARNING_PARTICIPATION, period).await? {
-            return Ok(snapshot);
-        }
-        let breakdown = self.compute_learning_participation(period).await?;
-        let json = serde_json::to_string(&breakdown).map_err(|e| StoreError::Other(e.into()))?;
+        self.kept(LEARNING_PARTICIPATION, period, k, self.compute_learning_participation(period)).await
+    }
+
+    /// Event to action in a closed period: the table by event format, protected with the `k`
+    /// of its first computation and kept. It is protected when computed, not when read,
+    /// because its disclosure control counts the people behind the figures, which a kept
+    /// sum no longer knows.
+    #[tracing::instrument(skip(self))]
+    pub async fn event_to_action(&self, period: Period, k: i64) -> StoreResult<Kept<Vec<ChainCell>>> {
+        let compute = async {
+            let units = self.event_units(period).await?;
+            let formats: Vec<String> = EventFormat::ALL.iter().map(|f| f.as_str().to_string()).collect();
+            Ok(protect_chain(&units, &formats, k))
+        };
+        self.kept(EVENT_TO_ACTION, period, k, compute).await
+    }
+
+    /// A metric's figures for a closed period: read from its snapshot, or computed by
+    /// `compute` and kept. Concurrent first uses compute twice and keep the first one
+    /// written, so every caller gets the same figures.
+    async fn kept<T: Serialize + DeserializeOwned>(
+        &self,
+        metric: &'static str,
+        period: Period,
+        k: i64,
+        compute: impl Future<Output = StoreResult<T>>,
+    ) -> StoreResult<Kept<T>> {
         let key = period.to_string();
+        if let Some(kept) = Self::read_snapshot(self.reader(), metric, &key).await? {
+            return Ok(kept);
+        }
+        let json = serde_json::to_string(&compute.await?).map_err(|e| StoreError::Other(e.into()))?;
         on_pool!(self.writer(), |p| {
             sqlx::query(
                 "insert into insight_snapshots (metric, period, breakdown, computed_at, k) values ($1, $2, $3, $4, $5)
                  on conflict (metric, period) do nothing",
             )
-            .bind(LEARNING_PARTICIPATION)
+            .bind(metric)
             .bind(&key)
             .bind(&json)
             .bind(now())
@@ -69,17 +115,16 @@ impl Store {
             .await
             .map(|_| ())
         })?;
-        Self::read_snapshot(self.writer(), LEARNING_PARTICIPATION, &key)
+        Self::read_snapshot(self.writer(), metric, &key)
             .await?
             .ok_or_else(|| StoreError::Other(anyhow::anyhow!("the snapshot just kept is missing")))
     }
 
-    async fn snapshot(&self, metric: &str, period: Period) -> StoreResult<Option<Snapshot>> {
-        let key = period.to_string();
-        Self::read_snapshot(self.reader(), metric, &key).await
-    }
-
-    async fn read_snapshot(pool: Pool<'_>, metric: &str, period: &str) -> StoreResult<Option<Snapshot>> {
+    async fn read_snapshot<T: DeserializeOwned>(
+        pool: Pool<'_>,
+        metric: &str,
+        period: &str,
+    ) -> StoreResult<Option<Kept<T>>> {
         let row: Option<(String, DateTime<Utc>, i64)> = on_pool!(pool, |p| {
             sqlx::query_as("select breakdown, computed_at, k from insight_snapshots where metric = $1 and period = $2")
                 .bind(metric)
@@ -88,10 +133,50 @@ impl Store {
                 .await
         })?;
         row.map(|(json, computed_at, k)| {
-            let breakdown = serde_json::from_str(&json).map_err(|e| StoreError::Other(e.into()))?;
-            Ok(Snapshot { breakdown, computed_at, k })
+            let figures = serde_json::from_str(&json).map_err(|e| StoreError::Other(e.into()))?;
+            Ok(Kept { figures, computed_at, k })
         })
         .transpose()
+    }
+
+    /// The units of event to action in a period: per person counted in insights and event
+    /// format, whether they attended, committed, did and proved it, over their registrations
+    /// holding a seat for events that started in the period (not cancelled ones).
+    async fn event_units(&self, period: Period) -> StoreResult<Vec<Unit>> {
+        let start = period.start().and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+        let end = period.end().and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+        let rows: Vec<RegistrationRow> = on_pool!(self.reader(), |p| {
+            sqlx::query_as(
+                "select r.person_id, e.format, r.status = 'attended' as attended,
+                        exists (select 1 from commitments c where c.event_id = e.id and c.person_id = r.person_id)
+                          as committed,
+                        exists (select 1 from commitments c where c.event_id = e.id and c.person_id = r.person_id
+                                   and c.status = 'done') as done,
+                        exists (select 1 from commitments c where c.event_id = e.id and c.person_id = r.person_id
+                                   and c.status = 'done' and c.learning_record_id is not null) as proven
+                   from registrations r
+                   join events e on e.id = r.event_id
+                   join people p on p.id = r.person_id
+                  where e.starts_at >= $1 and e.starts_at < $2 and e.status in ('published', 'completed')
+                    and r.status in ('confirmed', 'attended', 'no_show')
+                    and p.role = 'member' and p.counted_in_insights",
+            )
+            .bind(start)
+            .bind(end)
+            .fetch_all(p)
+            .await
+        })?;
+        let mut units: BTreeMap<(Uuid, String), Unit> = BTreeMap::new();
+        for r in rows {
+            let unit = units
+                .entry((r.person_id, r.format.clone()))
+                .or_insert_with(|| Unit::new(r.person_id, r.format, false, false, false, false));
+            let reached = Unit::new(r.person_id, String::new(), r.attended, r.committed, r.done, r.proven);
+            for (step, r) in unit.steps.iter_mut().zip(reached.steps) {
+                *step |= r;
+            }
+        }
+        Ok(units.into_values().collect())
     }
 
     /// The breakdown of a period from the live tables: every member (role `member`) who did

@@ -3,6 +3,7 @@
 //! seeding from a fixed seed. They cannot sign in and their records are private.
 
 use super::*;
+use crate::domain::event::Commitment;
 use crate::domain::insights::{Period, age_band_in};
 
 /// The generated members' e-mail domain.
@@ -86,6 +87,7 @@ pub(super) async fn seed_crowd(store: &Store, organisation_ids: &HashMap<&str, U
     let today = Utc::now().date_naive();
     let last = Period::last_closed_quarter(today);
     let mut n = 0;
+    let mut members = Vec::new();
     for (workplace, count) in WORKPLACES {
         let organisation = organisation_ids[workplace];
         for _ in 0..*count {
@@ -118,6 +120,7 @@ pub(super) async fn seed_crowd(store: &Store, organisation_ids: &HashMap<&str, U
             };
             let (person, _) =
                 store.create_person(&content, PersonRole::Member, None, Some((organisation, terms))).await?;
+            members.push(person.id);
             // Learning at every age, but not equally: the chance per quarter falls a little
             // with age and rises with a learning-minded employer.
             let age = today.year() - born;
@@ -153,6 +156,110 @@ pub(super) async fn seed_crowd(store: &Store, organisation_ids: &HashMap<&str, U
                 store.create_record(&record, None).await?;
             }
         }
+    }
+    seed_crowd_events(store, organisation_ids["leerhuis"], last, &members, &mut rng).await
+}
+
+/// (format, title, registrations): one event of each in the last closed quarter; the field
+/// visit is too small to show.
+const CROWD_EVENTS: &[(Format, &str, usize)] = &[
+    (Format::Webinar, "Webinar: leren op de werkvloer zichtbaar maken", 120),
+    (Format::InspirationSession, "Inspiratiesessie: olijfboomloopbanen", 90),
+    (Format::Workshop, "Workshop: een leerplan voor elke leeftijd", 60),
+    (Format::LearningNetwork, "Lerend netwerk: informeel leren in de zorg", 30),
+    (Format::FieldVisit, "Werkbezoek: leren in een kleine kmo", 4),
+];
+
+/// Events in `quarter` for the generated members, each followed from registration to
+/// proof, for event to action: most attend, about half make a commitment, some do it, and
+/// some of those log the learning record that proves it.
+async fn seed_crowd_events(
+    store: &Store,
+    organiser: Uuid,
+    quarter: Period,
+    members: &[Uuid],
+    rng: &mut Rng,
+) -> anyhow::Result<()> {
+    for (i, (format, title, size)) in CROWD_EVENTS.iter().enumerate() {
+        let starts_at = Utc::now() + Duration::days(1);
+        let mut input = EventInput {
+            title: title.to_string(),
+            summary: None,
+            description: None,
+            format: *format,
+            attendance_mode: Mode::Online,
+            starts_at,
+            ends_at: starts_at + Duration::hours(2),
+            time_zone: "Europe/Brussels".into(),
+            venue: None,
+            online_url: Some("https://live.demo.vov.example/zaal".into()),
+            capacity: None,
+            registration_opens_at: None,
+            registration_closes_at: None,
+            co_organisers: vec![],
+            themes: vec![],
+            stakeholder_groups: vec![],
+            language: "nl".into(),
+        };
+        // Registered for while open, then moved to its day in the quarter (as the demo
+        // season's past events are).
+        let event = store
+            .create_event(organiser, &EventContent::parse(input.clone(), organiser)?, EventStatus::Published)
+            .await?;
+        let first = rng.below(members.len() as u64) as usize;
+        let people: Vec<Uuid> = (0..*size).map(|j| members[(first + j * 7) % members.len()]).collect();
+        let mut registrations = Vec::new();
+        for person in &people {
+            registrations.push(store.register(event.id, *person, None).await?.0.id);
+        }
+        input.starts_at = brussels(quarter.start() + Duration::days(14 + 12 * i as i64), (14, 0))?;
+        input.ends_at = input.starts_at + Duration::hours(2);
+        let content = EventContent::parse(input, organiser)?;
+        let current = store.get_event(event.id).await?;
+        let event = store.update_event(event.id, current.version, &content, EventStatus::Published).await?;
+        for (person, registration) in people.iter().zip(registrations) {
+            let attended = rng.below(100) < 80;
+            store
+                .record_attendance(
+                    registration,
+                    if attended { RegistrationStatus::Attended } else { RegistrationStatus::NoShow },
+                )
+                .await?;
+            if !attended || rng.below(100) >= 60 {
+                continue;
+            }
+            let done = rng.below(100) < 50;
+            let status = if done { CommitmentStatus::Done } else { CommitmentStatus::InProgress };
+            let commitment = store
+                .create_commitment(
+                    &event,
+                    *person,
+                    &CommitmentContent::parse("Het geleerde toepassen in mijn team", None, status, None, false, None)?,
+                )
+                .await?;
+            if done && rng.below(100) < 55 {
+                let record = RecordContent::parse(
+                    RecordInput {
+                        title: "Toegepast in mijn team".to_string(),
+                        activity_type: ActivityType::OnTheJob,
+                        started_on: quarter.end() - Duration::days(7),
+                        event_id: Some(event.id),
+                        commitment_id: Some(commitment.id),
+                        ..RecordInput::default()
+                    },
+                    "",
+                )?;
+                let linked = Commitment { version: commitment.version + 1, ..commitment };
+                store
+                    .create_record(
+                        &LearningRecord::manual(*person, record, Sharing::default(), crate::db::now()),
+                        Some(&linked),
+                    )
+                    .await?;
+            }
+        }
+        let current = store.get_event(event.id).await?;
+        store.update_event(event.id, current.version, &content, EventStatus::Completed).await?;
     }
     Ok(())
 }

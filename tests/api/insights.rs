@@ -7,6 +7,10 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 use vov::auth::rights::PersonRole;
 use vov::domain::account::Email;
+use vov::domain::event::{
+    AttendanceMode, CommitmentContent, CommitmentStatus, Event, EventContent, EventFormat, EventInput, EventStatus,
+    RegistrationStatus,
+};
 use vov::domain::learning::{ActivityType, LearningRecord, RecordContent, RecordInput, Sharing};
 use vov::domain::organisation::{OrganisationContent, OrganisationKind, Region, SizeBand};
 use vov::domain::person::{MembershipRole, MembershipTerms, PersonContent, StakeholderGroup};
@@ -23,6 +27,7 @@ on_both_databases!(
     bad_periods_and_dimensions_are_refused,
     hours_are_withheld_when_few_people_logged_a_duration,
     a_computed_period_keeps_the_k_it_was_protected_with,
+    event_to_action_follows_members_from_registration_to_proof_and_withholds_small_formats,
 );
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -116,7 +121,11 @@ async fn only_policy_readers_and_facilitators_read_insights(app: TestApp) {
     let org = employer(&app).await.to_string();
     let (admin, _) = person_in(&app, &facilitator.token, &org, "Org Admin", "org_admin").await;
     let client = client_token(&app, &facilitator.token, &org, &["people:read", "learning-records:read"]).await;
-    for path in ["/v1/insights", "/v1/insights/learning-participation?period=2026-Q1"] {
+    for path in [
+        "/v1/insights",
+        "/v1/insights/learning-participation?period=2026-Q1",
+        "/v1/insights/event-to-action?period=2026-Q1&by=format",
+    ] {
         problem(app.get(path).send().await.unwrap(), 401).await;
         for token in [&member.token, &admin.token, &client] {
             let body = problem(get(&app, token, path).await, 403).await;
@@ -132,6 +141,10 @@ async fn only_policy_readers_and_facilitators_read_insights(app: TestApp) {
     assert_eq!(participation["path"], "/v1/insights/learning-participation");
     let ages = participation["dimensions"].as_array().unwrap().iter().find(|d| d["name"] == "age_band").unwrap();
     assert!(ages["values"].as_array().unwrap().contains(&json!("55_64")), "{ages}");
+    let events = &catalogue["insights"][1];
+    assert_eq!(events["path"], "/v1/insights/event-to-action");
+    assert_eq!(events["dimensions"][0]["name"], "format");
+    assert!(events["measures"].as_array().unwrap().contains(&json!("proven_rate")), "{events}");
     // The choice to be counted is a person's own.
     problem(get(&app, &client, "/v1/me/insights-consent").await, 403).await;
     problem(app.get("/v1/me/insights-consent").send().await.unwrap(), 401).await;
@@ -410,4 +423,172 @@ async fn a_computed_period_keeps_the_k_it_was_protected_with(app: TestApp) {
     let after = table(&other, &reader.token, "period=2026-Q2&by=age_band").await;
     assert_eq!(after["k"], 6);
     assert_eq!(cell(&after, json!({"age_band": "55_64"}))["reason"], "fewer_than_k");
+}
+
+/// A published online event of `format` run by `org`, open for registration now.
+async fn open_event(app: &TestApp, org: Uuid, format: EventFormat) -> (Event, EventContent) {
+    let starts_at = Utc::now() + chrono::Duration::days(1);
+    let mut input = EventInput {
+        title: format!("A {} on learning at work", format.as_str()),
+        summary: None,
+        description: None,
+        format,
+        attendance_mode: AttendanceMode::Online,
+        starts_at,
+        ends_at: starts_at + chrono::Duration::hours(2),
+        time_zone: "Europe/Brussels".into(),
+        venue: None,
+        online_url: Some("https://live.example.org/room".into()),
+        capacity: None,
+        registration_opens_at: None,
+        registration_closes_at: None,
+        co_organisers: vec![],
+        themes: vec![],
+        stakeholder_groups: vec![],
+        language: "nl".into(),
+    };
+    let open = EventContent::parse(input.clone(), org).unwrap();
+    let event = app.store.create_event(org, &open, EventStatus::Published).await.unwrap();
+    // Where it will be moved once everyone registered: 12 May 2026, in 2026-Q2.
+    input.starts_at = "2026-05-12T08:00:00Z".parse().unwrap();
+    input.ends_at = input.starts_at + chrono::Duration::hours(2);
+    (event, EventContent::parse(input, org).unwrap())
+}
+
+/// `people` register for the event (moved to its real, past, dates afterwards): the first
+/// `attended` of them check in, the first `committed` make a commitment, the first `done`
+/// of those mark it done, and the first `proven` of those link it to a learning record.
+async fn run_event(
+    app: &TestApp,
+    org: Uuid,
+    format: EventFormat,
+    people: &[Uuid],
+    [attended, committed, done, proven]: [usize; 4],
+) {
+    let (event, past) = open_event(app, org, format).await;
+    let mut registrations = Vec::new();
+    for person in people {
+        registrations.push(app.store.register(event.id, *person, None).await.unwrap().0.id);
+    }
+    let current = app.store.get_event(event.id).await.unwrap();
+    let event = app.store.update_event(event.id, current.version, &past, EventStatus::Published).await.unwrap();
+    for id in &registrations[..attended] {
+        app.store.record_attendance(*id, RegistrationStatus::Attended).await.unwrap();
+    }
+    for (i, person) in people[..committed].iter().enumerate() {
+        let status = if i < done { CommitmentStatus::Done } else { CommitmentStatus::InProgress };
+        let content = CommitmentContent::parse("Try it with my team", None, status, None, false, None).unwrap();
+        let commitment = app.store.create_commitment(&event, *person, &content).await.unwrap();
+        if i < proven {
+            let input = RecordInput {
+                title: "Tried it with my team".into(),
+                activity_type: ActivityType::OnTheJob,
+                started_on: day(2026, 6, 1),
+                event_id: Some(event.id),
+                commitment_id: Some(commitment.id),
+                ..RecordInput::default()
+            };
+            let record = LearningRecord::manual(
+                *person,
+                RecordContent::parse(input, "").unwrap(),
+                Sharing::default(),
+                vov::db::now(),
+            );
+            let linked = vov::domain::event::Commitment { version: commitment.version + 1, ..commitment };
+            app.store.create_record(&record, Some(&linked)).await.unwrap();
+        }
+    }
+}
+
+async fn event_to_action_follows_members_from_registration_to_proof_and_withholds_small_formats(app: TestApp) {
+    let reader = app.user(PersonRole::PolicyReader).await;
+    let org = employer(&app).await;
+    let workshop = crowd(&app, org, 1980, 21, 0, &[]).await;
+    let webinar = crowd(&app, org, 1990, 3, 0, &[]).await;
+    let inspiration = crowd(&app, org, 1970, 12, 0, &[]).await;
+    // The 21st workshop participant opted out: not counted anywhere.
+    app.store.set_counted_in_insights(workshop[20], false).await.unwrap();
+    run_event(&app, org, EventFormat::Workshop, &workshop, [15, 13, 7, 3]).await;
+    run_event(&app, org, EventFormat::Webinar, &webinar, [1, 1, 1, 1]).await;
+    run_event(&app, org, EventFormat::InspirationSession, &inspiration, [6, 9, 4, 2]).await;
+    // Registrations of staff (not members) do not count either.
+    let staff = app.facilitator().await;
+    run_event(&app, org, EventFormat::Workshop, &[staff.id], [1, 1, 1, 1]).await;
+
+    let t =
+        expect(get(&app, &reader.token, "/v1/insights/event-to-action?period=2026-Q2&by=format").await, StatusCode::OK)
+            .await;
+    assert_eq!(
+        (t["insight"].as_str(), t["period"].as_str(), t["k"].as_i64()),
+        (Some("event_to_action"), Some("2026-Q2"), Some(5))
+    );
+    assert_eq!(t["dimensions"], json!(["format"]));
+    assert_eq!(t["cells"].as_array().unwrap().len(), 1 + EventFormat::ALL.len(), "{t}");
+    let steps = |c: &Value| ["registered", "attended", "committed", "done", "proven"].map(|s| c[s].as_i64());
+    // The workshop's 20 counted members (the 21st opted out).
+    let w = cell(&t, json!({"format": "workshop"}));
+    assert_eq!(steps(w), [Some(20), Some(15), Some(13), Some(7), None], "{w}");
+    // Three of seven proved it: fewer than k did, so that step is withheld.
+    assert_eq!(
+        (&w["withheld_from"], &w["reason"], &w["suppressed"]),
+        (&json!("proven"), &json!("fewer_than_k"), &json!(true))
+    );
+    assert_eq!(
+        (&w["attendance_rate"], &w["done_rate"], &w["proven_rate"]),
+        (&json!(0.75), &json!(0.538), &json!(null))
+    );
+    // Three people at the webinar: nothing shown.
+    let b = cell(&t, json!({"format": "webinar"}));
+    assert_eq!((steps(b), &b["reason"]), ([None; 5], &json!("fewer_than_k")));
+    // The total minus the workshop would be the webinar: the inspiration session partners it.
+    let i = cell(&t, json!({"format": "inspiration_session"}));
+    assert_eq!(
+        (steps(i), &i["withheld_from"], &i["reason"]),
+        ([None; 5], &json!("registered"), &json!("protects_another_cell"))
+    );
+    // The total: everyone counted, every step shown (each side of each step is at least k
+    // people, and so are the withheld formats together).
+    let total = cell(&t, json!({"format": null}));
+    assert_eq!(steps(total), [Some(35), Some(22), Some(23), Some(12), Some(6)], "{total}");
+    assert_eq!(total["suppressed"], false);
+    // Empty formats are zeros.
+    assert_eq!(steps(cell(&t, json!({"format": "conference"}))), [Some(0); 5]);
+
+    // Without `by`: the total alone, the same figures.
+    let alone =
+        expect(get(&app, &reader.token, "/v1/insights/event-to-action?period=2026-Q2").await, StatusCode::OK).await;
+    assert_eq!(alone["dimensions"], json!([]));
+    assert_eq!(alone["cells"].as_array().unwrap().len(), 1);
+    assert_eq!(steps(&alone["cells"][0]), steps(total));
+    assert_eq!(alone["computed_at"], t["computed_at"]);
+
+    // The CSV says the same.
+    let res = app
+        .get("/v1/insights/event-to-action?period=2026-Q2&by=format")
+        .bearer_auth(&reader.token)
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let csv = res.text().await.unwrap();
+    let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        lines[0],
+        "period,format,registered,attended,committed,done,proven,attendance_rate,commitment_rate,done_rate,proven_rate,suppressed,withheld_from,reason"
+    );
+    assert_eq!(lines[1], "2026-Q2,,35,22,23,12,6,0.629,0.657,0.522,0.5,false,,");
+    assert!(lines.contains(&"2026-Q2,workshop,20,15,13,7,,0.75,0.65,0.538,,true,proven,fewer_than_k"), "{csv}");
+    assert!(lines.contains(&"2026-Q2,webinar,,,,,,,,,,true,registered,fewer_than_k"), "{csv}");
+
+    // Kept: an erasure or an opt-out now changes nothing of 2026-Q2.
+    app.store.set_counted_in_insights(workshop[0], false).await.unwrap();
+    let again =
+        expect(get(&app, &reader.token, "/v1/insights/event-to-action?period=2026-Q2&by=format").await, StatusCode::OK)
+            .await;
+    assert_eq!(again, t);
+    // Only `format` breaks it down.
+    let bad = problem(get(&app, &reader.token, "/v1/insights/event-to-action?by=age_band").await, 400).await;
+    assert!(bad["detail"].as_str().unwrap().contains("format"), "{bad}");
 }

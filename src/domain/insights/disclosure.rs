@@ -19,10 +19,12 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use super::Counts;
 
 /// Why a figure is withheld.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Suppression {
     /// Fewer than `k` people on one side (or, for hours, with a duration).
     Primary,

@@ -4,6 +4,7 @@
 //! network counts (everyone who did not opt out), grouped by at most two of the documented
 //! dimensions, and shown only where [`disclosure`] allows. See decision record 11.
 
+pub mod chain;
 pub mod disclosure;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,162 @@
+//! Event to action: how far the people who registered for events came, step by step, and
+//! which of those figures may be shown (decision record 11).
+//!
+//! The unit is a person's registrations for events of one format in the period: someone at
+//! a workshop and a webinar counts once in each format and twice in the total, so the total
+//! is the sum of the formats and the subtraction attack applies exactly as to any table.
+//! Disclosure control works on the people behind the units, not on the units: a person
+//! with registrations in several withheld formats is still one person.
+//!
+//! Every step but the first has a base step, and a cell shows a step only when at least `k`
+//! distinct people of its base reached it and at least `k` did not (the first step: at
+//! least `k` people, or none). A step withheld hides the later ones too, so a cell shows
+//! its first steps and withholds the rest. Rule 2 is applied step by step: in a table
+//! whose total shows a step, the cells withholding it must together pass rule 1 for it, as
+//! distinct people, or the smallest non-empty shown cell is withheld from that step too.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::disclosure::Suppression;
+
+/// The steps from registration to action, in order.
+pub const STEPS: [&str; 5] = ["registered", "attended", "committed", "done", "proven"];
+
+/// The step each step is a share of: attended and committed of the registered, done of the
+/// committed, proven of the done. The first step stands alone.
+pub const BASE: [Option<usize>; 5] = [None, Some(0), Some(0), Some(2), Some(3)];
+
+/// A person's registrations for events of one group (an event format) in the period, and
+/// the steps they reached in any of them. Step 0 (registered) is always reached; the others
+/// reach only as far as their base.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub person: Uuid,
+    pub group: String,
+    pub steps: [bool; 5],
+}
+
+impl Unit {
+    /// A unit whose steps are made consistent: every step implies its base.
+    pub fn new(person: Uuid, group: String, attended: bool, committed: bool, done: bool, proven: bool) -> Unit {
+        let done = committed && done;
+        Unit { person, group, steps: [true, attended, committed, done, done && proven] }
+    }
+}
+
+/// A cell of the table as kept and shown: its group (`None` for the total), the units at
+/// each step it shows, and why the next step is withheld.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainCell {
+    pub group: Option<String>,
+    /// Units at the steps shown, from the first: all five, or fewer when the rest are withheld.
+    pub shown: Vec<i64>,
+    /// Why `STEPS[shown.len()]` and the steps after it are withheld.
+    pub withheld: Option<Suppression>,
+}
+
+/// The people and units of a set of cells at each step, and of their bases who missed it.
+#[derive(Default, Clone)]
+struct Group {
+    units: [i64; 5],
+    reached: [HashSet<Uuid>; 5],
+    missed: [HashSet<Uuid>; 5],
+}
+
+impl Group {
+    fn add(&mut self, unit: &Unit) {
+        for (step, base) in BASE.iter().enumerate() {
+            if unit.steps[step] {
+                self.units[step] += 1;
+                self.reached[step].insert(unit.person);
+            } else if base.is_some_and(|b| unit.steps[b]) {
+                self.missed[step].insert(unit.person);
+            }
+        }
+    }
+
+    fn merge(&mut self, other: &Group) {
+        for step in 0..STEPS.len() {
+            self.units[step] += other.units[step];
+            self.reached[step].extend(&other.reached[step]);
+            self.missed[step].extend(&other.missed[step]);
+        }
+    }
+
+    /// Rule 1 for a step: the figure would be about fewer than `k` people.
+    fn sensitive(&self, step: usize, k: i64) -> bool {
+        let few = |people: &HashSet<Uuid>| (people.len() as i64) < k;
+        match BASE[step] {
+            None => self.units[step] > 0 && few(&self.reached[step]),
+            Some(base) => self.units[base] > 0 && (few(&self.reached[step]) || few(&self.missed[step])),
+        }
+    }
+
+    /// How big the cell is for a step: the units of its base (smallest first for rule 2).
+    fn size(&self, step: usize) -> i64 {
+        self.units[BASE[step].unwrap_or(step)]
+    }
+}
+
+/// The one-way table of `units` by group, total first, then one cell per value of `values`
+/// (empty ones included), protected with `k`.
+pub fn protect_chain(units: &[Unit], values: &[String], k: i64) -> Vec<ChainCell> {
+    let mut groups = vec![Group::default(); values.len()];
+    for unit in units {
+        let at = values.iter().position(|v| *v == unit.group).expect("a value the dimension lists");
+        groups[at].add(unit);
+    }
+    let mut total = Group::default();
+    groups.iter().for_each(|g| total.merge(g));
+    // The first step each cell withholds, and why.
+    let mut total_withheld: Option<(usize, Suppression)> = None;
+    let mut withheld: Vec<Option<(usize, Suppression)>> = vec![None; values.len()];
+    for step in 0..STEPS.len() {
+        if total_withheld.is_none() && total.sensitive(step, k) {
+            total_withheld = Some((step, Suppression::Primary));
+        }
+        for (group, w) in groups.iter().zip(withheld.iter_mut()) {
+            if w.is_none() && group.sensitive(step, k) {
+                *w = Some((step, Suppression::Primary));
+            }
+        }
+        if total_withheld.is_some() {
+            // No total shows this step, so nothing is learned by subtraction.
+            continue;
+        }
+        loop {
+            let mut hidden = Group::default();
+            let mut any = false;
+            for (group, _) in groups.iter().zip(&withheld).filter(|(_, w)| w.is_some()) {
+                hidden.merge(group);
+                any = true;
+            }
+            if !any || !hidden.sensitive(step, k) {
+                break;
+            }
+            let next = (0..values.len())
+                .filter(|&i| withheld[i].is_none() && groups[i].size(step) > 0)
+                .min_by_key(|&i| (groups[i].size(step), i));
+            match next {
+                Some(i) => withheld[i] = Some((step, Suppression::Secondary)),
+                // Everything non-empty is withheld and their sum is the total, which shows
+                // this step only when it passes rule 1: unreachable; stop regardless.
+                None => break,
+            }
+        }
+    }
+    let cell = |group: Option<String>, g: &Group, w: Option<(usize, Suppression)>| ChainCell {
+        group,
+        shown: g.units[..w.map_or(STEPS.len(), |(step, _)| step)].to_vec(),
+        withheld: w.map(|(_, why)| why),
+    };
+    std::iter::once(cell(None, &total, total_withheld))
+        .chain(values.iter().zip(&groups).zip(&withheld).map(|((v, g), w)| cell(Some(v.clone()), g, *w)))
+        .collect()
+}
+
+#[cfg(test)]
+#[path = "chain_tests.rs"]
+mod tests;

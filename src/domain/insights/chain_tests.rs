@@ -1,0 +1,156 @@
+use std::collections::HashSet;
+
+use uuid::Uuid;
+
+use super::{BASE, ChainCell, STEPS, Unit, protect_chain};
+use crate::domain::insights::disclosure::Suppression;
+
+fn person(n: u128) -> Uuid {
+    Uuid::from_u128(n + 1)
+}
+
+fn formats() -> Vec<String> {
+    ["workshop", "webinar", "conference", "field_visit"].iter().map(|s| s.to_string()).collect()
+}
+
+/// `n` people (numbered from `first`) at `format`, of whom the first `attended` attended,
+/// the first `committed` committed, the first `done` did and the first `proven` proved it.
+fn people(first: u128, format: &str, n: u128, [attended, committed, done, proven]: [u128; 4]) -> Vec<Unit> {
+    (0..n)
+        .map(|i| Unit::new(person(first + i), format.into(), i < attended, i < committed, i < done, i < proven))
+        .collect()
+}
+
+fn cell<'a>(cells: &'a [ChainCell], group: Option<&str>) -> &'a ChainCell {
+    cells.iter().find(|c| c.group.as_deref() == group).unwrap()
+}
+
+#[test]
+fn a_small_format_is_withheld_and_cannot_be_recovered_from_the_total() {
+    let mut units = people(0, "workshop", 40, [30, 20, 12, 6]);
+    units.extend(people(100, "webinar", 20, [10, 15, 10, 5]));
+    units.extend(people(200, "field_visit", 3, [0, 0, 0, 0]));
+    let cells = protect_chain(&units, &formats(), 5);
+    assert_eq!(cell(&cells, None).shown, vec![63, 40, 35, 22, 11]);
+    assert_eq!(cell(&cells, Some("workshop")).shown, vec![40, 30, 20, 12, 6]);
+    // Three people: nothing shown.
+    let small = cell(&cells, Some("field_visit"));
+    assert_eq!((small.shown.clone(), small.withheld), (vec![], Some(Suppression::Primary)));
+    // Without a partner, the total minus the workshop (and the empty conference) would be
+    // the three people of the field visit.
+    let partner = cell(&cells, Some("webinar"));
+    assert_eq!((partner.shown.clone(), partner.withheld), (vec![], Some(Suppression::Secondary)));
+    // Empty formats show zeros.
+    assert_eq!(cell(&cells, Some("conference")).shown, vec![0, 0, 0, 0, 0]);
+}
+
+#[test]
+fn a_step_everyone_or_almost_no_one_reached_is_withheld_with_the_steps_after_it() {
+    // All 20 attended ("every one of them was there" is about each of them); 2 proved.
+    let mut units = people(0, "workshop", 20, [20, 12, 6, 2]);
+    units.extend(people(100, "webinar", 30, [20, 15, 8, 4]));
+    units.extend(people(200, "conference", 25, [15, 10, 5, 0]));
+    let cells = protect_chain(&units, &formats(), 5);
+    let workshop = cell(&cells, Some("workshop"));
+    assert_eq!((workshop.shown.clone(), workshop.withheld), (vec![20], Some(Suppression::Primary)));
+    // The total minus the webinar would be the workshop: the conference partners it.
+    let conference = cell(&cells, Some("conference"));
+    assert_eq!((conference.shown.clone(), conference.withheld), (vec![25], Some(Suppression::Secondary)));
+    let webinar = cell(&cells, Some("webinar"));
+    assert_eq!(webinar.shown, vec![30, 20, 15, 8], "4 of 8 proved: fewer than k did");
+    assert_eq!(webinar.withheld, Some(Suppression::Primary));
+    // The total shows every step: its withheld cells together are at least k people on
+    // each side, so total minus shown tells nothing about fewer.
+    assert_eq!(cell(&cells, None).shown, vec![75, 55, 37, 19, 6]);
+}
+
+#[test]
+fn one_person_in_several_withheld_formats_is_one_person_not_several() {
+    // The same four people at a workshop, a webinar and a field visit: twelve units, four
+    // people. Counting units, the three withheld cells would "pass" together (12 >= 5); as
+    // people they do not, so the conference is withheld as well.
+    let mut units = Vec::new();
+    for format in ["workshop", "webinar", "field_visit"] {
+        units.extend(people(0, format, 4, [2, 0, 0, 0]));
+    }
+    units.extend(people(100, "conference", 30, [20, 10, 5, 0]));
+    let cells = protect_chain(&units, &formats(), 5);
+    assert_eq!(cell(&cells, None).shown[0], 42);
+    for format in ["workshop", "webinar", "field_visit"] {
+        assert_eq!(cell(&cells, Some(format)).withheld, Some(Suppression::Primary), "{format}");
+    }
+    let conference = cell(&cells, Some("conference"));
+    assert_eq!((conference.shown.clone(), conference.withheld), (vec![], Some(Suppression::Secondary)));
+}
+
+/// A deterministic pseudo-random sequence (xorshift), so a failure reproduces.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// Whether the units of `cells` (by position) put at least `k` distinct people on each side
+/// of `step`, or nobody at its base: checked from the units, independently of the code.
+fn passes(units: &[Unit], values: &[String], cells: &[usize], step: usize, k: usize) -> bool {
+    let inside: Vec<&Unit> = units.iter().filter(|u| cells.iter().any(|&c| values[c] == u.group)).collect();
+    let at = |s: usize| inside.iter().filter(|u| u.steps[s]).map(|u| u.person).collect::<HashSet<_>>();
+    match BASE[step] {
+        None => at(step).is_empty() || at(step).len() >= k,
+        Some(base) => {
+            let missed: HashSet<Uuid> =
+                inside.iter().filter(|u| u.steps[base] && !u.steps[step]).map(|u| u.person).collect();
+            at(base).is_empty() || (at(step).len() >= k && missed.len() >= k)
+        }
+    }
+}
+
+#[test]
+fn no_small_group_is_determinable_in_random_event_tables() {
+    // A one-way table reveals, of each step, the shown cells and the total, so of the cells
+    // withholding the step exactly their sum. Both must be about at least k people on each
+    // side, counted as people across formats.
+    let values = formats();
+    let mut rng = Rng(0x00e7_e17a_c710_0001);
+    let mut withheld_seen = 0;
+    for _ in 0..2_000 {
+        let k = 3 + rng.below(3) as usize;
+        let pool = 5 + rng.below(60) as u128;
+        let mut units = Vec::new();
+        for format in &values {
+            let mut seen = HashSet::new();
+            for _ in 0..rng.below(25) {
+                let who = person(rng.below(pool as u64) as u128);
+                if seen.insert(who) {
+                    let p = |rng: &mut Rng, pct| rng.below(100) < pct;
+                    let (a, c, d, v) = (p(&mut rng, 70), p(&mut rng, 50), p(&mut rng, 50), p(&mut rng, 50));
+                    units.push(Unit::new(who, format.clone(), a, c, d, v));
+                }
+            }
+        }
+        let cells = protect_chain(&units, &values, k as i64);
+        let total = &cells[0];
+        for (step, name) in STEPS.iter().enumerate() {
+            let hidden: Vec<usize> = (0..values.len()).filter(|&c| cells[c + 1].shown.len() <= step).collect();
+            for c in 0..values.len() {
+                if cells[c + 1].shown.len() > step {
+                    assert!(passes(&units, &values, &[c], step, k), "a shown cell fails at {name}");
+                }
+            }
+            if total.shown.len() > step {
+                let all: Vec<usize> = (0..values.len()).collect();
+                assert!(passes(&units, &values, &all, step, k));
+                let sum: i64 = units.iter().filter(|u| u.steps[step]).count() as i64;
+                assert_eq!(total.shown[step], sum);
+                assert!(passes(&units, &values, &hidden, step, k), "total minus shown isolates a small group");
+                withheld_seen += hidden.len();
+            }
+        }
+    }
+    assert!(withheld_seen > 1_000, "the random tables exercise withholding: {withheld_seen}");
+}
