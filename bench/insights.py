@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Insights at scale: bulk-loads organisations, members and learning records straight into
-the database (SQL, not the API: the writes are measured elsewhere), then times the first
-answer for the last closed quarter, which computes and keeps its figures (decision 11).
+the database (SQL, not the API: the writes are measured elsewhere), and events in the last
+closed quarter with registrations, attendance and commitments, then times the first answer
+of each insight for that quarter, which computes and keeps its figures (decision 11).
 
 Usage: insights.py DATABASE BASE_URL TOKEN PEOPLE RECORDS ORGANISATIONS
   DATABASE  sqlite:/path/to/vov.db or postgres://user@host:port/db
-Prints one JSON object: load_s, first_ms, period, paths (for wrk).
+Prints one JSON object: load_s, first_ms, first_events_ms, period, paths (for wrk).
 """
 
 import datetime
@@ -22,6 +23,10 @@ REGIONS = ["antwerp", "east_flanders", "flemish_brabant", "limburg", "west_fland
 GROUPS = ["employee", "employee", "employee", "hr_professional", "employer_representative", "policy_maker"]
 LEARNING_SHARE = 0.4   # of the people have records
 QUARTERS = 8           # the records spread over the last eight closed quarters
+FORMATS = ["inspiration_session", "workshop", "learning_network", "webinar", "conference", "intervision",
+           "field_visit", "other"]
+EVENT_SHARE = 0.5      # of the people registered for an event in the last closed quarter
+PEOPLE_PER_EVENT = 50
 
 
 def case(expr, values):
@@ -34,20 +39,27 @@ def last_closed_quarter(today):
     return (today.year - 1, 4) if q == 1 else (today.year, q - 1)
 
 
-def statements(dialect, people, records, organisations, start, days, now):
+def statements(dialect, people, records, organisations, start, days, now, quarter_start):
     learners = int(people * LEARNING_SHARE)
+    registered = int(people * EVENT_SHARE)
+    events = max(1, registered // PEOPLE_PER_EVENT)
     if dialect == "sqlite":
         series = lambda n: f"(with recursive s(i) as (select 0 union all select i + 1 from s where i < {n - 1}) select i from s)"
         new_id, int_div = "randomblob(16)", "/"
         day = f"date('{start}', '+' || (((r.i / {learners}) * 29 + r.i * 13) % {days}) || ' days')"
         true = "1"
         context_chosen = "0"
+        # Timestamps as the service writes them in SQLite (RFC 3339, +00:00).
+        event_start = f"strftime('%Y-%m-%dT%H:%M:%S+00:00', '{quarter_start}', '+' || (e.i % 80) || ' days', '+10 hours')"
+        event_end = f"strftime('%Y-%m-%dT%H:%M:%S+00:00', '{quarter_start}', '+' || (e.i % 80) || ' days', '+12 hours')"
     else:
         series = lambda n: f"(select i from generate_series(0, {n - 1}) as i)"
         new_id, int_div = "gen_random_uuid()", "/"
         day = f"date '{start}' + (((r.i / {learners}) * 29 + r.i * 13) % {days})::int"
         true = "true"
         context_chosen = "false"
+        event_start = f"timestamptz '{quarter_start} 10:00:00+00' + (e.i % 80) * interval '1 day'"
+        event_end = f"timestamptz '{quarter_start} 12:00:00+00' + (e.i % 80) * interval '1 day'"
     return [
         f"create temp table bench_orgs as select s.i, {new_id} as id from {series(organisations)} s",
         f"create temp table bench_people as select s.i, {new_id} as id from {series(people)} s",
@@ -71,6 +83,26 @@ def statements(dialect, people, records, organisations, start, days, now):
             select {new_id}, p.id, 'Bench record', 'on_the_job', 'experiential', {context_chosen},
                    {day}, 30 + r.i % 200, 'manual', 'private', '{now}', '{now}', 1
             from {series(records)} r join bench_people p on p.i = r.i % {learners}""",
+        # Events in the last closed quarter, each with PEOPLE_PER_EVENT registrations: 80 %
+        # attend, half of those commit, half of those do it, half of those prove it.
+        f"create temp table bench_events as select s.i, {new_id} as id from {series(events)} s",
+        f"""insert into events (id, organiser_id, title, format, attendance_mode, starts_at, ends_at, time_zone,
+                online_url, language, status, search_text, created_at, updated_at, version)
+            select e.id, o.id, 'Bench event ' || e.i, {case('e.i', FORMATS)}, 'online', {event_start}, {event_end},
+                   'Europe/Brussels', 'https://bench.example/live', 'nl', 'completed', '', '{now}', '{now}', 1
+            from bench_events e join bench_orgs o on o.i = e.i % {organisations}""",
+        f"""insert into registrations (id, event_id, person_id, status, arrival, created_at, updated_at, version)
+            select {new_id}, e.id, p.id, case when p.i % 5 = 0 then 'no_show' else 'attended' end,
+                   p.i / {events}, '{now}', '{now}', 1
+            from bench_people p join bench_events e on e.i = p.i % {events}
+            where p.i < {registered}""",
+        f"""insert into commitments (id, event_id, person_id, text, status, learning_record_id, created_at,
+                updated_at, version)
+            select {new_id}, e.id, p.id, 'Bench commitment',
+                   case when p.i % 4 < 2 then 'done' else 'in_progress' end,
+                   case when p.i % 8 = 0 then {new_id} end, '{now}', '{now}', 1
+            from bench_people p join bench_events e on e.i = p.i % {events}
+            where p.i < {registered} and p.i % 5 <> 0 and p.i % 10 < 6""",
     ]
 
 
@@ -88,10 +120,11 @@ def load(database, people, records, organisations):
     start = datetime.date(q_index // 4, (q_index % 4) * 3 + 1, 1)
     end = datetime.date(year + (quarter == 4), (quarter % 4) * 3 + 1, 1)
     days = (end - start).days
+    quarter_start = datetime.date(year, (quarter - 1) * 3 + 1, 1)
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     dialect = "sqlite" if database.startswith("sqlite:") else "postgres"
     sql = [s.replace("lpad_division", division(dialect))
-           for s in statements(dialect, people, records, organisations, start, days, now)]
+           for s in statements(dialect, people, records, organisations, start, days, now, quarter_start)]
     if dialect == "sqlite":
         import sqlite3
         path = database[len("sqlite:"):].removeprefix("//")
@@ -123,10 +156,16 @@ def main():
     table = get(f"{base}/v1/insights/learning-participation?period={period}", token)
     first_ms = (time.monotonic() - t0) * 1000
     total = table["cells"][0]
+    t0 = time.monotonic()
+    events = get(f"{base}/v1/insights/event-to-action?period={period}&by=format", token)
+    first_events_ms = (time.monotonic() - t0) * 1000
     paths = [f"/v1/insights/learning-participation?period={period}{by}"
              for by in ["", "&by=age_band", "&by=sector", "&by=age_band,sector", "&by=stakeholder_group,sector"]]
+    paths += [f"/v1/insights/event-to-action?period={period}&by=format"]
     print(json.dumps({"load_s": round(load_s, 1), "first_ms": round(first_ms), "period": period,
-                      "people": total["people"], "participants": total["participants"], "paths": paths}))
+                      "people": total["people"], "participants": total["participants"],
+                      "first_events_ms": round(first_events_ms), "registered": events["cells"][0]["registered"],
+                      "paths": paths}))
 
 
 if __name__ == "__main__":
