@@ -145,7 +145,9 @@ async fn list_clients(caller: Caller, id: web::Path<Uuid>, state: web::Data<AppS
 ///
 /// Creates a client that acts for this organisation with the given scopes. The answer
 /// holds its secret, once: it is stored only as a hash. The client signs in with
-/// `grant_type=client_credentials`. The organisation's admins and facilitators.
+/// `grant_type=client_credentials`. The organisation's admins and facilitators; only
+/// facilitators grant `insights:read` (the network's figures for policy, for example for a
+/// policy body's dashboard).
 #[utoipa::path(
     tag = "Stakeholders",
     operation_id = "create_client",
@@ -154,7 +156,7 @@ async fn list_clients(caller: Caller, id: web::Path<Uuid>, state: web::Data<AppS
     responses(
         (status = 201, description = "Created; the secret is in this answer only.", body = ClientWithSecret,
             headers(("Location" = String, description = "The organisation's clients"))),
-        (status = 403, description = "Only the organisation's admins and facilitators.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the organisation's admins and facilitators; `insights:read` only facilitators.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/organisations/{id}/clients")]
@@ -171,6 +173,11 @@ async fn create_client(
     let mut scopes = body.scopes;
     scopes.sort();
     scopes.dedup();
+    if scopes.contains(&Scope::InsightsRead) && !Access::of(&caller).is_facilitator() {
+        return Err(ApiError::Forbidden(
+            "Only facilitators grant `insights:read`: it reads the network's figures, not the organisation's.".into(),
+        ));
+    }
     let secret = new_secret(CLIENT_SECRET_PREFIX);
     let hash = password::hash(secret.clone()).await?;
     let client_id = state.store.create_client(&name, Some(id), &scopes, &hash).await?;

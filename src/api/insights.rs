@@ -11,7 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api::privacy::{account_gone, people_only};
 use crate::auth::Caller;
-use crate::auth::rights::Role;
+use crate::auth::rights::{Role, Scope};
 use crate::db::insights::{EVENT_TO_ACTION, LEARNING_PARTICIPATION};
 use crate::domain::event::EventFormat;
 use crate::domain::insights::chain::{BASE, ChainCell, STEPS};
@@ -31,12 +31,18 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(put_insights_consent);
 }
 
-/// Policy readers and facilitators read the network's figures.
+/// Policy readers, facilitators and integration clients with `insights:read` read the
+/// network's figures.
 fn may_read(caller: &Caller) -> Result<()> {
-    if caller.has_role(Role::PolicyReader) || caller.has_role(Role::Facilitator) {
+    if caller.has_role(Role::PolicyReader)
+        || caller.has_role(Role::Facilitator)
+        || caller.scopes.contains(&Scope::InsightsRead)
+    {
         Ok(())
     } else {
-        Err(ApiError::Forbidden("Insights are for policy readers and facilitators.".into()))
+        Err(ApiError::Forbidden(
+            "Insights are for policy readers, facilitators and integration clients with `insights:read`.".into(),
+        ))
     }
 }
 
@@ -99,13 +105,16 @@ pub struct InsightCatalogue {
 
 /// List the insights
 ///
-/// The figures policy readers and facilitators can read, with their measures, the
+/// The figures policy readers, facilitators and integration clients with `insights:read` can read, with their measures, the
 /// dimensions they break down by and every value of each, and the `k` this service
 /// protects with: a front end builds its pickers from this.
 #[utoipa::path(
     tag = TAG_INSIGHTS,
     operation_id = "list_insights",
-    responses((status = 200, description = "The catalogue.", body = InsightCatalogue))
+    responses(
+        (status = 200, description = "The catalogue.", body = InsightCatalogue),
+        (status = 403, description = "Only policy readers, facilitators and integration clients with `insights:read`.", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/v1/insights")]
 async fn list_insights(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse> {
@@ -169,6 +178,9 @@ pub enum SuppressionReason {
     FewerThanK,
     /// Showing it would let another withheld cell be worked out from the totals.
     ProtectsAnotherCell,
+    /// Withheld with every other group of its line, or of the inside of a two-way table,
+    /// without saying which of them are small: knowing which pass would bound the others.
+    WithheldTogether,
 }
 
 impl SuppressionReason {
@@ -176,6 +188,7 @@ impl SuppressionReason {
         match self {
             SuppressionReason::FewerThanK => "fewer_than_k",
             SuppressionReason::ProtectsAnotherCell => "protects_another_cell",
+            SuppressionReason::WithheldTogether => "withheld_together",
         }
     }
 }
@@ -253,9 +266,12 @@ pub struct ParticipationTable {
 /// nothing of their content is shown.
 ///
 /// **Disclosure control** (decision record 11): a cell is shown only when at least `k`
-/// people learned and at least `k` did not, or when it is empty; more cells are withheld where a total would
-/// let a withheld one be worked out (`reason: protects_another_cell`); a two-way table's
-/// margins are exactly the one-way tables. A period's figures are computed once, on the
+/// people learned and at least `k` did not, or when it is empty. More cells are withheld
+/// where a total would let a withheld one be worked out (`reason: protects_another_cell`),
+/// until the withheld cells together hold at least `k` learners and `k` others more than the
+/// least those partners hold. Where even that is not enough, and inside a two-way table
+/// with a small cell, the cells are withheld without saying which are small
+/// (`withheld_together`). A two-way table's margins are exactly the one-way tables. A period's figures are computed once, on the
 /// first request after it closed, and never change, so asking again after someone joined,
 /// left, opted out or was erased tells nothing; such changes count from the next period.
 ///
@@ -270,6 +286,7 @@ pub struct ParticipationTable {
             (ParticipationTable = "application/json"),
             (String = "text/csv", example = "period,age_band,people,participants,participation_rate,hours_per_participant,suppressed,reason,hours_suppressed\r\n2026-Q3,,640,251,0.392,6.8,false,,false\r\n2026-Q3,55_64,212,87,0.41,7.5,false,,false\r\n2026-Q3,65_plus,,,,,true,fewer_than_k,false\r\n"),
         )),
+        (status = 403, description = "Only policy readers, facilitators and integration clients with `insights:read`.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/insights/learning-participation")]
@@ -475,12 +492,15 @@ pub struct EventToActionCell {
     "k": 5,
     "computed_at": "2026-10-01T08:00:00Z",
     "cells": [
-        {"group": {"format": null}, "registered": 118, "attended": 92, "committed": 51, "done": 22, "proven": 10,
-         "attendance_rate": 0.78, "commitment_rate": 0.432, "done_rate": 0.431, "proven_rate": 0.455,
+        {"group": {"format": null}, "registered": 98, "attended": 75, "committed": 46, "done": 24, "proven": 12,
+         "attendance_rate": 0.765, "commitment_rate": 0.469, "done_rate": 0.522, "proven_rate": 0.5,
          "suppressed": false, "withheld_from": null, "reason": null},
         {"group": {"format": "workshop"}, "registered": 64, "attended": 51, "committed": 30, "done": 14, "proven": 7,
          "attendance_rate": 0.797, "commitment_rate": 0.469, "done_rate": 0.467, "proven_rate": 0.5,
          "suppressed": false, "withheld_from": null, "reason": null},
+        {"group": {"format": "learning_network"}, "registered": null, "attended": null, "committed": null, "done": null,
+         "proven": null, "attendance_rate": null, "commitment_rate": null, "done_rate": null, "proven_rate": null,
+         "suppressed": true, "withheld_from": "registered", "reason": "protects_another_cell"},
         {"group": {"format": "field_visit"}, "registered": null, "attended": null, "committed": null, "done": null,
          "proven": null, "attendance_rate": null, "commitment_rate": null, "done_rate": null, "proven_rate": null,
          "suppressed": true, "withheld_from": "registered", "reason": "fewer_than_k"}
@@ -497,7 +517,8 @@ pub struct EventToActionTable {
     pub k: i64,
     /// When the quarter's figures were computed; they never change after that.
     pub computed_at: DateTime<Utc>,
-    /// The total first, then every format, empty ones included.
+    /// The total first, then every format, empty ones included (the example leaves the
+    /// empty ones out).
     pub cells: Vec<EventToActionCell>,
 }
 
@@ -507,16 +528,20 @@ pub struct EventToActionTable {
 /// many attended, made a commitment, did it, and proved it with a learning record, and the
 /// conversion between the steps; for the network or per event format. A member counts once
 /// per format however many of its events they registered for, so the total is the sum of
-/// the formats (someone at a workshop and a webinar counts in both). Members are as for
-/// learning participation: people with the `member` role who did not opt out.
+/// the formats (someone at a workshop and a webinar counts in both). Members are the people
+/// with the `member` role who did not opt out (`PUT /v1/me/insights-consent`).
 ///
 /// **Disclosure control** (decision record 11): a step is shown only when at least `k`
-/// distinct people of the step before it reached it and at least `k` did not (the first
-/// step: at least `k` people, or none); a withheld step hides the later ones too. Where the
-/// total shows a step, the formats withholding it together involve at least `k` people on
-/// each side, counted as people across formats, or another format is withheld from that
-/// step too (`reason: protects_another_cell`). A quarter's figures are computed once, on
-/// the first request after it closed, and never change.
+/// distinct people of its base step (`attended` and `committed` of `registered`, `done` of
+/// `committed`, `proven` of `done`) reached it and at least `k` did not (`registered`: at
+/// least `k` people, or none); a withheld step hides the later ones too. Where the total
+/// shows a step, the formats withholding it together involve at least `k` people on each
+/// side, counted as people across formats, plus `k` for every format withheld only to
+/// protect another (`reason: protects_another_cell`; such a format is known to pass, so
+/// less would bound the small one); otherwise another format is withheld from that step
+/// too, or the total is. Events are in the quarter by their start, Brussels time. A
+/// quarter's figures are computed once, on the first request after it closed, and never
+/// change: commitments done or proven after that do not count in them (`computed_at`).
 ///
 /// Send `Accept: text/csv` for a spreadsheet.
 #[utoipa::path(
@@ -526,8 +551,9 @@ pub struct EventToActionTable {
     responses(
         (status = 200, description = "The table.", content(
             (EventToActionTable = "application/json"),
-            (String = "text/csv", example = "period,format,registered,attended,committed,done,proven,attendance_rate,commitment_rate,done_rate,proven_rate,suppressed,withheld_from,reason\r\n2026-Q3,,118,92,51,22,10,0.78,0.432,0.431,0.455,false,,\r\n2026-Q3,workshop,64,51,30,14,7,0.797,0.469,0.467,0.5,false,,\r\n2026-Q3,field_visit,,,,,,,,,,true,registered,fewer_than_k\r\n"),
+            (String = "text/csv", example = "period,format,registered,attended,committed,done,proven,attendance_rate,commitment_rate,done_rate,proven_rate,suppressed,withheld_from,reason\r\n2026-Q3,,98,75,46,24,12,0.765,0.469,0.522,0.5,false,,\r\n2026-Q3,workshop,64,51,30,14,7,0.797,0.469,0.467,0.5,false,,\r\n2026-Q3,learning_network,,,,,,,,,,true,registered,protects_another_cell\r\n2026-Q3,field_visit,,,,,,,,,,true,registered,fewer_than_k\r\n"),
         )),
+        (status = 403, description = "Only policy readers, facilitators and integration clients with `insights:read`.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/insights/event-to-action")]
@@ -591,6 +617,7 @@ fn reason(s: Suppression) -> SuppressionReason {
     match s {
         Suppression::Primary => SuppressionReason::FewerThanK,
         Suppression::Secondary => SuppressionReason::ProtectsAnotherCell,
+        Suppression::Together => SuppressionReason::WithheldTogether,
     }
 }
 

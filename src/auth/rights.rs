@@ -101,6 +101,10 @@ pub enum Scope {
     /// organisation, and read the ones shared with it.
     #[serde(rename = "learning-records:write")]
     LearningRecordsWrite,
+    /// Read the network's insights for policy (`/v1/insights`), as a policy reader does.
+    /// Only facilitators grant it.
+    #[serde(rename = "insights:read")]
+    InsightsRead,
 }
 
 impl Scope {
@@ -111,6 +115,7 @@ impl Scope {
         Scope::RegistrationsWrite,
         Scope::LearningRecordsRead,
         Scope::LearningRecordsWrite,
+        Scope::InsightsRead,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -120,6 +125,7 @@ impl Scope {
             Scope::RegistrationsWrite => "registrations:write",
             Scope::LearningRecordsRead => "learning-records:read",
             Scope::LearningRecordsWrite => "learning-records:write",
+            Scope::InsightsRead => "insights:read",
         }
     }
 
@@ -130,6 +136,7 @@ impl Scope {
             Scope::RegistrationsWrite => "Register the people of the client's organisation for events",
             Scope::LearningRecordsRead => "Read the learning records shared with the client's organisation",
             Scope::LearningRecordsWrite => "Sync the learning records of the client's organisation's members",
+            Scope::InsightsRead => "Read the network's insights for policy (granted by facilitators only)",
         }
     }
 

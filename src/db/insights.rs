@@ -3,7 +3,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Europe::Brussels;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -141,10 +142,18 @@ impl Store {
 
     /// The units of event to action in a period: per person counted in insights and event
     /// format, whether they attended, committed, did and proved it, over their registrations
-    /// holding a seat for events that started in the period (not cancelled ones).
+    /// holding a seat for events that started in the period, Brussels time (not cancelled
+    /// ones). As of now: commitments done or proven after the first computation do not count.
     async fn event_units(&self, period: Period) -> StoreResult<Vec<Unit>> {
-        let start = period.start().and_hms_opt(0, 0, 0).expect("midnight").and_utc();
-        let end = period.end().and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+        // Quarters begin at midnight in Brussels, where the network's events are.
+        let midnight = |day: chrono::NaiveDate| {
+            Brussels
+                .from_local_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight"))
+                .earliest()
+                .expect("midnight exists in Brussels")
+                .with_timezone(&Utc)
+        };
+        let (start, end) = (midnight(period.start()), midnight(period.end()));
         let rows: Vec<RegistrationRow> = on_pool!(self.reader(), |p| {
             sqlx::query_as(
                 "select r.person_id, e.format, r.status = 'attended' as attended,

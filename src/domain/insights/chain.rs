@@ -12,7 +12,10 @@
 //! least `k` people, or none). A step withheld hides the later ones too, so a cell shows
 //! its first steps and withholds the rest. Rule 2 is applied step by step: in a table
 //! whose total shows a step, the cells withholding it must together pass rule 1 for it, as
-//! distinct people, or the smallest non-empty shown cell is withheld from that step too.
+//! distinct people, with `k` more people on each side for every partner withheld for it
+//! (a partner is known to pass rule 1, so the sum minus its least must still be `k`): the
+//! smallest shown cell that meets that margin is withheld from the step too, or else the
+//! largest; when none is left, the total withholds the step.
 
 use std::collections::HashSet;
 
@@ -85,7 +88,8 @@ impl Group {
         }
     }
 
-    /// Rule 1 for a step: the figure would be about fewer than `k` people.
+    /// Rule 1 for a step: the figure would be about fewer than `k` people. With a larger
+    /// `k` it is the margin rule 2 asks of a sum of withheld cells.
     fn sensitive(&self, step: usize, k: i64) -> bool {
         let few = |people: &HashSet<Uuid>| (people.len() as i64) < k;
         match BASE[step] {
@@ -105,8 +109,12 @@ impl Group {
 pub fn protect_chain(units: &[Unit], values: &[String], k: i64) -> Vec<ChainCell> {
     let mut groups = vec![Group::default(); values.len()];
     for unit in units {
-        let at = values.iter().position(|v| *v == unit.group).expect("a value the dimension lists");
-        groups[at].add(unit);
+        match values.iter().position(|v| *v == unit.group) {
+            Some(at) => groups[at].add(unit),
+            // The database's checks list the same values; a stray one is left out of every
+            // cell and the total alike, so the table still adds up.
+            None => tracing::warn!(group = %unit.group, "event to action: a value the dimension does not list"),
+        }
     }
     let mut total = Group::default();
     groups.iter().for_each(|g| total.merge(g));
@@ -133,17 +141,32 @@ pub fn protect_chain(units: &[Unit], values: &[String], k: i64) -> Vec<ChainCell
                 hidden.merge(group);
                 any = true;
             }
-            if !any || !hidden.sensitive(step, k) {
+            // A partner withheld for this step is known to pass rule 1 for it: at least `k`
+            // people on each side. So each side of the sum needs `k` more per partner, or
+            // the sum minus the partners' least would bound a small cell below `k`.
+            let partners = withheld.iter().filter(|w| **w == Some((step, Suppression::Secondary))).count() as i64;
+            if !any || !hidden.sensitive(step, k * (1 + partners)) {
                 break;
             }
-            let next = (0..values.len())
-                .filter(|&i| withheld[i].is_none() && groups[i].size(step) > 0)
-                .min_by_key(|&i| (groups[i].size(step), i));
+            // The smallest shown cell that meets the margin with one partner more, or else
+            // the largest.
+            let mut open: Vec<usize> =
+                (0..values.len()).filter(|&i| withheld[i].is_none() && groups[i].size(step) > 0).collect();
+            open.sort_by_key(|&i| (groups[i].size(step), i));
+            let meets = |i: usize| {
+                let mut with = hidden.clone();
+                with.merge(&groups[i]);
+                !with.sensitive(step, k * (2 + partners))
+            };
+            let next = open.iter().copied().find(|&i| meets(i)).or(open.last().copied());
             match next {
                 Some(i) => withheld[i] = Some((step, Suppression::Secondary)),
-                // Everything non-empty is withheld and their sum is the total, which shows
-                // this step only when it passes rule 1: unreachable; stop regardless.
-                None => break,
+                // Every non-empty cell withholds the step and their sum, the total, still
+                // falls short of the margin: the total withholds it too.
+                None => {
+                    total_withheld = Some((step, Suppression::Secondary));
+                    break;
+                }
             }
         }
     }

@@ -83,6 +83,25 @@ fn one_person_in_several_withheld_formats_is_one_person_not_several() {
     assert_eq!((conference.shown.clone(), conference.withheld), (vec![], Some(Suppression::Secondary)));
 }
 
+#[test]
+fn a_partner_known_to_pass_rule_1_does_not_pin_the_cell_it_protects() {
+    // Workshop: 4 of its 7 who did it proved it (3 did not: fewer than k). The webinar, 5 of
+    // 10, would be the smallest partner; it passes rule 1, so a reader knows its proven is
+    // between 5 and 10 - 5 = 5: total - shown = 9 would pin the workshop at 4. The margin
+    // asks 2k on each side of the sum, which the conference meets and the webinar does not.
+    let mut units = people(0, "workshop", 20, [10, 15, 7, 4]);
+    units.extend(people(100, "webinar", 20, [10, 15, 10, 5]));
+    units.extend(people(200, "conference", 40, [20, 30, 20, 10]));
+    let cells = protect_chain(&units, &formats(), 5);
+    assert_eq!(cell(&cells, None).shown, vec![80, 40, 60, 37, 19]);
+    assert_eq!(cell(&cells, Some("webinar")).shown, vec![20, 10, 15, 10, 5]);
+    let workshop = cell(&cells, Some("workshop"));
+    assert_eq!((workshop.shown.len(), workshop.withheld), (4, Some(Suppression::Primary)));
+    let conference = cell(&cells, Some("conference"));
+    assert_eq!((conference.shown.len(), conference.withheld), (4, Some(Suppression::Secondary)));
+    // Now a reader knows the conference's proven is 5 to 15, so the workshop's is 0 to 9.
+}
+
 /// A deterministic pseudo-random sequence (xorshift), so a failure reproduces.
 struct Rng(u64);
 
@@ -142,6 +161,9 @@ fn no_small_group_is_determinable_in_random_event_tables() {
                     assert!(passes(&units, &values, &[c], step, k), "a shown cell fails at {name}");
                 }
             }
+            if total.shown.len() > step && step > 0 {
+                interval_attack(&cells, step, k as i64);
+            }
             if total.shown.len() > step {
                 let all: Vec<usize> = (0..values.len()).collect();
                 assert!(passes(&units, &values, &all, step, k));
@@ -153,4 +175,39 @@ fn no_small_group_is_determinable_in_random_event_tables() {
         }
     }
     assert!(withheld_seen > 1_000, "the random tables exercise withholding: {withheld_seen}");
+}
+
+/// What a reader who knows the rules can bound about a cell that withholds `step` as too
+/// small, from the total and the other cells: each partner withheld for the step passes
+/// rule 1 (at least `k` on each side of its shown base), every other withheld cell holds
+/// between none and all of its base. The cell's value must still be possibly `k` or more
+/// and possibly its base minus `k` or less: which side is small stays unknown.
+fn interval_attack(cells: &[ChainCell], step: usize, k: i64) {
+    let base = BASE[step].expect("a step with a base");
+    let (total, groups) = (&cells[0], &cells[1..]);
+    let hidden: Vec<&ChainCell> = groups.iter().filter(|c| c.shown.len() <= step).collect();
+    let sum = total.shown[step] - groups.iter().filter(|c| c.shown.len() > step).map(|c| c.shown[step]).sum::<i64>();
+    let bounds = |c: &ChainCell| -> (i64, i64) {
+        match (c.shown.len() == step, c.withheld) {
+            (true, Some(Suppression::Secondary)) => (k, c.shown[base] - k),
+            (true, _) => (0, c.shown[base]),
+            // Withheld from an earlier step: its base is at most the total's.
+            (false, _) => (0, c.shown.get(base).copied().unwrap_or(total.shown[base])),
+        }
+    };
+    for (i, c) in hidden.iter().enumerate() {
+        if c.shown.len() != step || c.withheld != Some(Suppression::Primary) {
+            continue;
+        }
+        let others = hidden.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, o)| bounds(o));
+        let (least, most) = others.fold((0, 0), |(l, m), (lo, hi)| (l + lo, m + hi));
+        let (lo, hi) = ((sum - most).max(0), (sum - least).min(c.shown[base]));
+        assert!(
+            hi >= k && lo <= c.shown[base] - k,
+            "{} of {:?}: a reader bounds it to {lo}..={hi} of {}; {cells:?}",
+            STEPS[step],
+            c.group,
+            c.shown[base]
+        );
+    }
 }

@@ -8,10 +8,16 @@
 //!    and at least `k` of its people logged a duration (an average over fewer is about them).
 //! 2. **Secondary**: in a line whose total is shown (a one-way table and its grand total),
 //!    the withheld cells together must pass rule 1, because the total minus the shown cells
-//!    is their sum. The smallest non-empty shown cell is withheld next until they do.
+//!    is their sum, with `k` more on each side per partner: a partner is known to pass rule
+//!    1, so the sum minus each partner's least must still be `k` on each side, or it would
+//!    bound a small cell. The next partner is the smallest non-empty shown cell that meets
+//!    the margin, or else the largest. When every non-empty cell of the line is withheld
+//!    and the margin is still not met, the line's cells are labelled `Together`: which of
+//!    them are small is not said, and without that a sum that passes rule 1 bounds none.
 //! 3. **All or nothing inside a two-way table**: its inner cells are shown only when none
-//!    fails rule 1; otherwise every inner cell is withheld and the table shows its margins
-//!    only. So every two-way table either adds nothing to its margins or shows cells that
+//!    fails rule 1; otherwise every inner cell is withheld, `Together` (which are small is
+//!    not said, so a margin minus the inner cells known to pass cannot bound a small one),
+//!    and the table shows its margins only. So every two-way table either adds nothing to its margins or shows cells that
 //!    are each safe and whose sums (the margins) are too; no withheld cell, and no sum of
 //!    withheld cells, can be worked out by combining lines or tables.
 //! 4. **Margins are the one-way tables**, protected as those are, so that asking both
@@ -30,6 +36,10 @@ pub enum Suppression {
     Primary,
     /// The cell would let a withheld one be worked out from a total.
     Secondary,
+    /// Withheld with the others of its line or of a two-way table's inside, without saying
+    /// which of them are small: a reader who knew which ones pass rule 1 could bound the
+    /// small ones (see [`protect`]).
+    Together,
 }
 
 /// A cell: its place (one value per dimension of the table, `None` for "all"), its
@@ -59,9 +69,9 @@ pub fn hours_sensitive(counts: &Counts, k: i64) -> bool {
 pub fn protect(rows: &[(Vec<String>, Counts)], values: &[Vec<String>], k: i64) -> Vec<Cell> {
     assert!(values.len() <= 2, "tables have at most two dimensions");
     let grid = grid(rows, values);
-    let counts = Measure { sensitive: &|c| sensitive(c, k), size: &|c| c.people };
+    let counts = Measure { sensitive: &|c, k| sensitive(c, k), size: &|c| c.people, k };
     let suppressed = counts.protect(&grid, values.len(), &BTreeMap::new());
-    let hours = Measure { sensitive: &|c| hours_sensitive(c, k), size: &|c| c.with_minutes };
+    let hours = Measure { sensitive: &|c, k| hours_sensitive(c, k), size: &|c| c.with_minutes, k };
     let hours_suppressed = hours.protect(&grid, values.len(), &suppressed);
     grid.into_iter()
         .map(|(key, counts)| Cell {
@@ -105,8 +115,10 @@ fn grid(rows: &[(Vec<String>, Counts)], values: &[Vec<String>]) -> BTreeMap<Key,
 /// One figure protected by the rules: what fails rule 1, and how big a cell is (smallest
 /// first for rule 2; size 0 is empty).
 struct Measure<'a> {
-    sensitive: &'a dyn Fn(&Counts) -> bool,
+    /// Rule 1 with the given `k` (or the margin rule 2 asks).
+    sensitive: &'a dyn Fn(&Counts, i64) -> bool,
     size: &'a dyn Fn(&Counts) -> i64,
+    k: i64,
 }
 
 impl Measure<'_> {
@@ -119,7 +131,7 @@ impl Measure<'_> {
     ) -> BTreeMap<Key, Suppression> {
         let mut withheld = already.clone();
         for (key, counts) in grid {
-            if (self.sensitive)(counts) {
+            if (self.sensitive)(counts, self.k) {
                 withheld.entry(key.clone()).or_insert(Suppression::Primary);
             }
         }
@@ -136,32 +148,42 @@ impl Measure<'_> {
             let inner: Vec<&Key> = grid.keys().filter(|key| key.iter().all(Option::is_some)).collect();
             if inner.iter().any(|key| withheld.contains_key(*key)) {
                 for key in inner {
-                    withheld.entry(key.clone()).or_insert(Suppression::Secondary);
+                    withheld.insert(key.clone(), Suppression::Together);
                 }
             }
         }
         withheld
     }
 
-    /// Rule 2: withholds more cells of a line, smallest non-empty first, until the withheld
-    /// ones together pass rule 1 (or none is withheld).
+    /// Rule 2: withholds more cells of a line until the withheld ones together pass rule 1
+    /// with the partners' margin (or none is withheld); see the module's rule 2.
     fn complete_line(&self, grid: &BTreeMap<Key, Counts>, line: &[&Key], withheld: &mut BTreeMap<Key, Suppression>) {
+        let mut partners = 0;
         loop {
             let hidden: Counts = line.iter().filter(|k| withheld.contains_key(**k)).map(|k| grid[*k]).sum();
-            if !line.iter().any(|k| withheld.contains_key(*k)) || !(self.sensitive)(&hidden) {
+            let margin = |partners: i64| self.k * (1 + partners);
+            if !line.iter().any(|k| withheld.contains_key(*k)) || !(self.sensitive)(&hidden, margin(partners)) {
                 return;
             }
-            let next = line
-                .iter()
-                .filter(|k| !withheld.contains_key(**k) && (self.size)(&grid[**k]) > 0)
-                .min_by_key(|k| ((self.size)(&grid[**k]), (**k).clone()));
-            match next {
+            let mut open: Vec<&Key> =
+                line.iter().copied().filter(|k| !withheld.contains_key(*k) && (self.size)(&grid[*k]) > 0).collect();
+            open.sort_by_key(|k| ((self.size)(&grid[*k]), (*k).clone()));
+            let enough = open.iter().find(|k| !(self.sensitive)(&(hidden + grid[**k]), margin(partners + 1)));
+            match enough.or(open.last()) {
                 Some(key) => {
                     withheld.insert((*key).clone(), Suppression::Secondary);
+                    partners += 1;
                 }
-                // Everything non-empty is withheld: their sum is the total, which is shown
-                // only when it passes rule 1, so this is unreachable; stop regardless.
-                None => return,
+                None => {
+                    // Every non-empty cell is withheld and their sum, the total, passes rule 1
+                    // but not the margin: say nothing of which are small.
+                    let hidden: Vec<Key> =
+                        line.iter().filter(|k| withheld.contains_key(**k)).map(|k| (*k).clone()).collect();
+                    for key in hidden {
+                        withheld.insert(key, Suppression::Together);
+                    }
+                    return;
+                }
             }
         }
     }

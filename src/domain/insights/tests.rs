@@ -148,8 +148,38 @@ fn rows_minus_columns_cannot_isolate_a_cell() {
         (names(&["b", "y"]), counts(40, 20)),
     ];
     let cells = protect(&rows, &[names(&["a", "b"]), names(&["x", "y"])], 5);
-    assert_eq!(cell(&cells, &[Some("a"), Some("x")]).suppressed, Some(Suppression::Primary));
+    // Every inner cell is withheld, and none says whether it is the small one: knowing that
+    // (a, y) passes would bound (a, x) by its row.
+    for key in [[Some("a"), Some("x")], [Some("a"), Some("y")], [Some("b"), Some("x")], [Some("b"), Some("y")]] {
+        assert_eq!(cell(&cells, &key).suppressed, Some(Suppression::Together), "{key:?}");
+    }
     assert_no_small_group_is_determinable(&cells, 2, 5);
+}
+
+#[test]
+fn a_partner_known_to_pass_rule_1_does_not_bound_the_cell_it_protects() {
+    // 55-64: one person, who did not learn. Its smallest partner, 45-54, passes rule 1 (5
+    // learned, 5 did not), so a reader knows at least 5 and 5 of the withheld sum are its.
+    // With only these two withheld, total minus shown is 5 learned and 6 not: the 55-64 cell
+    // would be one person who did not learn. The margin asks 2k on each side.
+    let rows = vec![
+        (names(&["35_44"]), counts(40, 20)),
+        (names(&["45_54"]), counts(10, 5)),
+        (names(&["55_64"]), counts(1, 0)),
+        (names(&["65_plus"]), counts(30, 12)),
+    ];
+    let cells = protect(&rows, &[names(&["35_44", "45_54", "55_64", "65_plus"])], 5);
+    assert_eq!(cell(&cells, &[Some("55_64")]).suppressed, Some(Suppression::Primary));
+    // 45-54 alone would not meet the margin; 65+ does: 12 + 0 learned, 18 + 1 did not.
+    assert_eq!(cell(&cells, &[Some("65_plus")]).suppressed, Some(Suppression::Secondary));
+    assert_eq!(cell(&cells, &[Some("45_54")]).suppressed, None);
+    // Every non-empty group small or just enough: all withheld, none saying which is small.
+    let rows = vec![(names(&["35_44"]), counts(10, 5)), (names(&["55_64"]), counts(1, 0))];
+    let cells = protect(&rows, &[names(&["35_44", "55_64", "65_plus"])], 5);
+    assert_eq!(cell(&cells, &[None]).suppressed, None);
+    assert_eq!(cell(&cells, &[Some("35_44")]).suppressed, Some(Suppression::Together));
+    assert_eq!(cell(&cells, &[Some("55_64")]).suppressed, Some(Suppression::Together));
+    assert_eq!(cell(&cells, &[Some("65_plus")]).suppressed, None, "empty");
 }
 
 /// A deterministic pseudo-random sequence (xorshift), so a failure reproduces.
@@ -174,7 +204,28 @@ fn no_small_group_is_determinable_in_random_tables() {
         let k = 3 + rng.below(3) as i64;
         let values = dimension_values(&sizes);
         let cells = protect(&rows, &values, k);
+        if dims == 1 {
+            assert_partners_bound_nothing(&cells, k);
+        }
         assert_safe(&joint, &[Cut { dims: (0..dims).collect(), cells }], k);
+    }
+}
+
+/// In a one-way table whose total is shown, a reader knows the sum of the withheld cells and
+/// that each partner (`Secondary`) passes rule 1. For every small cell (`Primary`), both of
+/// its sides must still possibly be `k` or more: which one is small stays unknown, and so
+/// does its value. `Together` cells say nothing of which pass.
+fn assert_partners_bound_nothing(cells: &[Cell], k: i64) {
+    let total = cells.iter().find(|c| c.key[0].is_none()).unwrap();
+    if total.suppressed.is_some() {
+        return;
+    }
+    let hidden: Vec<&Cell> = cells.iter().filter(|c| c.key[0].is_some() && c.suppressed.is_some()).collect();
+    let sum: Counts = hidden.iter().map(|c| c.counts).sum();
+    let partners = hidden.iter().filter(|c| c.suppressed == Some(Suppression::Secondary)).count() as i64;
+    for c in hidden.iter().filter(|c| c.suppressed == Some(Suppression::Primary)) {
+        let (learned, not) = (sum.participants - k * partners, sum.people - sum.participants - k * partners);
+        assert!(learned >= k && not >= k, "{:?} bounded to {learned} learned, {not} not: {cells:#?}", c.key);
     }
 }
 
