@@ -434,3 +434,8 @@ impl Store {
         })
     }
 }
+
+/// A stored value the code does not know (the database's checks should make it impossible).
+pub(crate) fn invalid_stored(what: &str) -> StoreError {
+    StoreError::Other(anyhow::anyhow!("stored {what} is not valid"))
+}

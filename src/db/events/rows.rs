@@ -1,6 +1,7 @@
 //! Rows as stored, and what they turn into.
 
 use super::*;
+pub(super) use crate::db::invalid_stored;
 
 #[derive(sqlx::FromRow)]
 pub(super) struct EventRow {
@@ -34,10 +35,6 @@ pub(super) struct EventRow {
 pub(super) const EVENT_COLUMNS: &str = "id, organiser_id, title, summary, description, format, attendance_mode, starts_at, \
      ends_at, time_zone, venue, online_url, capacity, registration_opens_at, registration_closes_at, co_organisers, \
      themes, stakeholder_groups, language, status, seats_taken, waitlist_length, created_at, updated_at, version";
-
-pub(super) fn invalid_stored(what: &str) -> StoreError {
-    StoreError::Other(anyhow::anyhow!("stored {what} is not valid"))
-}
 
 impl TryFrom<EventRow> for Event {
     type Error = StoreError;

@@ -1,6 +1,7 @@
 //! Records as stored, and the feed entries they make.
 
 use super::*;
+pub(super) use crate::db::invalid_stored;
 
 #[derive(sqlx::FromRow)]
 pub(super) struct RecordRow {
@@ -37,10 +38,6 @@ pub(super) const RECORD_COLUMNS: &str = "r.id, r.person_id, r.title, r.descripti
      r.activity_type, r.context, r.context_chosen, r.started_on, r.ended_on, r.duration_minutes, r.skills, r.themes, \
      r.evidence, r.event_id, r.commitment_id, r.source, r.visibility, r.shared_with, r.ref_scope, r.ref_system, \
      r.ref_external_id, r.created_at, r.updated_at, r.version, r.solution_id";
-
-pub(super) fn invalid_stored(what: &str) -> StoreError {
-    StoreError::Other(anyhow::anyhow!("a stored learning record has an invalid {what}"))
-}
 
 pub(super) fn from_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> StoreResult<T> {
     serde_json::from_str(text).map_err(|_| invalid_stored(what))

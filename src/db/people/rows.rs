@@ -1,6 +1,7 @@
 //! Rows as stored, and what they turn into.
 
 use super::*;
+pub(super) use crate::db::invalid_stored;
 
 pub(super) const PERSON_COLUMNS: &str = "id, email, display_name, role, stakeholder_group, birth_year, age_band, languages, \
                               created_at, updated_at, version";
@@ -20,10 +21,6 @@ pub(super) struct PersonRow {
     pub(super) created_at: DateTime<Utc>,
     pub(super) updated_at: DateTime<Utc>,
     pub(super) version: i64,
-}
-
-pub(super) fn invalid_stored(what: &str) -> StoreError {
-    StoreError::Other(anyhow::anyhow!("stored {what} is not valid"))
 }
 
 impl TryFrom<PersonRow> for Person {

@@ -5,6 +5,7 @@
 //! writes; SQLite's triggers copy them into FTS5 tables and PostgreSQL derives a `tsvector`
 //! from them, so the index always changes in the writing transaction.
 
+use super::invalid_stored;
 use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
 use uuid::Uuid;
@@ -111,10 +112,6 @@ pub enum NextPage {
 }
 
 // ---- rows ----
-
-fn invalid_stored(what: &str) -> StoreError {
-    StoreError::Other(anyhow::anyhow!("stored {what} is not valid"))
-}
 
 fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> StoreResult<T> {
     serde_json::from_str(s).map_err(|e| StoreError::Other(e.into()))
