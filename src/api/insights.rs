@@ -12,7 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::api::privacy::{account_gone, people_only};
 use crate::auth::Caller;
 use crate::auth::rights::{Role, Scope};
-use crate::db::insights::{EVENT_TO_ACTION, LEARNING_PARTICIPATION};
+use crate::db::insights::{EVENT_TO_ACTION, LEARNING_PARTICIPATION, SHARED_SOLUTIONS, SolutionsCell, solution_sectors};
 use crate::domain::event::EventFormat;
 use crate::domain::insights::chain::{BASE, ChainCell, STEPS};
 use crate::domain::insights::disclosure::{Cell, Suppression, protect};
@@ -27,6 +27,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_insights)
         .service(learning_participation)
         .service(event_to_action)
+        .service(shared_solutions)
         .service(get_insights_consent)
         .service(put_insights_consent);
 }
@@ -146,6 +147,19 @@ async fn list_insights(caller: Caller, state: web::Data<AppState>) -> Result<Htt
                     name: FORMAT,
                     values: EventFormat::ALL.iter().map(|f| f.as_str()).collect(),
                 }],
+                default_period: default_period.clone(),
+            },
+            InsightInfo {
+                name: SHARED_SOLUTIONS,
+                path: "/v1/insights/shared-solutions",
+                description: "Learning together: challenges posed, solutions published by maturity, and the members \
+                              who endorsed or adopted (applied in a learning record) a solution, by the sector the \
+                              challenge or solution is about.",
+                measures: SOLUTION_MEASURES.to_vec(),
+                dimensions: vec![DimensionInfo {
+                    name: SECTOR,
+                    values: Dimension::Sector.values().into_iter().filter(|v| *v != "none").collect(),
+                }],
                 default_period,
             },
         ],
@@ -174,12 +188,13 @@ pub struct ParticipationQuery {
 #[serde(rename_all = "snake_case")]
 pub enum SuppressionReason {
     /// Fewer than `k` people on one side: who learned and who did not, or who reached a
-    /// step and who did not.
+    /// step and who did not. Said only where no total is shown to subtract from.
     FewerThanK,
-    /// Showing it would let another withheld cell be worked out from the totals.
+    /// A total withheld because the cells it would let a reader work out are too few.
     ProtectsAnotherCell,
-    /// Withheld with every other group of its line, or of the inside of a two-way table,
-    /// without saying which of them are small: knowing which pass would bound the others.
+    /// Withheld with the other withheld cells of its table (or of a two-way table's inside):
+    /// some of them are small, others protect those, and which is which is not said. A
+    /// reader who knew could bound the small ones from the total.
     WithheldTogether,
 }
 
@@ -235,7 +250,7 @@ pub struct ParticipationCell {
         {"group": {"age_band": "55_64"}, "people": 212, "participants": 87, "participation_rate": 0.41,
          "hours_per_participant": 7.5, "suppressed": false, "reason": null, "hours_suppressed": false},
         {"group": {"age_band": "65_plus"}, "people": null, "participants": null, "participation_rate": null,
-         "hours_per_participant": null, "suppressed": true, "reason": "fewer_than_k", "hours_suppressed": false}
+         "hours_per_participant": null, "suppressed": true, "reason": "withheld_together", "hours_suppressed": false}
     ]
 }))]
 pub struct ParticipationTable {
@@ -267,11 +282,10 @@ pub struct ParticipationTable {
 ///
 /// **Disclosure control** (decision record 11): a cell is shown only when at least `k`
 /// people learned and at least `k` did not, or when it is empty. More cells are withheld
-/// where a total would let a withheld one be worked out (`reason: protects_another_cell`),
-/// until the withheld cells together hold at least `k` learners and `k` others more than the
-/// least those partners hold. Where even that is not enough, and inside a two-way table
-/// with a small cell, the cells are withheld without saying which are small
-/// (`withheld_together`). A two-way table's margins are exactly the one-way tables. A period's figures are computed once, on the
+/// where a total would let a withheld one be worked out, until the withheld cells together
+/// hold at least `k` learners and `k` others more than the least those partners hold. The
+/// withheld cells of a table with a total, and the inside of a two-way table with a small
+/// cell, say `withheld_together`: not which of them are small. A two-way table's margins are exactly the one-way tables. A period's figures are computed once, on the
 /// first request after it closed, and never change, so asking again after someone joined,
 /// left, opted out or was erased tells nothing; such changes count from the next period.
 ///
@@ -284,7 +298,7 @@ pub struct ParticipationTable {
     responses(
         (status = 200, description = "The table.", content(
             (ParticipationTable = "application/json"),
-            (String = "text/csv", example = "period,age_band,people,participants,participation_rate,hours_per_participant,suppressed,reason,hours_suppressed\r\n2026-Q3,,640,251,0.392,6.8,false,,false\r\n2026-Q3,55_64,212,87,0.41,7.5,false,,false\r\n2026-Q3,65_plus,,,,,true,fewer_than_k,false\r\n"),
+            (String = "text/csv", example = "period,age_band,people,participants,participation_rate,hours_per_participant,suppressed,reason,hours_suppressed\r\n2026-Q3,,640,251,0.392,6.8,false,,false\r\n2026-Q3,55_64,212,87,0.41,7.5,false,,false\r\n2026-Q3,65_plus,,,,,true,withheld_together,false\r\n"),
         )),
         (status = 403, description = "Only policy readers, facilitators and integration clients with `insights:read`.", body = Problem, content_type = "application/problem+json"),
     )
@@ -500,10 +514,10 @@ pub struct EventToActionCell {
          "suppressed": false, "withheld_from": null, "reason": null},
         {"group": {"format": "learning_network"}, "registered": null, "attended": null, "committed": null, "done": null,
          "proven": null, "attendance_rate": null, "commitment_rate": null, "done_rate": null, "proven_rate": null,
-         "suppressed": true, "withheld_from": "registered", "reason": "protects_another_cell"},
+         "suppressed": true, "withheld_from": "registered", "reason": "withheld_together"},
         {"group": {"format": "field_visit"}, "registered": null, "attended": null, "committed": null, "done": null,
          "proven": null, "attendance_rate": null, "commitment_rate": null, "done_rate": null, "proven_rate": null,
-         "suppressed": true, "withheld_from": "registered", "reason": "fewer_than_k"}
+         "suppressed": true, "withheld_from": "registered", "reason": "withheld_together"}
     ]
 }))]
 pub struct EventToActionTable {
@@ -537,9 +551,10 @@ pub struct EventToActionTable {
 /// least `k` people, or none); a withheld step hides the later ones too. Where the total
 /// shows a step, the formats withholding it together involve at least `k` people on each
 /// side, counted as people across formats, plus `k` for every format withheld only to
-/// protect another (`reason: protects_another_cell`; such a format is known to pass, so
-/// less would bound the small one); otherwise another format is withheld from that step
-/// too, or the total is. Events are in the quarter by their start, Brussels time. A
+/// protect another (such a format passes, so less would bound the small one); otherwise
+/// another format is withheld from that step too, or the total is
+/// (`protects_another_cell`). Formats withholding a step the total shows say
+/// `withheld_together`, not which of them are small. Events are in the quarter by their start, Brussels time. A
 /// quarter's figures are computed once, on the first request after it closed, and never
 /// change: commitments done or proven after that do not count in them (`computed_at`).
 ///
@@ -551,7 +566,7 @@ pub struct EventToActionTable {
     responses(
         (status = 200, description = "The table.", content(
             (EventToActionTable = "application/json"),
-            (String = "text/csv", example = "period,format,registered,attended,committed,done,proven,attendance_rate,commitment_rate,done_rate,proven_rate,suppressed,withheld_from,reason\r\n2026-Q3,,98,75,46,24,12,0.765,0.469,0.522,0.5,false,,\r\n2026-Q3,workshop,64,51,30,14,7,0.797,0.469,0.467,0.5,false,,\r\n2026-Q3,learning_network,,,,,,,,,,true,registered,protects_another_cell\r\n2026-Q3,field_visit,,,,,,,,,,true,registered,fewer_than_k\r\n"),
+            (String = "text/csv", example = "period,format,registered,attended,committed,done,proven,attendance_rate,commitment_rate,done_rate,proven_rate,suppressed,withheld_from,reason\r\n2026-Q3,,98,75,46,24,12,0.765,0.469,0.522,0.5,false,,\r\n2026-Q3,workshop,64,51,30,14,7,0.797,0.469,0.467,0.5,false,,\r\n2026-Q3,learning_network,,,,,,,,,,true,registered,withheld_together\r\n2026-Q3,field_visit,,,,,,,,,,true,registered,withheld_together\r\n"),
         )),
         (status = 403, description = "Only policy readers, facilitators and integration clients with `insights:read`.", body = Problem, content_type = "application/problem+json"),
     )
@@ -638,6 +653,195 @@ fn chain_csv(table: &EventToActionTable) -> String {
         row
     });
     csv(&header, rows)
+}
+
+/// The dimension shared solutions break down by.
+const SECTOR: &str = "sector";
+
+const SOLUTION_MEASURES: [&str; 6] =
+    ["challenges", "published_idea", "published_piloted", "published_proven", "endorsers", "adopters"];
+
+/// Which shared-solution figures.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SharedSolutionsQuery {
+    /// A closed quarter (`2026-Q3`); default: the last closed quarter.
+    #[param(pattern = r"^2[0-9]{3}-Q[1-4]$", example = "2026-Q3")]
+    pub period: Option<String>,
+    /// `sector` for a row per NACE section; leave it out for the network's total.
+    #[param(pattern = "^sector$", example = "sector")]
+    pub by: Option<String>,
+}
+
+/// A sector's shared solutions in a quarter. `endorsers` and `adopters` count people and
+/// are `null` where withheld; the other counts are of things every signed-in caller lists
+/// already (`/v1/challenges`, `/v1/solutions`), so they are always shown.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "group": {"sector": "Q"}, "challenges": 4, "published_idea": 3, "published_piloted": 2,
+    "published_proven": 1, "endorsers": 12, "adopters": null, "suppressed": true,
+    "endorsers_reason": null, "adopters_reason": "withheld_together"
+}))]
+pub struct SharedSolutionsCell {
+    /// The NACE section the challenge or solution is about (`unknown` where none is given),
+    /// or `null` for the total.
+    #[schema(value_type = Object)]
+    pub group: BTreeMap<&'static str, Option<String>>,
+    /// Challenges posed in the quarter.
+    pub challenges: i64,
+    /// Solutions published in the quarter that are ideas now.
+    pub published_idea: i64,
+    /// ... piloted now.
+    pub published_piloted: i64,
+    /// ... proven now.
+    pub published_proven: i64,
+    /// Members who endorsed ("we use this too") a published solution of the sector in the
+    /// quarter; once per sector however many they endorsed.
+    pub endorsers: Option<i64>,
+    /// Members with a learning record that started in the quarter and applied a solution of
+    /// the sector.
+    pub adopters: Option<i64>,
+    /// Whether `endorsers` or `adopters` is withheld.
+    pub suppressed: bool,
+    pub endorsers_reason: Option<SuppressionReason>,
+    pub adopters_reason: Option<SuppressionReason>,
+}
+
+/// Shared-solution figures of a quarter.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "insight": "shared_solutions",
+    "period": "2026-Q3",
+    "dimensions": ["sector"],
+    "k": 5,
+    "computed_at": "2026-10-01T08:00:00Z",
+    "cells": [
+        {"group": {"sector": null}, "challenges": 9, "published_idea": 5, "published_piloted": 3,
+         "published_proven": 2, "endorsers": 31, "adopters": 14, "suppressed": false,
+         "endorsers_reason": null, "adopters_reason": null},
+        {"group": {"sector": "P"}, "challenges": 5, "published_idea": 2, "published_piloted": 1,
+         "published_proven": 1, "endorsers": 19, "adopters": 8, "suppressed": false,
+         "endorsers_reason": null, "adopters_reason": null},
+        {"group": {"sector": "Q"}, "challenges": 4, "published_idea": 3, "published_piloted": 2,
+         "published_proven": 1, "endorsers": 12, "adopters": 6, "suppressed": false,
+         "endorsers_reason": null, "adopters_reason": null}
+    ]
+}))]
+pub struct SharedSolutionsTable {
+    #[schema(example = "shared_solutions")]
+    pub insight: &'static str,
+    pub period: String,
+    /// `["sector"]`, or `[]` for the total only.
+    #[schema(value_type = Vec<String>)]
+    pub dimensions: Vec<&'static str>,
+    /// The smallest group of people a shown figure is about, as when computed.
+    pub k: i64,
+    /// When the quarter's figures were computed; they never change after that.
+    pub computed_at: DateTime<Utc>,
+    /// The total first, then every NACE section and `unknown`, empty ones included (the
+    /// example leaves the empty ones out).
+    pub cells: Vec<SharedSolutionsCell>,
+}
+
+/// Shared solutions
+///
+/// Learning together, for a closed quarter: challenges posed, solutions published (by their
+/// maturity now), and the members who endorsed a published solution or applied one in a
+/// learning record that started in the quarter; for the network or per NACE section of the
+/// challenge or solution (`unknown` where none is given). Timestamps count in Brussels time.
+///
+/// **Disclosure control** (decision record 11): challenges and solutions are things every
+/// signed-in caller lists already, so their counts are shown as they are. `endorsers` and
+/// `adopters` count people (members who did not opt out), once per sector: a count is shown
+/// when it is at least `k` people or none; where the total shows it, the sectors
+/// withholding it together hold at least `k` people plus `k` per sector withheld to protect
+/// another, or the total withholds it too (`protects_another_cell`); the sectors withholding
+/// it say `withheld_together`, not which are small. A quarter's figures
+/// are computed once, on the first request after it closed, and never change.
+///
+/// Send `Accept: text/csv` for a spreadsheet.
+#[utoipa::path(
+    tag = TAG_INSIGHTS,
+    operation_id = "get_shared_solutions",
+    params(SharedSolutionsQuery),
+    responses(
+        (status = 200, description = "The table.", content(
+            (SharedSolutionsTable = "application/json"),
+            (String = "text/csv", example = "period,sector,challenges,published_idea,published_piloted,published_proven,endorsers,adopters,suppressed,endorsers_reason,adopters_reason\r\n2026-Q3,,9,5,3,2,31,14,false,,\r\n2026-Q3,P,5,2,1,1,19,8,false,,\r\n2026-Q3,Q,4,3,2,1,12,6,false,,\r\n"),
+        )),
+        (status = 403, description = "Only policy readers, facilitators and integration clients with `insights:read`.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/insights/shared-solutions")]
+async fn shared_solutions(
+    caller: Caller,
+    request: HttpRequest,
+    query: web::Query<SharedSolutionsQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    may_read(&caller)?;
+    let query = query.into_inner();
+    let period = closed_period(query.period.as_deref())?;
+    let by_sector = match query.by.as_deref() {
+        None => false,
+        Some(SECTOR) => true,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!("`by`: `{other}` is not a dimension; use `sector`.")));
+        }
+    };
+    let kept = state.store.shared_solutions(period, state.settings.insights_k).await?;
+    debug_assert_eq!(kept.figures.len(), 1 + solution_sectors().len());
+    let cells: Vec<SolutionsCell> = if by_sector { kept.figures } else { kept.figures.into_iter().take(1).collect() };
+    let table = SharedSolutionsTable {
+        insight: SHARED_SOLUTIONS,
+        period: period.to_string(),
+        dimensions: if by_sector { vec![SECTOR] } else { Vec::new() },
+        k: kept.k,
+        computed_at: kept.computed_at,
+        cells: cells.into_iter().map(|c| solutions_view(by_sector, c)).collect(),
+    };
+    if wants_csv(&request) {
+        let mut header: Vec<&str> = vec!["period"];
+        header.extend(&table.dimensions);
+        header.extend(SOLUTION_MEASURES);
+        header.extend(["suppressed", "endorsers_reason", "adopters_reason"]);
+        let rows = table.cells.iter().map(|cell| {
+            let mut row: Vec<String> = vec![table.period.clone()];
+            row.extend(table.dimensions.iter().map(|d| cell.group[d].clone().unwrap_or_default()));
+            row.extend(
+                [cell.challenges, cell.published_idea, cell.published_piloted, cell.published_proven]
+                    .map(|n| n.to_string()),
+            );
+            row.extend([cell.endorsers, cell.adopters].map(integer));
+            row.push(cell.suppressed.to_string());
+            row.extend(
+                [cell.endorsers_reason, cell.adopters_reason]
+                    .map(|r| r.map(|r| r.as_str().to_string()).unwrap_or_default()),
+            );
+            row
+        });
+        return Ok(HttpResponse::Ok().content_type(TEXT_CSV).body(csv(&header, rows)));
+    }
+    Ok(HttpResponse::Ok().json(table))
+}
+
+fn solutions_view(by_sector: bool, cell: SolutionsCell) -> SharedSolutionsCell {
+    let people = |c: &ChainCell| (c.shown.first().copied(), c.withheld.map(reason));
+    let (endorsers, endorsers_reason) = people(&cell.endorsers);
+    let (adopters, adopters_reason) = people(&cell.adopters);
+    SharedSolutionsCell {
+        group: if by_sector { BTreeMap::from([(SECTOR, cell.group)]) } else { BTreeMap::new() },
+        challenges: cell.challenges,
+        published_idea: cell.published[0],
+        published_piloted: cell.published[1],
+        published_proven: cell.published[2],
+        endorsers,
+        adopters,
+        suppressed: endorsers_reason.is_some() || adopters_reason.is_some(),
+        endorsers_reason,
+        adopters_reason,
+    }
 }
 
 /// Whether you are counted in the network's insights.

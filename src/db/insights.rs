@@ -5,20 +5,42 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Europe::Brussels;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Pool, Store, StoreError, StoreResult, now, on_pool};
+use super::{Pool, Store, StoreError, StoreResult, invalid_stored, now, on_pool};
 use crate::domain::event::EventFormat;
-use crate::domain::insights::chain::{ChainCell, Unit, protect_chain};
-use crate::domain::insights::{Breakdown, Counts, NONE, Period, Profile, UNKNOWN, age_band_in, nace_section};
+use crate::domain::insights::chain::{ChainCell, Unit, protect_chain, protect_people};
+use crate::domain::insights::{
+    Breakdown, Counts, Dimension, NONE, Period, Profile, UNKNOWN, age_band_in, nace_section,
+};
 
 /// The name learning participation is kept under.
 pub const LEARNING_PARTICIPATION: &str = "learning_participation";
 
 /// The name event to action is kept under.
 pub const EVENT_TO_ACTION: &str = "event_to_action";
+
+/// The name shared solutions are kept under.
+pub const SHARED_SOLUTIONS: &str = "shared_solutions";
+
+/// A sector's shared solutions in a period, as kept: counts of what every signed-in caller
+/// lists already, and the people who endorsed or adopted, protected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SolutionsCell {
+    /// The NACE section, `unknown` without one, or `None` for the total.
+    pub group: Option<String>,
+    /// Challenges posed in the period.
+    pub challenges: i64,
+    /// Solutions published in the period, by their maturity now: idea, piloted, proven.
+    pub published: [i64; 3],
+    /// Members who endorsed a published solution of the sector in the period.
+    pub endorsers: ChainCell,
+    /// Members with a learning record that started in the period and applied a solution of
+    /// the sector.
+    pub adopters: ChainCell,
+}
 
 /// The figures of a period as kept, and when they were computed.
 #[derive(Debug, Clone)]
@@ -65,6 +87,23 @@ struct OrganisationRow {
     sector: Option<String>,
 }
 
+/// The first and the last moment of a period: midnight in Brussels, where the network is.
+fn brussels_bounds(period: Period) -> (DateTime<Utc>, DateTime<Utc>) {
+    let midnight = |day: chrono::NaiveDate| {
+        Brussels
+            .from_local_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight"))
+            .earliest()
+            .expect("midnight exists in Brussels")
+            .with_timezone(&Utc)
+    };
+    (midnight(period.start()), midnight(period.end()))
+}
+
+/// The groups of shared solutions: the NACE sections and `unknown` (no sector given).
+pub fn solution_sectors() -> Vec<String> {
+    Dimension::Sector.values().into_iter().filter(|v| *v != NONE).map(str::to_string).collect()
+}
+
 impl Store {
     /// Learning participation in a closed period: read from its snapshot, or computed from
     /// the live tables and kept on first use.
@@ -85,6 +124,100 @@ impl Store {
             Ok(protect_chain(&units, &formats, k))
         };
         self.kept(EVENT_TO_ACTION, period, k, compute).await
+    }
+
+    /// Shared solutions in a closed period by sector: challenges posed, solutions published
+    /// by maturity, and the members who endorsed or adopted one, protected and kept.
+    #[tracing::instrument(skip(self))]
+    pub async fn shared_solutions(&self, period: Period, k: i64) -> StoreResult<Kept<Vec<SolutionsCell>>> {
+        let compute = async {
+            let (start, end) = brussels_bounds(period);
+            type Sectors = Vec<(Option<String>,)>;
+            type Published = Vec<(Option<String>, String)>;
+            type People = Vec<(Uuid, Option<String>)>;
+            let (challenges, solutions, endorsers, adopters): (Sectors, Published, People, People) =
+                on_pool!(self.reader(), |p| {
+                    let challenges =
+                        sqlx::query_as("select sector from challenges where created_at >= $1 and created_at < $2")
+                            .bind(start)
+                            .bind(end)
+                            .fetch_all(p)
+                            .await?;
+                    let solutions = sqlx::query_as(
+                        "select sector, maturity from solutions
+                      where status = 'published' and published_at >= $1 and published_at < $2",
+                    )
+                    .bind(start)
+                    .bind(end)
+                    .fetch_all(p)
+                    .await?;
+                    let endorsers = sqlx::query_as(
+                        "select e.person_id, s.sector from endorsements e
+                       join solutions s on s.id = e.solution_id
+                       join people p on p.id = e.person_id
+                      where e.created_at >= $1 and e.created_at < $2 and s.status = 'published'
+                        and p.role = 'member' and p.counted_in_insights",
+                    )
+                    .bind(start)
+                    .bind(end)
+                    .fetch_all(p)
+                    .await?;
+                    let adopters = sqlx::query_as(
+                        "select r.person_id, s.sector from learning_records r
+                       join solutions s on s.id = r.solution_id
+                       join people p on p.id = r.person_id
+                      where r.started_on >= $1 and r.started_on < $2
+                        and p.role = 'member' and p.counted_in_insights",
+                    )
+                    .bind(period.start())
+                    .bind(period.end())
+                    .fetch_all(p)
+                    .await?;
+                    Ok::<_, sqlx::Error>((challenges, solutions, endorsers, adopters))
+                })?;
+            let section = |code: Option<String>| -> String {
+                code.as_deref().and_then(nace_section).unwrap_or(UNKNOWN).to_string()
+            };
+            let values = solution_sectors();
+            let at = |group: &str| values.iter().position(|v| v == group).expect("a section or unknown");
+            let mut cells: Vec<SolutionsCell> = std::iter::once(None)
+                .chain(values.iter().cloned().map(Some))
+                .map(|group| SolutionsCell {
+                    group,
+                    challenges: 0,
+                    published: [0; 3],
+                    endorsers: ChainCell { group: None, shown: vec![], withheld: None },
+                    adopters: ChainCell { group: None, shown: vec![], withheld: None },
+                })
+                .collect();
+            for (sector,) in challenges {
+                let i = 1 + at(&section(sector));
+                cells[i].challenges += 1;
+                cells[0].challenges += 1;
+            }
+            for (sector, maturity) in solutions {
+                let i = 1 + at(&section(sector));
+                let m = match maturity.as_str() {
+                    "idea" => 0,
+                    "piloted" => 1,
+                    "proven" => 2,
+                    _ => return Err(invalid_stored("solution maturity")),
+                };
+                cells[i].published[m] += 1;
+                cells[0].published[m] += 1;
+            }
+            let people = |rows: Vec<(Uuid, Option<String>)>| -> Vec<(Uuid, String)> {
+                rows.into_iter().map(|(person, sector)| (person, section(sector))).collect()
+            };
+            let endorsers = protect_people(&people(endorsers), &values, k);
+            let adopters = protect_people(&people(adopters), &values, k);
+            for ((cell, e), a) in cells.iter_mut().zip(endorsers).zip(adopters) {
+                cell.endorsers = e;
+                cell.adopters = a;
+            }
+            Ok(cells)
+        };
+        self.kept(SHARED_SOLUTIONS, period, k, compute).await
     }
 
     /// A metric's figures for a closed period: read from its snapshot, or computed by
@@ -145,15 +278,7 @@ impl Store {
     /// holding a seat for events that started in the period, Brussels time (not cancelled
     /// ones). As of now: commitments done or proven after the first computation do not count.
     async fn event_units(&self, period: Period) -> StoreResult<Vec<Unit>> {
-        // Quarters begin at midnight in Brussels, where the network's events are.
-        let midnight = |day: chrono::NaiveDate| {
-            Brussels
-                .from_local_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight"))
-                .earliest()
-                .expect("midnight exists in Brussels")
-                .with_timezone(&Utc)
-        };
-        let (start, end) = (midnight(period.start()), midnight(period.end()));
+        let (start, end) = brussels_bounds(period);
         let rows: Vec<RegistrationRow> = on_pool!(self.reader(), |p| {
             sqlx::query_as(
                 "select r.person_id, e.format, r.status = 'attended' as attended,

@@ -3,8 +3,10 @@
 //! seeding from a fixed seed. They cannot sign in and their records are private.
 
 use super::*;
+use crate::db::solutions::{Drafts, SolutionFilter};
 use crate::domain::event::Commitment;
 use crate::domain::insights::{Period, age_band_in};
+use crate::domain::solution::SolutionStatus;
 
 /// The generated members' e-mail domain.
 const CROWD_DOMAIN: &str = "leden.demo.vov.example";
@@ -157,7 +159,49 @@ pub(super) async fn seed_crowd(store: &Store, organisation_ids: &HashMap<&str, U
             }
         }
     }
-    seed_crowd_events(store, organisation_ids["leerhuis"], last, &members, &mut rng).await
+    seed_crowd_events(store, organisation_ids["leerhuis"], last, &members, &mut rng).await?;
+    seed_crowd_adoptions(store, last, &members, &mut rng).await
+}
+
+/// Some generated members put the demo's published solutions to use in `quarter`: a
+/// learning record that names the solution, for the shared-solutions insight.
+async fn seed_crowd_adoptions(store: &Store, quarter: Period, members: &[Uuid], rng: &mut Rng) -> anyhow::Result<()> {
+    let filter = SolutionFilter {
+        drafts: Drafts::None,
+        words: None,
+        theme: None,
+        maturity: None,
+        sector: None,
+        size_band: None,
+        target_group: None,
+        status: None,
+        challenge: None,
+        event: None,
+        organisation: None,
+        co_author: None,
+    };
+    let first_page = ListOrder::Field { sort: Sort::default(), after: None };
+    let solutions = store.list_solutions(&filter, &first_page, 50).await?.items;
+    let days = (quarter.end() - quarter.start()).num_days() as u64;
+    for solution in solutions.iter().filter(|s| s.content.status == SolutionStatus::Published) {
+        for _ in 0..(6 + rng.below(15)) {
+            let person = members[rng.below(members.len() as u64) as usize];
+            let record = RecordContent::parse(
+                RecordInput {
+                    title: format!("Toegepast: {}", solution.content.title),
+                    activity_type: ActivityType::OnTheJob,
+                    started_on: quarter.start() + Duration::days(rng.below(days) as i64),
+                    solution_id: Some(solution.id),
+                    ..RecordInput::default()
+                },
+                "",
+            )?;
+            store
+                .create_record(&LearningRecord::manual(person, record, Sharing::default(), crate::db::now()), None)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// (format, title, registrations): one event of each in the last closed quarter; the field

@@ -28,6 +28,7 @@ on_both_databases!(
     hours_are_withheld_when_few_people_logged_a_duration,
     a_computed_period_keeps_the_k_it_was_protected_with,
     event_to_action_follows_members_from_registration_to_proof_and_withholds_small_formats,
+    shared_solutions_count_what_is_listed_and_protect_the_people_who_endorse_or_adopt,
 );
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -131,6 +132,7 @@ async fn only_policy_readers_and_facilitators_read_insights(app: TestApp) {
         "/v1/insights",
         "/v1/insights/learning-participation?period=2026-Q1",
         "/v1/insights/event-to-action?period=2026-Q1&by=format",
+        "/v1/insights/shared-solutions?period=2026-Q1&by=sector",
     ] {
         problem(app.get(path).send().await.unwrap(), 401).await;
         for token in [&member.token, &admin.token, &client] {
@@ -151,6 +153,10 @@ async fn only_policy_readers_and_facilitators_read_insights(app: TestApp) {
     assert_eq!(events["path"], "/v1/insights/event-to-action");
     assert_eq!(events["dimensions"][0]["name"], "format");
     assert!(events["measures"].as_array().unwrap().contains(&json!("proven_rate")), "{events}");
+    let solutions = &catalogue["insights"][2];
+    assert_eq!(solutions["path"], "/v1/insights/shared-solutions");
+    let sections = solutions["dimensions"][0]["values"].as_array().unwrap();
+    assert!(sections.contains(&json!("Q")) && !sections.contains(&json!("none")), "{solutions}");
     // The choice to be counted is a person's own.
     problem(get(&app, &client, "/v1/me/insights-consent").await, 403).await;
     problem(get(&app, &dashboard, "/v1/me/insights-consent").await, 403).await;
@@ -188,7 +194,8 @@ async fn small_groups_are_withheld_and_cannot_be_worked_out_from_the_total(app: 
     // One of three learned: withheld, with every figure of it.
     let small = cell(&t, json!({"age_band": "55_64"}));
     assert_eq!(small["suppressed"], true);
-    assert_eq!(small["reason"], "fewer_than_k");
+    // Withheld with its partner, neither saying which is the small one.
+    assert_eq!(small["reason"], "withheld_together");
     for figure in ["people", "participants", "participation_rate", "hours_per_participant"] {
         assert!(small[figure].is_null(), "{small}");
     }
@@ -196,7 +203,7 @@ async fn small_groups_are_withheld_and_cannot_be_worked_out_from_the_total(app: 
     // withheld too, the smallest that leaves at least k learners and k others in the sum
     // once its own least (k and k, as it passes rule 1) is taken off.
     let partner = cell(&t, json!({"age_band": "45_54"}));
-    assert_eq!((&partner["suppressed"], &partner["reason"]), (&json!(true), &json!("protects_another_cell")));
+    assert_eq!((&partner["suppressed"], &partner["reason"]), (&json!(true), &json!("withheld_together")));
     let shown_people: i64 = t["cells"]
         .as_array()
         .unwrap()
@@ -429,7 +436,7 @@ async fn a_computed_period_keeps_the_k_it_was_protected_with(app: TestApp) {
     // A period computed from now on uses the new k: five of ten learned, fewer than six.
     let after = table(&other, &reader.token, "period=2026-Q2&by=age_band").await;
     assert_eq!(after["k"], 6);
-    assert_eq!(cell(&after, json!({"age_band": "55_64"}))["reason"], "fewer_than_k");
+    assert_eq!(cell(&after, json!({"age_band": "55_64"}))["suppressed"], true);
 }
 
 /// A published online event of `format` run by `org`, open for registration now.
@@ -538,7 +545,7 @@ async fn event_to_action_follows_members_from_registration_to_proof_and_withhold
     // Three of seven proved it: fewer than k did, so that step is withheld.
     assert_eq!(
         (&w["withheld_from"], &w["reason"], &w["suppressed"]),
-        (&json!("proven"), &json!("fewer_than_k"), &json!(true))
+        (&json!("proven"), &json!("withheld_together"), &json!(true))
     );
     assert_eq!(
         (&w["attendance_rate"], &w["done_rate"], &w["proven_rate"]),
@@ -546,12 +553,12 @@ async fn event_to_action_follows_members_from_registration_to_proof_and_withhold
     );
     // Three people at the webinar: nothing shown.
     let b = cell(&t, json!({"format": "webinar"}));
-    assert_eq!((steps(b), &b["reason"]), ([None; 5], &json!("fewer_than_k")));
+    assert_eq!((steps(b), &b["reason"]), ([None; 5], &json!("withheld_together")));
     // The total minus the workshop would be the webinar: the inspiration session partners it.
     let i = cell(&t, json!({"format": "inspiration_session"}));
     assert_eq!(
         (steps(i), &i["withheld_from"], &i["reason"]),
-        ([None; 5], &json!("registered"), &json!("protects_another_cell"))
+        ([None; 5], &json!("registered"), &json!("withheld_together"))
     );
     // The total: everyone counted, every step shown (each side of each step is at least k
     // people, and so are the withheld formats together).
@@ -586,8 +593,8 @@ async fn event_to_action_follows_members_from_registration_to_proof_and_withhold
         "period,format,registered,attended,committed,done,proven,attendance_rate,commitment_rate,done_rate,proven_rate,suppressed,withheld_from,reason"
     );
     assert_eq!(lines[1], "2026-Q2,,35,22,23,12,6,0.629,0.657,0.522,0.5,false,,");
-    assert!(lines.contains(&"2026-Q2,workshop,20,15,13,7,,0.75,0.65,0.538,,true,proven,fewer_than_k"), "{csv}");
-    assert!(lines.contains(&"2026-Q2,webinar,,,,,,,,,,true,registered,fewer_than_k"), "{csv}");
+    assert!(lines.contains(&"2026-Q2,workshop,20,15,13,7,,0.75,0.65,0.538,,true,proven,withheld_together"), "{csv}");
+    assert!(lines.contains(&"2026-Q2,webinar,,,,,,,,,,true,registered,withheld_together"), "{csv}");
 
     // Kept: an erasure or an opt-out now changes nothing of 2026-Q2.
     app.store.set_counted_in_insights(workshop[0], false).await.unwrap();
@@ -598,4 +605,158 @@ async fn event_to_action_follows_members_from_registration_to_proof_and_withhold
     // Only `format` breaks it down.
     let bad = problem(get(&app, &reader.token, "/v1/insights/event-to-action?by=age_band").await, 400).await;
     assert!(bad["detail"].as_str().unwrap().contains("format"), "{bad}");
+}
+
+/// Moves what the API just wrote into 2026-Q2: `sql` sets a timestamp column to `$1`.
+async fn backdate(app: &TestApp, sql: &'static str, id: &str) {
+    let at: chrono::DateTime<Utc> = "2026-05-20T10:00:00Z".parse().unwrap();
+    let id: Uuid = id.parse().unwrap();
+    match app.backend {
+        crate::helpers::Backend::Sqlite => {
+            use sqlx::Connection;
+            let mut conn = sqlx::SqliteConnection::connect(&app.database_url).await.unwrap();
+            sqlx::query(sql).bind(at).bind(id).execute(&mut conn).await.unwrap();
+        }
+        crate::helpers::Backend::Postgres => {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&app.database_url).await.unwrap();
+            sqlx::query(sql).bind(at).bind(id).execute(&mut conn).await.unwrap();
+        }
+    }
+}
+
+/// A published solution about `sector`, backdated to 2026-Q2; returns its id.
+async fn published_solution(app: &TestApp, token: &str, sector: &str, maturity: &str) -> String {
+    let body = json!({
+        "title": format!("Leren op de werkvloer in sector {sector}"),
+        "summary": "Samen uitgewerkt.",
+        "context": {"sector": sector},
+        "maturity": maturity,
+    });
+    let created = expect(post(app, token, "/v1/solutions", body).await, StatusCode::CREATED).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let res = app
+        .request(Method::PATCH, &format!("/v1/solutions/{id}"))
+        .bearer_auth(token)
+        .header("If-Match", format!("\"{}\"", created["version"]))
+        .json(&json!({"status": "published"}))
+        .send()
+        .await
+        .unwrap();
+    expect(res, StatusCode::OK).await;
+    backdate(app, "update solutions set published_at = $1 where id = $2", &id).await;
+    id
+}
+
+async fn shared_solutions_count_what_is_listed_and_protect_the_people_who_endorse_or_adopt(app: TestApp) {
+    let reader = app.user(PersonRole::PolicyReader).await;
+    let author = app.member().await;
+    // Two challenges about care (NACE 86: section Q), one without a sector.
+    let challenges =
+        [("Zorgpersoneel leert te weinig", Some("86.10")), ("Te weinig stages", Some("Q")), ("Vergrijzing", None)];
+    for (title, sector) in challenges {
+        let mut body = json!({"title": title});
+        if let Some(sector) = sector {
+            body["context"] = json!({"sector": sector});
+        }
+        let c = expect(post(&app, &author.token, "/v1/challenges", body).await, StatusCode::CREATED).await;
+        backdate(&app, "update challenges set created_at = $1 where id = $2", c["id"].as_str().unwrap()).await;
+    }
+    let care = published_solution(&app, &author.token, "86.10", "piloted").await;
+    let schools = published_solution(&app, &author.token, "P", "idea").await;
+    // A draft is not counted: only its co-authors and facilitators see it.
+    let draft = json!({"title": "Nog een idee", "summary": "Kladversie.", "context": {"sector": "P"}});
+    expect(post(&app, &author.token, "/v1/solutions", draft).await, StatusCode::CREATED).await;
+    let factory = published_solution(&app, &author.token, "C", "proven").await;
+    // Seven members endorse the care solution, two the schools one (the 8th, and the 1st
+    // again); ten others endorse the factory one. Six of the first seven adopt the care
+    // solution, the 7th the schools one; the ten adopt the factory one.
+    let mut members = Vec::new();
+    for _ in 0..18 {
+        members.push(app.member().await);
+    }
+    let endorse = |m: usize, target: String| {
+        let (app, token) = (&app, members[m].token.clone());
+        async move {
+            let path = format!("/v1/solutions/{target}/endorsements/me");
+            let res = app.request(Method::PUT, &path).bearer_auth(&token).json(&json!({})).send().await.unwrap();
+            let e = expect(res, StatusCode::CREATED).await;
+            backdate(app, "update endorsements set created_at = $1 where id = $2", e["id"].as_str().unwrap()).await;
+        }
+    };
+    let adopt = |m: usize, target: String| {
+        let (app, token) = (&app, members[m].token.clone());
+        async move {
+            let record = json!({
+                "title": "Toegepast", "activity_type": "on_the_job", "started_on": "2026-06-01",
+                "solution_id": target,
+            });
+            expect(post(app, &token, "/v1/learning-records", record).await, StatusCode::CREATED).await;
+        }
+    };
+    for m in 0..7 {
+        endorse(m, care.clone()).await;
+        adopt(m, if m == 6 { schools.clone() } else { care.clone() }).await;
+    }
+    endorse(7, schools.clone()).await;
+    endorse(0, schools.clone()).await;
+    for m in 8..18 {
+        endorse(m, factory.clone()).await;
+        adopt(m, factory.clone()).await;
+    }
+    // Someone who opted out is not counted.
+    app.store.set_counted_in_insights(members[1].id, false).await.unwrap();
+
+    let t = expect(
+        get(&app, &reader.token, "/v1/insights/shared-solutions?period=2026-Q2&by=sector").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!((t["insight"].as_str(), t["dimensions"].clone()), (Some("shared_solutions"), json!(["sector"])));
+    let total = cell(&t, json!({"sector": null}));
+    let figures = |c: &Value| {
+        ["challenges", "published_idea", "published_piloted", "published_proven", "endorsers", "adopters"]
+            .map(|f| c[f].as_i64())
+    };
+    // Endorsers are people per sector: Q 6 (the 2nd opted out), P 2, C 10, so 18 in the
+    // total though the 1st is in two sectors. Adopters: Q 5, P 1, C 10.
+    assert_eq!(figures(total), [Some(3), Some(1), Some(1), Some(1), Some(18), Some(16)], "{total}");
+    let q = cell(&t, json!({"sector": "Q"}));
+    assert_eq!(figures(q), [Some(2), Some(0), Some(1), Some(0), Some(6), Some(5)], "{q}");
+    assert_eq!(figures(cell(&t, json!({"sector": "unknown"}))), [Some(1), Some(0), Some(0), Some(0), Some(0), Some(0)]);
+    // Two endorsers and one adopter of the schools solution: too few people to show.
+    let p = cell(&t, json!({"sector": "P"}));
+    assert_eq!(figures(p), [Some(0), Some(1), Some(0), Some(0), None, None], "{p}");
+    assert_eq!(
+        (&p["endorsers_reason"], &p["adopters_reason"], &p["suppressed"]),
+        (&json!("withheld_together"), &json!("withheld_together"), &json!(true))
+    );
+    // Total minus Q would be P: a partner is withheld too. Not Q: with Q, the sum minus Q's
+    // least (k, as it passes) would bound P below k. C's ten meet that margin.
+    let c = cell(&t, json!({"sector": "C"}));
+    assert_eq!(figures(c), [Some(0), Some(0), Some(0), Some(1), None, None], "{c}");
+    assert_eq!(
+        (&c["endorsers_reason"], &c["adopters_reason"]),
+        (&json!("withheld_together"), &json!("withheld_together"))
+    );
+    // Total only, and CSV.
+    let alone =
+        expect(get(&app, &reader.token, "/v1/insights/shared-solutions?period=2026-Q2").await, StatusCode::OK).await;
+    assert_eq!(alone["cells"].as_array().unwrap().len(), 1);
+    assert_eq!(figures(&alone["cells"][0]), figures(total));
+    let res = app
+        .get("/v1/insights/shared-solutions?period=2026-Q2&by=sector")
+        .bearer_auth(&reader.token)
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    let csv = res.text().await.unwrap();
+    let lines: Vec<&str> = csv.split("\r\n").collect();
+    assert_eq!(
+        lines[0],
+        "period,sector,challenges,published_idea,published_piloted,published_proven,endorsers,adopters,suppressed,endorsers_reason,adopters_reason"
+    );
+    assert_eq!(lines[1], "2026-Q2,,3,1,1,1,18,16,false,,");
+    assert!(lines.contains(&"2026-Q2,P,0,1,0,0,,,true,withheld_together,withheld_together"), "{csv}");
 }

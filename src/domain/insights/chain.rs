@@ -15,7 +15,9 @@
 //! distinct people, with `k` more people on each side for every partner withheld for it
 //! (a partner is known to pass rule 1, so the sum minus its least must still be `k`): the
 //! smallest shown cell that meets that margin is withheld from the step too, or else the
-//! largest; when none is left, the total withholds the step.
+//! largest; when none is left, the total withholds the step. Where the total shows a step,
+//! the cells withholding it are labelled `Together`, not small or partner: a reader who
+//! knew which could bound the small ones from the sum.
 
 use std::collections::HashSet;
 
@@ -107,6 +109,25 @@ impl Group {
 /// The one-way table of `units` by group, total first, then one cell per value of `values`
 /// (empty ones included), protected with `k`.
 pub fn protect_chain(units: &[Unit], values: &[String], k: i64) -> Vec<ChainCell> {
+    protect_steps(units, values, k, STEPS.len())
+}
+
+/// The people of each group, as a one-step table: the count of a group is shown when it
+/// is at least `k` people or none, and rule 2 protects the line as for the chain's first
+/// step. `people` are (person, group) pairs; a pair given twice counts once.
+pub fn protect_people(people: &[(Uuid, String)], values: &[String], k: i64) -> Vec<ChainCell> {
+    let mut pairs: Vec<&(Uuid, String)> = people.iter().collect();
+    pairs.sort();
+    pairs.dedup();
+    let units: Vec<Unit> = pairs
+        .into_iter()
+        .map(|(person, group)| Unit::new(*person, group.clone(), false, false, false, false))
+        .collect();
+    protect_steps(&units, values, k, 1)
+}
+
+/// [`protect_chain`] over the first `steps` steps only.
+fn protect_steps(units: &[Unit], values: &[String], k: i64, steps: usize) -> Vec<ChainCell> {
     let mut groups = vec![Group::default(); values.len()];
     for unit in units {
         match values.iter().position(|v| *v == unit.group) {
@@ -121,7 +142,7 @@ pub fn protect_chain(units: &[Unit], values: &[String], k: i64) -> Vec<ChainCell
     // The first step each cell withholds, and why.
     let mut total_withheld: Option<(usize, Suppression)> = None;
     let mut withheld: Vec<Option<(usize, Suppression)>> = vec![None; values.len()];
-    for step in 0..STEPS.len() {
+    for step in 0..steps {
         if total_withheld.is_none() && total.sensitive(step, k) {
             total_withheld = Some((step, Suppression::Primary));
         }
@@ -169,10 +190,17 @@ pub fn protect_chain(units: &[Unit], values: &[String], k: i64) -> Vec<ChainCell
                 }
             }
         }
+        if total_withheld.is_none() {
+            // As in `disclosure`: the cells withholding this step say nothing of which of
+            // them are small, or a reader could bound those from the sum.
+            for w in withheld.iter_mut().filter(|w| w.is_some_and(|(at, _)| at == step)) {
+                *w = Some((step, Suppression::Together));
+            }
+        }
     }
     let cell = |group: Option<String>, g: &Group, w: Option<(usize, Suppression)>| ChainCell {
         group,
-        shown: g.units[..w.map_or(STEPS.len(), |(step, _)| step)].to_vec(),
+        shown: g.units[..w.map_or(steps, |(step, _)| step)].to_vec(),
         withheld: w.map(|(_, why)| why),
     };
     std::iter::once(cell(None, &total, total_withheld))

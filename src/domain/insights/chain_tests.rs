@@ -35,11 +35,11 @@ fn a_small_format_is_withheld_and_cannot_be_recovered_from_the_total() {
     assert_eq!(cell(&cells, Some("workshop")).shown, vec![40, 30, 20, 12, 6]);
     // Three people: nothing shown.
     let small = cell(&cells, Some("field_visit"));
-    assert_eq!((small.shown.clone(), small.withheld), (vec![], Some(Suppression::Primary)));
+    assert_eq!((small.shown.clone(), small.withheld), (vec![], Some(Suppression::Together)));
     // Without a partner, the total minus the workshop (and the empty conference) would be
     // the three people of the field visit.
     let partner = cell(&cells, Some("webinar"));
-    assert_eq!((partner.shown.clone(), partner.withheld), (vec![], Some(Suppression::Secondary)));
+    assert_eq!((partner.shown.clone(), partner.withheld), (vec![], Some(Suppression::Together)));
     // Empty formats show zeros.
     assert_eq!(cell(&cells, Some("conference")).shown, vec![0, 0, 0, 0, 0]);
 }
@@ -52,13 +52,13 @@ fn a_step_everyone_or_almost_no_one_reached_is_withheld_with_the_steps_after_it(
     units.extend(people(200, "conference", 25, [15, 10, 5, 0]));
     let cells = protect_chain(&units, &formats(), 5);
     let workshop = cell(&cells, Some("workshop"));
-    assert_eq!((workshop.shown.clone(), workshop.withheld), (vec![20], Some(Suppression::Primary)));
+    assert_eq!((workshop.shown.clone(), workshop.withheld), (vec![20], Some(Suppression::Together)));
     // The total minus the webinar would be the workshop: the conference partners it.
     let conference = cell(&cells, Some("conference"));
-    assert_eq!((conference.shown.clone(), conference.withheld), (vec![25], Some(Suppression::Secondary)));
+    assert_eq!((conference.shown.clone(), conference.withheld), (vec![25], Some(Suppression::Together)));
     let webinar = cell(&cells, Some("webinar"));
     assert_eq!(webinar.shown, vec![30, 20, 15, 8], "4 of 8 proved: fewer than k did");
-    assert_eq!(webinar.withheld, Some(Suppression::Primary));
+    assert_eq!(webinar.withheld, Some(Suppression::Together));
     // The total shows every step: its withheld cells together are at least k people on
     // each side, so total minus shown tells nothing about fewer.
     assert_eq!(cell(&cells, None).shown, vec![75, 55, 37, 19, 6]);
@@ -77,10 +77,10 @@ fn one_person_in_several_withheld_formats_is_one_person_not_several() {
     let cells = protect_chain(&units, &formats(), 5);
     assert_eq!(cell(&cells, None).shown[0], 42);
     for format in ["workshop", "webinar", "field_visit"] {
-        assert_eq!(cell(&cells, Some(format)).withheld, Some(Suppression::Primary), "{format}");
+        assert_eq!(cell(&cells, Some(format)).withheld, Some(Suppression::Together), "{format}");
     }
     let conference = cell(&cells, Some("conference"));
-    assert_eq!((conference.shown.clone(), conference.withheld), (vec![], Some(Suppression::Secondary)));
+    assert_eq!((conference.shown.clone(), conference.withheld), (vec![], Some(Suppression::Together)));
 }
 
 #[test]
@@ -96,9 +96,9 @@ fn a_partner_known_to_pass_rule_1_does_not_pin_the_cell_it_protects() {
     assert_eq!(cell(&cells, None).shown, vec![80, 40, 60, 37, 19]);
     assert_eq!(cell(&cells, Some("webinar")).shown, vec![20, 10, 15, 10, 5]);
     let workshop = cell(&cells, Some("workshop"));
-    assert_eq!((workshop.shown.len(), workshop.withheld), (4, Some(Suppression::Primary)));
+    assert_eq!((workshop.shown.len(), workshop.withheld), (4, Some(Suppression::Together)));
     let conference = cell(&cells, Some("conference"));
-    assert_eq!((conference.shown.len(), conference.withheld), (4, Some(Suppression::Secondary)));
+    assert_eq!((conference.shown.len(), conference.withheld), (4, Some(Suppression::Together)));
     // Now a reader knows the conference's proven is 5 to 15, so the workshop's is 0 to 9.
 }
 
@@ -177,31 +177,23 @@ fn no_small_group_is_determinable_in_random_event_tables() {
     assert!(withheld_seen > 1_000, "the random tables exercise withholding: {withheld_seen}");
 }
 
-/// What a reader who knows the rules can bound about a cell that withholds `step` as too
-/// small, from the total and the other cells: each partner withheld for the step passes
-/// rule 1 (at least `k` on each side of its shown base), every other withheld cell holds
-/// between none and all of its base. The cell's value must still be possibly `k` or more
-/// and possibly its base minus `k` or less: which side is small stays unknown.
+/// What a reader can bound about a cell that withholds `step` while the total shows it:
+/// every such cell says only `Together`, so a reader bounds the others by none and all of
+/// their base (the total's where theirs is withheld too). Each cell's value must still
+/// possibly be `k` or more and possibly its base minus `k` or less.
 fn interval_attack(cells: &[ChainCell], step: usize, k: i64) {
     let base = BASE[step].expect("a step with a base");
     let (total, groups) = (&cells[0], &cells[1..]);
     let hidden: Vec<&ChainCell> = groups.iter().filter(|c| c.shown.len() <= step).collect();
     let sum = total.shown[step] - groups.iter().filter(|c| c.shown.len() > step).map(|c| c.shown[step]).sum::<i64>();
-    let bounds = |c: &ChainCell| -> (i64, i64) {
-        match (c.shown.len() == step, c.withheld) {
-            (true, Some(Suppression::Secondary)) => (k, c.shown[base] - k),
-            (true, _) => (0, c.shown[base]),
-            // Withheld from an earlier step: its base is at most the total's.
-            (false, _) => (0, c.shown.get(base).copied().unwrap_or(total.shown[base])),
-        }
-    };
+    let most = |c: &ChainCell| c.shown.get(base).copied().unwrap_or(total.shown[base]);
     for (i, c) in hidden.iter().enumerate() {
-        if c.shown.len() != step || c.withheld != Some(Suppression::Primary) {
+        if c.shown.len() != step {
             continue;
         }
-        let others = hidden.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, o)| bounds(o));
-        let (least, most) = others.fold((0, 0), |(l, m), (lo, hi)| (l + lo, m + hi));
-        let (lo, hi) = ((sum - most).max(0), (sum - least).min(c.shown[base]));
+        assert_eq!(c.withheld, Some(Suppression::Together), "{cells:?}");
+        let others: i64 = hidden.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, o)| most(o)).sum();
+        let (lo, hi) = ((sum - others).max(0), sum.min(c.shown[base]));
         assert!(
             hi >= k && lo <= c.shown[base] - k,
             "{} of {:?}: a reader bounds it to {lo}..={hi} of {}; {cells:?}",

@@ -11,9 +11,9 @@
 //!    is their sum, with `k` more on each side per partner: a partner is known to pass rule
 //!    1, so the sum minus each partner's least must still be `k` on each side, or it would
 //!    bound a small cell. The next partner is the smallest non-empty shown cell that meets
-//!    the margin, or else the largest. When every non-empty cell of the line is withheld
-//!    and the margin is still not met, the line's cells are labelled `Together`: which of
-//!    them are small is not said, and without that a sum that passes rule 1 bounds none.
+//!    the margin, or else the largest. Every withheld cell of such a line is then labelled
+//!    `Together`: which of them are small, and which are partners, is not said, because a
+//!    reader who knew could bound the small ones from the sum.
 //! 3. **All or nothing inside a two-way table**: its inner cells are shown only when none
 //!    fails rule 1; otherwise every inner cell is withheld, `Together` (which are small is
 //!    not said, so a margin minus the inner cells known to pass cannot bound a small one),
@@ -163,7 +163,7 @@ impl Measure<'_> {
             let hidden: Counts = line.iter().filter(|k| withheld.contains_key(**k)).map(|k| grid[*k]).sum();
             let margin = |partners: i64| self.k * (1 + partners);
             if !line.iter().any(|k| withheld.contains_key(*k)) || !(self.sensitive)(&hidden, margin(partners)) {
-                return;
+                break;
             }
             let mut open: Vec<&Key> =
                 line.iter().copied().filter(|k| !withheld.contains_key(*k) && (self.size)(&grid[*k]) > 0).collect();
@@ -174,17 +174,17 @@ impl Measure<'_> {
                     withheld.insert((*key).clone(), Suppression::Secondary);
                     partners += 1;
                 }
-                None => {
-                    // Every non-empty cell is withheld and their sum, the total, passes rule 1
-                    // but not the margin: say nothing of which are small.
-                    let hidden: Vec<Key> =
-                        line.iter().filter(|k| withheld.contains_key(**k)).map(|k| (*k).clone()).collect();
-                    for key in hidden {
-                        withheld.insert(key, Suppression::Together);
-                    }
-                    return;
-                }
+                // Every non-empty cell is withheld and their sum, the total, passes rule 1
+                // but not the margin.
+                None => break,
             }
+        }
+        // The total minus the shown cells is the sum of the withheld ones: a reader who knew
+        // which of them are small and which pass (and a rule-aware reader could, from which
+        // shown cells were skipped as partners) could bound the small ones. So none says.
+        let hidden: Vec<Key> = line.iter().filter(|k| withheld.contains_key(**k)).map(|k| (*k).clone()).collect();
+        for key in hidden {
+            withheld.insert(key, Suppression::Together);
         }
     }
 }
