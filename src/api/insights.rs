@@ -152,9 +152,9 @@ async fn list_insights(caller: Caller, state: web::Data<AppState>) -> Result<Htt
             InsightInfo {
                 name: SHARED_SOLUTIONS,
                 path: "/v1/insights/shared-solutions",
-                description: "Learning together: challenges posed, solutions published by maturity, and the members \
-                              who endorsed or adopted (applied in a learning record) a solution, by the sector the \
-                              challenge or solution is about.",
+                description: "Learning together: challenges posed, solutions published by maturity, endorsements, \
+                              and the members who adopted (applied in a learning record) a solution, by the sector \
+                              the challenge or solution is about.",
                 measures: SOLUTION_MEASURES.to_vec(),
                 dimensions: vec![DimensionInfo {
                     name: SECTOR,
@@ -659,7 +659,7 @@ fn chain_csv(table: &EventToActionTable) -> String {
 const SECTOR: &str = "sector";
 
 const SOLUTION_MEASURES: [&str; 6] =
-    ["challenges", "published_idea", "published_piloted", "published_proven", "endorsers", "adopters"];
+    ["challenges", "published_idea", "published_piloted", "published_proven", "endorsements", "adopters"];
 
 /// Which shared-solution figures.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -674,14 +674,15 @@ pub struct SharedSolutionsQuery {
     pub by: Option<String>,
 }
 
-/// A sector's shared solutions in a quarter. `endorsers` and `adopters` count people and
-/// are `null` where withheld; the other counts are of things every signed-in caller lists
-/// already (`/v1/challenges`, `/v1/solutions`), so they are always shown.
+/// A sector's shared solutions in a quarter. `adopters` counts people and is `null` where
+/// withheld; the other counts are of things every caller lists already (challenges,
+/// published solutions, and their endorsements with who made them), so they are always
+/// shown.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "group": {"sector": "Q"}, "challenges": 4, "published_idea": 3, "published_piloted": 2,
-    "published_proven": 1, "endorsers": 12, "adopters": null, "suppressed": true,
-    "endorsers_reason": null, "adopters_reason": "withheld_together"
+    "published_proven": 1, "endorsements": 12, "adopters": null, "suppressed": true,
+    "adopters_reason": "withheld_together"
 }))]
 pub struct SharedSolutionsCell {
     /// The NACE section the challenge or solution is about (`unknown` where none is given),
@@ -696,15 +697,15 @@ pub struct SharedSolutionsCell {
     pub published_piloted: i64,
     /// ... proven now.
     pub published_proven: i64,
-    /// Members who endorsed ("we use this too") a published solution of the sector in the
-    /// quarter; once per sector however many they endorsed.
-    pub endorsers: Option<i64>,
-    /// Members with a learning record that started in the quarter and applied a solution of
-    /// the sector.
+    /// Endorsements ("we use this too") of published solutions of the sector made in the
+    /// quarter, by anyone: they are listed with their authors on each solution already.
+    pub endorsements: i64,
+    /// Members with a learning record that started in the quarter and applied a published
+    /// solution of the sector, once per sector: the total counts someone who applied
+    /// solutions of two sectors twice.
     pub adopters: Option<i64>,
-    /// Whether `endorsers` or `adopters` is withheld.
+    /// Whether `adopters` is withheld.
     pub suppressed: bool,
-    pub endorsers_reason: Option<SuppressionReason>,
     pub adopters_reason: Option<SuppressionReason>,
 }
 
@@ -718,14 +719,14 @@ pub struct SharedSolutionsCell {
     "computed_at": "2026-10-01T08:00:00Z",
     "cells": [
         {"group": {"sector": null}, "challenges": 9, "published_idea": 5, "published_piloted": 3,
-         "published_proven": 2, "endorsers": 31, "adopters": 14, "suppressed": false,
-         "endorsers_reason": null, "adopters_reason": null},
+         "published_proven": 2, "endorsements": 31, "adopters": 14, "suppressed": false,
+         "adopters_reason": null},
         {"group": {"sector": "P"}, "challenges": 5, "published_idea": 2, "published_piloted": 1,
-         "published_proven": 1, "endorsers": 19, "adopters": 8, "suppressed": false,
-         "endorsers_reason": null, "adopters_reason": null},
+         "published_proven": 1, "endorsements": 19, "adopters": 8, "suppressed": false,
+         "adopters_reason": null},
         {"group": {"sector": "Q"}, "challenges": 4, "published_idea": 3, "published_piloted": 2,
-         "published_proven": 1, "endorsers": 12, "adopters": 6, "suppressed": false,
-         "endorsers_reason": null, "adopters_reason": null}
+         "published_proven": 1, "endorsements": 12, "adopters": 6, "suppressed": false,
+         "adopters_reason": null}
     ]
 }))]
 pub struct SharedSolutionsTable {
@@ -747,17 +748,18 @@ pub struct SharedSolutionsTable {
 /// Shared solutions
 ///
 /// Learning together, for a closed quarter: challenges posed, solutions published (by their
-/// maturity now), and the members who endorsed a published solution or applied one in a
-/// learning record that started in the quarter; for the network or per NACE section of the
-/// challenge or solution (`unknown` where none is given). Timestamps count in Brussels time.
+/// maturity now), endorsements of published solutions, and the members who applied a
+/// published solution in a learning record that started in the quarter; for the network or
+/// per NACE section of the challenge or solution (`unknown` where none is given).
+/// Timestamps count in Brussels time.
 ///
-/// **Disclosure control** (decision record 11): challenges and solutions are things every
-/// signed-in caller lists already, so their counts are shown as they are. `endorsers` and
-/// `adopters` count people (members who did not opt out), once per sector: a count is shown
-/// when it is at least `k` people or none; where the total shows it, the sectors
-/// withholding it together hold at least `k` people plus `k` per sector withheld to protect
-/// another, or the total withholds it too (`protects_another_cell`); the sectors withholding
-/// it say `withheld_together`, not which are small. A quarter's figures
+/// **Disclosure control** (decision record 11): challenges, published solutions and their
+/// endorsements (with who made them) are listed to every caller already, so their counts
+/// are shown as they are, everyone's included. `adopters` counts people (members who did
+/// not opt out), once per sector: a count is shown when it is at least `k` people or none;
+/// where the total shows it, the sectors withholding it together hold at least `k` people
+/// plus `k` per sector withheld to protect another, or the total withholds it too
+/// (`protects_another_cell`); the sectors withholding it say `withheld_together`. A quarter's figures
 /// are computed once, on the first request after it closed, and never change.
 ///
 /// Send `Accept: text/csv` for a spreadsheet.
@@ -768,7 +770,7 @@ pub struct SharedSolutionsTable {
     responses(
         (status = 200, description = "The table.", content(
             (SharedSolutionsTable = "application/json"),
-            (String = "text/csv", example = "period,sector,challenges,published_idea,published_piloted,published_proven,endorsers,adopters,suppressed,endorsers_reason,adopters_reason\r\n2026-Q3,,9,5,3,2,31,14,false,,\r\n2026-Q3,P,5,2,1,1,19,8,false,,\r\n2026-Q3,Q,4,3,2,1,12,6,false,,\r\n"),
+            (String = "text/csv", example = "period,sector,challenges,published_idea,published_piloted,published_proven,endorsements,adopters,suppressed,adopters_reason\r\n2026-Q3,,9,5,3,2,31,14,false,\r\n2026-Q3,P,5,2,1,1,19,8,false,\r\n2026-Q3,Q,4,3,2,1,12,6,false,\r\n"),
         )),
         (status = 403, description = "Only policy readers, facilitators and integration clients with `insights:read`.", body = Problem, content_type = "application/problem+json"),
     )
@@ -805,20 +807,16 @@ async fn shared_solutions(
         let mut header: Vec<&str> = vec!["period"];
         header.extend(&table.dimensions);
         header.extend(SOLUTION_MEASURES);
-        header.extend(["suppressed", "endorsers_reason", "adopters_reason"]);
+        header.extend(["suppressed", "adopters_reason"]);
         let rows = table.cells.iter().map(|cell| {
             let mut row: Vec<String> = vec![table.period.clone()];
             row.extend(table.dimensions.iter().map(|d| cell.group[d].clone().unwrap_or_default()));
-            row.extend(
-                [cell.challenges, cell.published_idea, cell.published_piloted, cell.published_proven]
-                    .map(|n| n.to_string()),
-            );
-            row.extend([cell.endorsers, cell.adopters].map(integer));
+            let counts = [cell.challenges, cell.published_idea, cell.published_piloted, cell.published_proven];
+            row.extend(counts.map(|n| n.to_string()));
+            row.push(cell.endorsements.to_string());
+            row.push(integer(cell.adopters));
             row.push(cell.suppressed.to_string());
-            row.extend(
-                [cell.endorsers_reason, cell.adopters_reason]
-                    .map(|r| r.map(|r| r.as_str().to_string()).unwrap_or_default()),
-            );
+            row.push(cell.adopters_reason.map(|r| r.as_str().to_string()).unwrap_or_default());
             row
         });
         return Ok(HttpResponse::Ok().content_type(TEXT_CSV).body(csv(&header, rows)));
@@ -827,19 +825,16 @@ async fn shared_solutions(
 }
 
 fn solutions_view(by_sector: bool, cell: SolutionsCell) -> SharedSolutionsCell {
-    let people = |c: &ChainCell| (c.shown.first().copied(), c.withheld.map(reason));
-    let (endorsers, endorsers_reason) = people(&cell.endorsers);
-    let (adopters, adopters_reason) = people(&cell.adopters);
+    let (adopters, adopters_reason) = (cell.adopters.shown.first().copied(), cell.adopters.withheld.map(reason));
     SharedSolutionsCell {
         group: if by_sector { BTreeMap::from([(SECTOR, cell.group)]) } else { BTreeMap::new() },
         challenges: cell.challenges,
         published_idea: cell.published[0],
         published_piloted: cell.published[1],
         published_proven: cell.published[2],
-        endorsers,
+        endorsements: cell.endorsements,
         adopters,
-        suppressed: endorsers_reason.is_some() || adopters_reason.is_some(),
-        endorsers_reason,
+        suppressed: adopters_reason.is_some(),
         adopters_reason,
     }
 }

@@ -26,7 +26,7 @@ pub const EVENT_TO_ACTION: &str = "event_to_action";
 pub const SHARED_SOLUTIONS: &str = "shared_solutions";
 
 /// A sector's shared solutions in a period, as kept: counts of what every signed-in caller
-/// lists already, and the people who endorsed or adopted, protected.
+/// lists already, and the people who adopted a solution, protected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SolutionsCell {
     /// The NACE section, `unknown` without one, or `None` for the total.
@@ -35,8 +35,9 @@ pub struct SolutionsCell {
     pub challenges: i64,
     /// Solutions published in the period, by their maturity now: idea, piloted, proven.
     pub published: [i64; 3],
-    /// Members who endorsed a published solution of the sector in the period.
-    pub endorsers: ChainCell,
+    /// Endorsements of published solutions of the sector made in the period, by anyone:
+    /// every caller lists them with their authors, so they count as they are.
+    pub endorsements: i64,
     /// Members with a learning record that started in the period and applied a solution of
     /// the sector.
     pub adopters: ChainCell,
@@ -127,7 +128,7 @@ impl Store {
     }
 
     /// Shared solutions in a closed period by sector: challenges posed, solutions published
-    /// by maturity, and the members who endorsed or adopted one, protected and kept.
+    /// by maturity, endorsements, and the members who adopted one (protected), kept.
     #[tracing::instrument(skip(self))]
     pub async fn shared_solutions(&self, period: Period, k: i64) -> StoreResult<Kept<Vec<SolutionsCell>>> {
         let compute = async {
@@ -135,7 +136,7 @@ impl Store {
             type Sectors = Vec<(Option<String>,)>;
             type Published = Vec<(Option<String>, String)>;
             type People = Vec<(Uuid, Option<String>)>;
-            let (challenges, solutions, endorsers, adopters): (Sectors, Published, People, People) =
+            let (challenges, solutions, endorsements, adopters): (Sectors, Published, Sectors, People) =
                 on_pool!(self.reader(), |p| {
                     let challenges =
                         sqlx::query_as("select sector from challenges where created_at >= $1 and created_at < $2")
@@ -151,12 +152,9 @@ impl Store {
                     .bind(end)
                     .fetch_all(p)
                     .await?;
-                    let endorsers = sqlx::query_as(
-                        "select e.person_id, s.sector from endorsements e
-                       join solutions s on s.id = e.solution_id
-                       join people p on p.id = e.person_id
-                      where e.created_at >= $1 and e.created_at < $2 and s.status = 'published'
-                        and p.role = 'member' and p.counted_in_insights",
+                    let endorsements = sqlx::query_as(
+                        "select s.sector from endorsements e join solutions s on s.id = e.solution_id
+                      where e.created_at >= $1 and e.created_at < $2 and s.status = 'published'",
                     )
                     .bind(start)
                     .bind(end)
@@ -166,14 +164,14 @@ impl Store {
                         "select r.person_id, s.sector from learning_records r
                        join solutions s on s.id = r.solution_id
                        join people p on p.id = r.person_id
-                      where r.started_on >= $1 and r.started_on < $2
+                      where r.started_on >= $1 and r.started_on < $2 and s.status = 'published'
                         and p.role = 'member' and p.counted_in_insights",
                     )
                     .bind(period.start())
                     .bind(period.end())
                     .fetch_all(p)
                     .await?;
-                    Ok::<_, sqlx::Error>((challenges, solutions, endorsers, adopters))
+                    Ok::<_, sqlx::Error>((challenges, solutions, endorsements, adopters))
                 })?;
             let section = |code: Option<String>| -> String {
                 code.as_deref().and_then(nace_section).unwrap_or(UNKNOWN).to_string()
@@ -186,7 +184,7 @@ impl Store {
                     group,
                     challenges: 0,
                     published: [0; 3],
-                    endorsers: ChainCell { group: None, shown: vec![], withheld: None },
+                    endorsements: 0,
                     adopters: ChainCell { group: None, shown: vec![], withheld: None },
                 })
                 .collect();
@@ -209,10 +207,13 @@ impl Store {
             let people = |rows: Vec<(Uuid, Option<String>)>| -> Vec<(Uuid, String)> {
                 rows.into_iter().map(|(person, sector)| (person, section(sector))).collect()
             };
-            let endorsers = protect_people(&people(endorsers), &values, k);
+            for (sector,) in endorsements {
+                let i = 1 + at(&section(sector));
+                cells[i].endorsements += 1;
+                cells[0].endorsements += 1;
+            }
             let adopters = protect_people(&people(adopters), &values, k);
-            for ((cell, e), a) in cells.iter_mut().zip(endorsers).zip(adopters) {
-                cell.endorsers = e;
+            for (cell, a) in cells.iter_mut().zip(adopters) {
                 cell.adopters = a;
             }
             Ok(cells)

@@ -28,7 +28,7 @@ on_both_databases!(
     hours_are_withheld_when_few_people_logged_a_duration,
     a_computed_period_keeps_the_k_it_was_protected_with,
     event_to_action_follows_members_from_registration_to_proof_and_withholds_small_formats,
-    shared_solutions_count_what_is_listed_and_protect_the_people_who_endorse_or_adopt,
+    shared_solutions_count_what_is_listed_and_protect_the_people_who_adopt,
 );
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -648,7 +648,7 @@ async fn published_solution(app: &TestApp, token: &str, sector: &str, maturity: 
     id
 }
 
-async fn shared_solutions_count_what_is_listed_and_protect_the_people_who_endorse_or_adopt(app: TestApp) {
+async fn shared_solutions_count_what_is_listed_and_protect_the_people_who_adopt(app: TestApp) {
     let reader = app.user(PersonRole::PolicyReader).await;
     let author = app.member().await;
     // Two challenges about care (NACE 86: section Q), one without a sector.
@@ -715,30 +715,26 @@ async fn shared_solutions_count_what_is_listed_and_protect_the_people_who_endors
     assert_eq!((t["insight"].as_str(), t["dimensions"].clone()), (Some("shared_solutions"), json!(["sector"])));
     let total = cell(&t, json!({"sector": null}));
     let figures = |c: &Value| {
-        ["challenges", "published_idea", "published_piloted", "published_proven", "endorsers", "adopters"]
+        ["challenges", "published_idea", "published_piloted", "published_proven", "endorsements", "adopters"]
             .map(|f| c[f].as_i64())
     };
-    // Endorsers are people per sector: Q 6 (the 2nd opted out), P 2, C 10, so 18 in the
-    // total though the 1st is in two sectors. Adopters: Q 5, P 1, C 10.
-    assert_eq!(figures(total), [Some(3), Some(1), Some(1), Some(1), Some(18), Some(16)], "{total}");
+    // Endorsements are listed with their authors on every solution: counted as they are,
+    // the opted-out 2nd member's included (Q 7, P 2, C 10). Adopters are people per sector:
+    // Q 5 (not the 2nd), P 1, C 10.
+    assert_eq!(figures(total), [Some(3), Some(1), Some(1), Some(1), Some(19), Some(16)], "{total}");
     let q = cell(&t, json!({"sector": "Q"}));
-    assert_eq!(figures(q), [Some(2), Some(0), Some(1), Some(0), Some(6), Some(5)], "{q}");
+    assert_eq!(figures(q), [Some(2), Some(0), Some(1), Some(0), Some(7), Some(5)], "{q}");
     assert_eq!(figures(cell(&t, json!({"sector": "unknown"}))), [Some(1), Some(0), Some(0), Some(0), Some(0), Some(0)]);
-    // Two endorsers and one adopter of the schools solution: too few people to show.
+    // One adopter of the schools solution: too few people to show.
     let p = cell(&t, json!({"sector": "P"}));
-    assert_eq!(figures(p), [Some(0), Some(1), Some(0), Some(0), None, None], "{p}");
-    assert_eq!(
-        (&p["endorsers_reason"], &p["adopters_reason"], &p["suppressed"]),
-        (&json!("withheld_together"), &json!("withheld_together"), &json!(true))
-    );
-    // Total minus Q would be P: a partner is withheld too. Not Q: with Q, the sum minus Q's
-    // least (k, as it passes) would bound P below k. C's ten meet that margin.
+    assert_eq!(figures(p), [Some(0), Some(1), Some(0), Some(0), Some(2), None], "{p}");
+    assert_eq!((&p["adopters_reason"], &p["suppressed"]), (&json!("withheld_together"), &json!(true)));
+    // Total minus Q would be P: another sector is withheld too. Not Q: with Q, the sum minus
+    // Q's least (k, as it passes) would bound P below k. C's ten meet that margin. Neither
+    // says which of the two is the small one.
     let c = cell(&t, json!({"sector": "C"}));
-    assert_eq!(figures(c), [Some(0), Some(0), Some(0), Some(1), None, None], "{c}");
-    assert_eq!(
-        (&c["endorsers_reason"], &c["adopters_reason"]),
-        (&json!("withheld_together"), &json!("withheld_together"))
-    );
+    assert_eq!(figures(c), [Some(0), Some(0), Some(0), Some(1), Some(10), None], "{c}");
+    assert_eq!(c["adopters_reason"], "withheld_together");
     // Total only, and CSV.
     let alone =
         expect(get(&app, &reader.token, "/v1/insights/shared-solutions?period=2026-Q2").await, StatusCode::OK).await;
@@ -755,8 +751,8 @@ async fn shared_solutions_count_what_is_listed_and_protect_the_people_who_endors
     let lines: Vec<&str> = csv.split("\r\n").collect();
     assert_eq!(
         lines[0],
-        "period,sector,challenges,published_idea,published_piloted,published_proven,endorsers,adopters,suppressed,endorsers_reason,adopters_reason"
+        "period,sector,challenges,published_idea,published_piloted,published_proven,endorsements,adopters,suppressed,adopters_reason"
     );
-    assert_eq!(lines[1], "2026-Q2,,3,1,1,1,18,16,false,,");
-    assert!(lines.contains(&"2026-Q2,P,0,1,0,0,,,true,withheld_together,withheld_together"), "{csv}");
+    assert_eq!(lines[1], "2026-Q2,,3,1,1,1,19,16,false,");
+    assert!(lines.contains(&"2026-Q2,P,0,1,0,0,2,,true,withheld_together"), "{csv}");
 }

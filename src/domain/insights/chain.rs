@@ -186,6 +186,11 @@ fn protect_steps(units: &[Unit], values: &[String], k: i64, steps: usize) -> Vec
                 // falls short of the margin: the total withholds it too.
                 None => {
                     total_withheld = Some((step, Suppression::Secondary));
+                    // With no total to subtract from, the partners protect nothing: they
+                    // pass rule 1 and are shown.
+                    for w in withheld.iter_mut().filter(|w| **w == Some((step, Suppression::Secondary))) {
+                        *w = None;
+                    }
                     break;
                 }
             }

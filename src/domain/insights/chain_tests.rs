@@ -102,6 +102,25 @@ fn a_partner_known_to_pass_rule_1_does_not_pin_the_cell_it_protects() {
     // Now a reader knows the conference's proven is 5 to 15, so the workshop's is 0 to 9.
 }
 
+#[test]
+fn people_count_once_per_group_and_a_small_group_is_withheld_with_a_partner() {
+    use super::protect_people;
+    // Two people in "webinar" (one of them twice), six in "workshop", twelve at "conference".
+    let mut pairs = vec![(person(0), "webinar".to_string()), (person(0), "webinar".to_string())];
+    pairs.push((person(1), "webinar".into()));
+    pairs.extend((10..16).map(|i| (person(i), "workshop".to_string())));
+    pairs.extend((20..32).map(|i| (person(i), "conference".to_string())));
+    let cells = protect_people(&pairs, &formats(), 5);
+    assert_eq!(cell(&cells, None).shown, vec![20]);
+    // The webinar's two are withheld; the workshop alone would leave the sum minus its
+    // least (5) under k, the conference does not.
+    assert_eq!(cell(&cells, Some("webinar")).shown, Vec::<i64>::new());
+    assert_eq!(cell(&cells, Some("workshop")).shown, vec![6]);
+    let conference = cell(&cells, Some("conference"));
+    assert_eq!((conference.shown.clone(), conference.withheld), (vec![], Some(Suppression::Together)));
+    assert_eq!(cell(&cells, Some("field_visit")).shown, vec![0]);
+}
+
 /// A deterministic pseudo-random sequence (xorshift), so a failure reproduces.
 struct Rng(u64);
 
