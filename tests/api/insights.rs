@@ -31,17 +31,22 @@ on_both_databases!(
     shared_solutions_count_what_is_listed_and_protect_the_people_who_adopt,
 );
 
-fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+pub(crate) fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
 /// An employer in manufacturing (NACE C), Antwerp, medium-sized.
 async fn employer(app: &TestApp) -> Uuid {
+    employer_in(app, "C").await
+}
+
+/// An employer in the sector `nace`, Antwerp, medium-sized.
+pub(crate) async fn employer_in(app: &TestApp, nace: &str) -> Uuid {
     let content = OrganisationContent {
         name: format!("Employer {}", Uuid::now_v7().simple()),
         kind: OrganisationKind::Employer,
         enterprise_number: None,
-        sector: Some("C".into()),
+        sector: Some(nace.into()),
         size_band: Some(SizeBand::Medium),
         region: Some(Region::Antwerp),
         website: None,
@@ -70,7 +75,7 @@ async fn record_of(app: &TestApp, person: Uuid, on: NaiveDate, minutes: Option<i
 
 /// `people` members of `org` born in `birth_year`; the first `learners` of them have a
 /// record on each of `dates`. Returns their ids.
-async fn crowd(
+pub(crate) async fn crowd(
     app: &TestApp,
     org: Uuid,
     birth_year: i32,
@@ -106,7 +111,7 @@ async fn table(app: &TestApp, token: &str, query: &str) -> Value {
 }
 
 /// The cell whose group is `group` (dimension -> value or null).
-fn cell(table: &Value, group: Value) -> &Value {
+pub(crate) fn cell(table: &Value, group: Value) -> &Value {
     table["cells"]
         .as_array()
         .unwrap()

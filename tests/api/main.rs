@@ -10,6 +10,7 @@ mod errors;
 mod events;
 mod idempotency;
 mod insights;
+mod insights_employer;
 mod learning;
 mod openapi;
 mod operations;

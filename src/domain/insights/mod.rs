@@ -6,6 +6,7 @@
 
 pub mod chain;
 pub mod disclosure;
+pub mod employer;
 #[cfg(test)]
 mod tests;
 
