@@ -241,7 +241,7 @@ fn organisation_sort_schema() -> utoipa::openapi::Object {
     sort_schema::<OrganisationSort>()
 }
 
-pub(crate) fn no_organisation(id: Uuid) -> ApiError {
+fn no_organisation(id: Uuid) -> ApiError {
     ApiError::not_found(format!("No organisation with id {id}."))
 }
 

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{BeginWrite, Pool, Store, StoreError, StoreResult, invalid_stored, now, on_pool};
+use super::{Pool, Store, StoreError, StoreResult, invalid_stored, now, on_pool};
 use crate::domain::event::EventFormat;
 use crate::domain::insights::chain::{ChainCell, Unit, protect_chain, protect_people};
 use crate::domain::insights::{
@@ -51,34 +51,7 @@ pub struct Kept<T> {
     /// The `k` the figures are protected with: the setting when they were computed, kept so
     /// that a later change of the setting cannot show two protections of the same figures.
     pub k: i64,
-    /// Whether each organisation's part was kept with the figures (learning participation
-    /// computed since employers have their own view; see [`Store::sector_shares`]).
-    pub by_organisation: bool,
 }
-
-/// An organisation's part of a period's learning participation, kept beside it in the same
-/// transaction: its people's finest groups.
-#[derive(Debug, Clone, Default)]
-pub struct OrganisationShare {
-    pub organisation_id: Uuid,
-    /// The organisation's NACE section when the figures were computed (`unknown` without).
-    pub sector: String,
-    pub breakdown: Breakdown,
-}
-
-/// What an employer's view is cut from: the organisation's part of a period and the parts
-/// of the other organisations of its sector.
-#[derive(Debug, Clone, Default)]
-pub struct SectorShares {
-    /// The sector the organisation was in when the figures were computed (its sector now
-    /// if none of its people were counted).
-    pub sector: String,
-    pub own: Breakdown,
-    pub others: Vec<Breakdown>,
-}
-
-/// What a computation gives: the figures, and each organisation's part where kept.
-type Computed<T> = (T, Option<Vec<OrganisationShare>>);
 
 /// A member as a period counts them.
 #[derive(sqlx::FromRow)]
@@ -127,15 +100,6 @@ fn brussels_bounds(period: Period) -> (DateTime<Utc>, DateTime<Utc>) {
     (midnight(period.start()), midnight(period.end()))
 }
 
-/// The NACE section of an organisation's sector code, `unknown` without one.
-fn sector_of(code: Option<&str>) -> String {
-    code.and_then(nace_section).unwrap_or(UNKNOWN).to_string()
-}
-
-fn to_json<T: Serialize>(value: &T) -> StoreResult<String> {
-    serde_json::to_string(value).map_err(|e| StoreError::Other(e.into()))
-}
-
 /// The groups of shared solutions: the NACE sections and `unknown` (no sector given).
 pub fn solution_sectors() -> Vec<String> {
     Dimension::Sector.values().into_iter().filter(|v| *v != NONE).map(str::to_string).collect()
@@ -146,11 +110,7 @@ impl Store {
     /// the live tables and kept on first use.
     #[tracing::instrument(skip(self))]
     pub async fn learning_participation(&self, period: Period, k: i64) -> StoreResult<Snapshot> {
-        let compute = async {
-            let (breakdown, shares) = self.compute_learning_participation(period).await?;
-            Ok((breakdown, Some(shares)))
-        };
-        self.kept(LEARNING_PARTICIPATION, period, k, compute).await
+        self.kept(LEARNING_PARTICIPATION, period, k, self.compute_learning_participation(period)).await
     }
 
     /// Event to action in a closed period: the table by event format, protected with the `k`
@@ -162,7 +122,7 @@ impl Store {
         let compute = async {
             let units = self.event_units(period).await?;
             let formats: Vec<String> = EventFormat::ALL.iter().map(|f| f.as_str().to_string()).collect();
-            Ok((protect_chain(&units, &formats, k), None))
+            Ok(protect_chain(&units, &formats, k))
         };
         self.kept(EVENT_TO_ACTION, period, k, compute).await
     }
@@ -256,123 +216,43 @@ impl Store {
             for (cell, a) in cells.iter_mut().zip(adopters) {
                 cell.adopters = a;
             }
-            Ok((cells, None))
+            Ok(cells)
         };
         self.kept(SHARED_SOLUTIONS, period, k, compute).await
     }
 
     /// A metric's figures for a closed period: read from its snapshot, or computed by
-    /// `compute` and kept, with each organisation's part where it gives them, in one
-    /// transaction. Concurrent first uses compute twice and keep the first one written, so
-    /// every caller gets the same figures.
+    /// `compute` and kept. Concurrent first uses compute twice and keep the first one
+    /// written, so every caller gets the same figures.
     async fn kept<T: Serialize + DeserializeOwned>(
         &self,
         metric: &'static str,
         period: Period,
         k: i64,
-        compute: impl Future<Output = StoreResult<Computed<T>>>,
+        compute: impl Future<Output = StoreResult<T>>,
     ) -> StoreResult<Kept<T>> {
         let key = period.to_string();
         if let Some(kept) = Self::read_snapshot(self.reader(), metric, &key).await? {
             return Ok(kept);
         }
-        let (figures, shares) = compute.await?;
-        let figures = to_json(&figures)?;
-        let by_organisation = shares.is_some();
-        let shares: Vec<(Uuid, String, String)> = shares
-            .unwrap_or_default()
-            .into_iter()
-            .map(|s| Ok((s.organisation_id, s.sector, to_json(&s.breakdown)?)))
-            .collect::<StoreResult<_>>()?;
+        let json = serde_json::to_string(&compute.await?).map_err(|e| StoreError::Other(e.into()))?;
         on_pool!(self.writer(), |p| {
-            let mut tx = p.begin_write().await?;
-            let inserted = sqlx::query(
-                "insert into insight_snapshots (metric, period, breakdown, computed_at, k, by_organisation)
-                 values ($1, $2, $3, $4, $5, $6)
+            sqlx::query(
+                "insert into insight_snapshots (metric, period, breakdown, computed_at, k) values ($1, $2, $3, $4, $5)
                  on conflict (metric, period) do nothing",
             )
             .bind(metric)
             .bind(&key)
-            .bind(&figures)
+            .bind(&json)
             .bind(now())
             .bind(k)
-            .bind(by_organisation)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            // Another computation kept its figures first: its parts are the ones that go with them.
-            if inserted == 1 {
-                for (organisation, sector, breakdown) in &shares {
-                    sqlx::query(
-                        "insert into insight_organisation_snapshots (metric, period, organisation_id, sector, breakdown)
-                         values ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(metric)
-                    .bind(&key)
-                    .bind(organisation)
-                    .bind(sector)
-                    .bind(breakdown)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-            }
-            tx.commit().await
+            .execute(p)
+            .await
+            .map(|_| ())
         })?;
         Self::read_snapshot(self.writer(), metric, &key)
             .await?
             .ok_or_else(|| StoreError::Other(anyhow::anyhow!("the snapshot just kept is missing")))
-    }
-
-    /// The parts of `organisation` and of the other organisations of its sector in the
-    /// learning participation of `period`, as kept with it (empty where none of an
-    /// organisation's people were counted).
-    #[tracing::instrument(skip(self))]
-    pub async fn sector_shares(&self, period: Period, organisation: Uuid) -> StoreResult<SectorShares> {
-        let key = period.to_string();
-        let kept: Option<String> = on_pool!(self.reader(), |p| {
-            sqlx::query_scalar(
-                "select sector from insight_organisation_snapshots
-                  where metric = $1 and period = $2 and organisation_id = $3",
-            )
-            .bind(LEARNING_PARTICIPATION)
-            .bind(&key)
-            .bind(organisation)
-            .fetch_optional(p)
-            .await
-        })?;
-        let sector = match kept {
-            Some(sector) => sector,
-            None => {
-                let now: Option<Option<String>> = on_pool!(self.reader(), |p| {
-                    sqlx::query_scalar("select sector from organisations where id = $1")
-                        .bind(organisation)
-                        .fetch_optional(p)
-                        .await
-                })?;
-                sector_of(now.ok_or(StoreError::NotFound)?.as_deref())
-            }
-        };
-        let rows: Vec<(Uuid, String)> = on_pool!(self.reader(), |p| {
-            sqlx::query_as(
-                "select organisation_id, breakdown from insight_organisation_snapshots
-                  where metric = $1 and period = $2 and sector = $3",
-            )
-            .bind(LEARNING_PARTICIPATION)
-            .bind(&key)
-            .bind(&sector)
-            .fetch_all(p)
-            .await
-        })?;
-        let mut shares = SectorShares { sector, ..SectorShares::default() };
-        for (id, json) in rows {
-            let breakdown: Breakdown = serde_json::from_str(&json).map_err(|_| invalid_stored("insight breakdown"))?;
-            if id == organisation {
-                shares.own = breakdown;
-            } else {
-                shares.others.push(breakdown);
-            }
-        }
-        Ok(shares)
     }
 
     async fn read_snapshot<T: DeserializeOwned>(
@@ -380,19 +260,16 @@ impl Store {
         metric: &str,
         period: &str,
     ) -> StoreResult<Option<Kept<T>>> {
-        let row: Option<(String, DateTime<Utc>, i64, bool)> = on_pool!(pool, |p| {
-            sqlx::query_as(
-                "select breakdown, computed_at, k, by_organisation from insight_snapshots
-                  where metric = $1 and period = $2",
-            )
-            .bind(metric)
-            .bind(period)
-            .fetch_optional(p)
-            .await
+        let row: Option<(String, DateTime<Utc>, i64)> = on_pool!(pool, |p| {
+            sqlx::query_as("select breakdown, computed_at, k from insight_snapshots where metric = $1 and period = $2")
+                .bind(metric)
+                .bind(period)
+                .fetch_optional(p)
+                .await
         })?;
-        row.map(|(json, computed_at, k, by_organisation)| {
+        row.map(|(json, computed_at, k)| {
             let figures = serde_json::from_str(&json).map_err(|e| StoreError::Other(e.into()))?;
-            Ok(Kept { figures, computed_at, k, by_organisation })
+            Ok(Kept { figures, computed_at, k })
         })
         .transpose()
     }
@@ -441,7 +318,7 @@ impl Store {
     /// not opt out and was in the network in the period (had an account before it ended, or
     /// a membership in force during it), grouped by their profile as it is now and their
     /// organisation in the period.
-    async fn compute_learning_participation(&self, period: Period) -> StoreResult<(Breakdown, Vec<OrganisationShare>)> {
+    async fn compute_learning_participation(&self, period: Period) -> StoreResult<Breakdown> {
         let (start, end) = (period.start(), period.end());
         let (people, organisations): (Vec<CountedRow>, Vec<OrganisationRow>) = on_pool!(self.reader(), |p| {
             let people = sqlx::query_as(
@@ -473,7 +350,6 @@ impl Store {
         })?;
         let organisations: HashMap<Uuid, OrganisationRow> = organisations.into_iter().map(|o| (o.id, o)).collect();
         let mut groups: BTreeMap<Profile, Counts> = BTreeMap::new();
-        let mut parts: BTreeMap<Uuid, BTreeMap<Profile, Counts>> = BTreeMap::new();
         for person in people {
             let age_band = match (person.birth_year, person.age_band) {
                 (Some(year), _) => age_band_in(year, period.year()).as_str().to_string(),
@@ -484,28 +360,19 @@ impl Store {
             let profile = Profile {
                 stakeholder_group: person.stakeholder_group,
                 age_band,
-                sector: organisation.map_or(NONE.to_string(), |o| sector_of(o.sector.as_deref())),
+                sector: match organisation {
+                    None => NONE.to_string(),
+                    Some(o) => o.sector.as_deref().and_then(nace_section).unwrap_or(UNKNOWN).to_string(),
+                },
             };
-            let counts = Counts {
+            *groups.entry(profile).or_default() += Counts {
                 people: 1,
                 participants: i64::from(person.records > 0),
                 minutes: person.minutes,
                 with_minutes: i64::from(person.timed > 0),
             };
-            if let Some(o) = organisation {
-                *parts.entry(o.id).or_default().entry(profile.clone()).or_default() += counts;
-            }
-            *groups.entry(profile).or_default() += counts;
         }
-        let shares = parts
-            .into_iter()
-            .map(|(id, groups)| OrganisationShare {
-                organisation_id: id,
-                sector: sector_of(organisations[&id].sector.as_deref()),
-                breakdown: groups.into_iter().collect(),
-            })
-            .collect();
-        Ok((groups.into_iter().collect(), shares))
+        Ok(groups.into_iter().collect())
     }
 
     /// Whether the person is counted in insights (they are unless they opted out).

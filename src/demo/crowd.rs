@@ -11,18 +11,9 @@ use crate::domain::solution::SolutionStatus;
 /// The generated members' e-mail domain.
 const CROWD_DOMAIN: &str = "leden.demo.vov.example";
 
-/// Where the generated members work, and how many. Three care employers (NACE Q), so that
-/// Zorgnet Kempen's admin sees a sector benchmark beside its own figures.
-const WORKPLACES: &[(&str, usize)] = &[
-    ("zorgnet", 220),
-    ("agency", 70),
-    ("leerhuis", 60),
-    ("lievens", 40),
-    ("union", 30),
-    ("fund", 20),
-    ("linde", 60),
-    ("thuiszorg", 45),
-];
+/// Where the generated members work, and how many.
+const WORKPLACES: &[(&str, usize)] =
+    &[("zorgnet", 220), ("agency", 70), ("leerhuis", 60), ("lievens", 40), ("union", 30), ("fund", 20)];
 
 /// The closed quarters before today that get records.
 const QUARTERS: u32 = 6;

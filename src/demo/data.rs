@@ -152,28 +152,6 @@ pub(super) const ORGANISATIONS: &[(&str, &str, Kind, &str, &str, SizeBand, Optio
         "https://www.vov.be",
         &["learning-together", "lifelong-learning"],
     ),
-    (
-        "linde",
-        "Woonzorgcentrum De Linde",
-        Kind::Employer,
-        "0523.456.738",
-        "87.30",
-        SizeBand::Medium,
-        Some(Region::Limburg),
-        "https://www.woonzorgdelinde.example",
-        &["older-workers", "workplace-learning"],
-    ),
-    (
-        "thuiszorg",
-        "Thuiszorg Kempenland",
-        Kind::Employer,
-        "0687.123.452",
-        "88.10",
-        SizeBand::Medium,
-        Some(Region::Antwerp),
-        "https://www.thuiszorgkempenland.example",
-        &["informal-learning", "learning-culture"],
-    ),
 ];
 
 /// The demo people: e-mail, name, group, birth year, age band, languages, network role,

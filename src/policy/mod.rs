@@ -95,11 +95,6 @@ pub enum Object<'a> {
     Comment {
         author: Option<Uuid>,
     },
-    /// An organisation's own insights (decision 11): its admins' alone, read only. Anyone
-    /// signed in knows the organisation exists, so others are refused (403), not told 404.
-    OrganisationInsights {
-        id: Uuid,
-    },
 }
 
 /// Whether `access` (None: no token) may do `action` to `object`.
@@ -201,10 +196,6 @@ pub fn decide(access: Option<&Access>, action: Action, object: &Object<'_>) -> D
             // Only its author rewrites it; facilitators, moderating, remove it.
             let by_author = author.is_some() && author == me;
             write_if(Allow, by_author || (facilitator && action == Delete))
-        }
-        Object::OrganisationInsights { id } => {
-            let admin = matches!(access, Access::Person { admin_of, .. } if admin_of.contains(&id));
-            write_if(if admin { Allow } else { Forbidden }, false)
         }
     }
 }

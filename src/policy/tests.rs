@@ -58,11 +58,6 @@ fn table() -> Vec<(&'static str, Object<'static>, [&'static str; 9])> {
     vec![
         ("theme", Object::Theme, ["AHH", "AAA", "AFF", "AFF", "AFF", "AFF", "AFF", "AFF", "AFF"]),
         (
-            "insights of organisation A",
-            Object::OrganisationInsights { id: ORG_A },
-            ["HHH", "FFF", "AFF", "FFF", "FFF", "FFF", "FFF", "FFF", "FFF"],
-        ),
-        (
             "organisation A",
             Object::Organisation { id: ORG_A },
             ["HHH", "AAA", "AAF", "AFF", "AFF", "AFF", "AFF", "AFF", "AFF"],

@@ -31,22 +31,17 @@ on_both_databases!(
     shared_solutions_count_what_is_listed_and_protect_the_people_who_adopt,
 );
 
-pub(crate) fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
 /// An employer in manufacturing (NACE C), Antwerp, medium-sized.
 async fn employer(app: &TestApp) -> Uuid {
-    employer_in(app, "C").await
-}
-
-/// An employer in the sector `nace`, Antwerp, medium-sized.
-pub(crate) async fn employer_in(app: &TestApp, nace: &str) -> Uuid {
     let content = OrganisationContent {
         name: format!("Employer {}", Uuid::now_v7().simple()),
         kind: OrganisationKind::Employer,
         enterprise_number: None,
-        sector: Some(nace.into()),
+        sector: Some("C".into()),
         size_band: Some(SizeBand::Medium),
         region: Some(Region::Antwerp),
         website: None,
@@ -75,7 +70,7 @@ async fn record_of(app: &TestApp, person: Uuid, on: NaiveDate, minutes: Option<i
 
 /// `people` members of `org` born in `birth_year`; the first `learners` of them have a
 /// record on each of `dates`. Returns their ids.
-pub(crate) async fn crowd(
+async fn crowd(
     app: &TestApp,
     org: Uuid,
     birth_year: i32,
@@ -111,7 +106,7 @@ async fn table(app: &TestApp, token: &str, query: &str) -> Value {
 }
 
 /// The cell whose group is `group` (dimension -> value or null).
-pub(crate) fn cell(table: &Value, group: Value) -> &Value {
+fn cell(table: &Value, group: Value) -> &Value {
     table["cells"]
         .as_array()
         .unwrap()

@@ -10,7 +10,6 @@ mod errors;
 mod events;
 mod idempotency;
 mod insights;
-mod insights_employer;
 mod learning;
 mod openapi;
 mod operations;

@@ -40,9 +40,6 @@ pub enum Suppression {
     /// which of them are small: a reader who knew which ones pass rule 1 could bound the
     /// small ones (see [`protect`]).
     Together,
-    /// An employer's benchmark cell that, less the viewer's organisation and the largest
-    /// other one, would be about fewer than `k` people on a side (rule 5, [`super::employer`]).
-    Dominated,
 }
 
 /// A cell: its place (one value per dimension of the table, `None` for "all"), its

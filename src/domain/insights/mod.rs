@@ -6,7 +6,6 @@
 
 pub mod chain;
 pub mod disclosure;
-pub mod employer;
 #[cfg(test)]
 mod tests;
 

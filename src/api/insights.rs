@@ -20,8 +20,6 @@ use crate::domain::insights::{Dimension, Period, group_by, parse_by};
 use crate::error::{ApiError, Problem, Result};
 use crate::state::AppState;
 
-mod employer;
-
 pub const TAG_INSIGHTS: &str = "Insights";
 const TEXT_CSV: &str = "text/csv; charset=utf-8";
 
@@ -30,7 +28,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(learning_participation)
         .service(event_to_action)
         .service(shared_solutions)
-        .service(employer::own_learning_participation)
         .service(get_insights_consent)
         .service(put_insights_consent);
 }
@@ -45,9 +42,7 @@ fn may_read(caller: &Caller) -> Result<()> {
         Ok(())
     } else {
         Err(ApiError::Forbidden(
-            "Insights are for policy readers, facilitators and integration clients with `insights:read`; an \
-             organisation's admins read their own at `/v1/organisations/{id}/insights/learning-participation`."
-                .into(),
+            "Insights are for policy readers, facilitators and integration clients with `insights:read`.".into(),
         ))
     }
 }
@@ -201,10 +196,6 @@ pub enum SuppressionReason {
     /// some of them are small, others protect those, and which is which is not said. A
     /// reader who knew could bound the small ones from the total.
     WithheldTogether,
-    /// In an employer's view: the sector's cell, less the viewer's organisation and the
-    /// largest other one, would be about fewer than `k` people on a side, so the benchmark
-    /// would tell about the rest of the sector or about the viewer's own people.
-    Dominated,
 }
 
 impl SuppressionReason {
@@ -213,7 +204,6 @@ impl SuppressionReason {
             SuppressionReason::FewerThanK => "fewer_than_k",
             SuppressionReason::ProtectsAnotherCell => "protects_another_cell",
             SuppressionReason::WithheldTogether => "withheld_together",
-            SuppressionReason::Dominated => "dominated",
         }
     }
 }
@@ -326,15 +316,25 @@ async fn learning_participation(
     let dimensions = parse_by(query.by.as_deref()).map_err(|e| ApiError::BadRequest(format!("`by`: {e}.")))?;
     let snapshot = state.store.learning_participation(period, state.settings.insights_k).await?;
     let k = snapshot.k;
-    let values = values_of(&dimensions);
-    let cells = protect(&group_by(&snapshot.figures, &dimensions), &values, k);
+    let values: Vec<Vec<String>> =
+        dimensions.iter().map(|d| d.values().into_iter().map(str::to_string).collect()).collect();
+    let mut cells = protect(&group_by(&snapshot.figures, &dimensions), &values, k);
+    // Documentation order of the values, "all" first.
+    let place = |cell: &Cell| -> Vec<usize> {
+        cell.key
+            .iter()
+            .zip(&values)
+            .map(|(v, all)| v.as_ref().map_or(0, |v| 1 + all.iter().position(|a| a == v).unwrap_or(all.len())))
+            .collect()
+    };
+    cells.sort_by_cached_key(place);
     let table = ParticipationTable {
         insight: LEARNING_PARTICIPATION,
         period: period.to_string(),
         dimensions: dimensions.iter().map(|d| d.as_str()).collect(),
         k,
         computed_at: snapshot.computed_at,
-        cells: shown(&dimensions, &values, cells),
+        cells: cells.into_iter().map(|c| view(&dimensions, c)).collect(),
     };
     if wants_csv(&request) {
         return Ok(HttpResponse::Ok().content_type(TEXT_CSV).body(to_csv(&table)));
@@ -355,24 +355,6 @@ fn closed_period(period: Option<&str>) -> Result<Period> {
         )));
     }
     Ok(period)
-}
-
-/// Every value of each dimension, in documentation order.
-fn values_of(dimensions: &[Dimension]) -> Vec<Vec<String>> {
-    dimensions.iter().map(|d| d.values().into_iter().map(str::to_string).collect()).collect()
-}
-
-/// The cells as shown: in documentation order of the values, "all" first.
-fn shown(dimensions: &[Dimension], values: &[Vec<String>], mut cells: Vec<Cell>) -> Vec<ParticipationCell> {
-    let place = |cell: &Cell| -> Vec<usize> {
-        cell.key
-            .iter()
-            .zip(values)
-            .map(|(v, all)| v.as_ref().map_or(0, |v| 1 + all.iter().position(|a| a == v).unwrap_or(all.len())))
-            .collect()
-    };
-    cells.sort_by_cached_key(place);
-    cells.into_iter().map(|c| view(dimensions, c)).collect()
 }
 
 fn view(dimensions: &[Dimension], cell: Cell) -> ParticipationCell {
@@ -405,32 +387,13 @@ fn wants_csv(request: &HttpRequest) -> bool {
 }
 
 fn to_csv(table: &ParticipationTable) -> String {
-    let header = participation_header(&[], &table.dimensions);
-    csv(&header, participation_rows(&[], &table.period, &table.dimensions, &table.cells))
-}
-
-/// The columns of participation as CSV: the period, `leading` ones, the dimensions, the
-/// figures.
-fn participation_header<'a>(leading: &[&'a str], dimensions: &[&'a str]) -> Vec<&'a str> {
     let mut header: Vec<&str> = vec!["period"];
-    header.extend(leading);
-    header.extend(dimensions);
+    header.extend(&table.dimensions);
     header.extend(["people", "participants", "participation_rate", "hours_per_participant"]);
     header.extend(["suppressed", "reason", "hours_suppressed"]);
-    header
-}
-
-/// A row per cell, `leading` values after the period.
-fn participation_rows<'a>(
-    leading: &'a [&'a str],
-    period: &'a str,
-    dimensions: &'a [&'static str],
-    cells: &'a [ParticipationCell],
-) -> impl Iterator<Item = Vec<String>> + 'a {
-    cells.iter().map(move |cell| {
-        let mut row: Vec<String> = vec![period.to_string()];
-        row.extend(leading.iter().map(|v| v.to_string()));
-        row.extend(dimensions.iter().map(|d| cell.group[d].clone().unwrap_or_default()));
+    let rows = table.cells.iter().map(|cell| {
+        let mut row: Vec<String> = vec![table.period.clone()];
+        row.extend(table.dimensions.iter().map(|d| cell.group[d].clone().unwrap_or_default()));
         row.push(integer(cell.people));
         row.push(integer(cell.participants));
         row.push(decimal(cell.participation_rate));
@@ -439,7 +402,8 @@ fn participation_rows<'a>(
         row.push(cell.reason.map(|r| r.as_str().to_string()).unwrap_or_default());
         row.push(cell.hours_suppressed.to_string());
         row
-    })
+    });
+    csv(&header, rows)
 }
 
 /// RFC 4180: CRLF line ends; no field here needs quoting (values are fixed names).
@@ -669,7 +633,6 @@ fn reason(s: Suppression) -> SuppressionReason {
         Suppression::Primary => SuppressionReason::FewerThanK,
         Suppression::Secondary => SuppressionReason::ProtectsAnotherCell,
         Suppression::Together => SuppressionReason::WithheldTogether,
-        Suppression::Dominated => SuppressionReason::Dominated,
     }
 }
 
