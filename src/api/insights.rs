@@ -228,7 +228,8 @@ pub struct ParticipationCell {
     pub participation_rate: Option<f64>,
     /// Hours of the participants' records per participant, one decimal; `null` without
     /// participants, and withheld (`null`) when fewer than `k` of the cell's people logged a
-    /// duration or to protect another cell's hours.
+    /// duration, when one person's minutes are most of the cell's (less the two largest,
+    /// the rest is under 20 % of the largest), or to protect another cell's hours.
     pub hours_per_participant: Option<f64>,
     pub suppressed: bool,
     pub reason: Option<SuppressionReason>,

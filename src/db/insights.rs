@@ -365,12 +365,7 @@ impl Store {
                     Some(o) => o.sector.as_deref().and_then(nace_section).unwrap_or(UNKNOWN).to_string(),
                 },
             };
-            *groups.entry(profile).or_default() += Counts {
-                people: 1,
-                participants: i64::from(person.records > 0),
-                minutes: person.minutes,
-                with_minutes: i64::from(person.timed > 0),
-            };
+            *groups.entry(profile).or_default() += Counts::person(person.records > 0, person.minutes, person.timed > 0);
         }
         Ok(groups.into_iter().collect())
     }

@@ -25,7 +25,7 @@ on_both_databases!(
     csv_and_json_agree_and_a_two_way_table_adds_up_to_the_one_way_tables,
     opting_out_and_erasure_count_from_the_next_period_and_never_change_a_computed_one,
     bad_periods_and_dimensions_are_refused,
-    hours_are_withheld_when_few_people_logged_a_duration,
+    hours_are_withheld_when_few_people_logged_a_duration_or_one_dominates,
     a_computed_period_keeps_the_k_it_was_protected_with,
     event_to_action_follows_members_from_registration_to_proof_and_withholds_small_formats,
     shared_solutions_count_what_is_listed_and_protect_the_people_who_adopt,
@@ -402,7 +402,7 @@ async fn bad_periods_and_dimensions_are_refused(app: TestApp) {
     assert_eq!(t["cells"].as_array().unwrap().len(), 1);
 }
 
-async fn hours_are_withheld_when_few_people_logged_a_duration(app: TestApp) {
+async fn hours_are_withheld_when_few_people_logged_a_duration_or_one_dominates(app: TestApp) {
     let reader = app.user(PersonRole::PolicyReader).await;
     let org = employer(&app).await;
     // Twelve members, six learned; only two of them gave a duration: the hours would be
@@ -418,6 +418,22 @@ async fn hours_are_withheld_when_few_people_logged_a_duration(app: TestApp) {
         (&json!(12), &json!(6), &json!(false))
     );
     assert_eq!((&total["hours_per_participant"], &total["hours_suppressed"]), (&json!(null), &json!(true)), "{total}");
+
+    // The next quarter, all six give a duration, but one logged 60 hours and the others an
+    // hour each: the average would be mostly that one person's.
+    for (i, person) in people.iter().take(6).enumerate() {
+        record_of(&app, *person, day(2026, 5, 1), Some(if i == 0 { 3600 } else { 60 })).await;
+    }
+    let t = table(&app, &reader.token, "period=2026-Q2").await;
+    let total = cell(&t, json!({}));
+    assert_eq!((&total["participants"], &total["suppressed"]), (&json!(6), &json!(false)), "{total}");
+    assert_eq!((&total["hours_per_participant"], &total["hours_suppressed"]), (&json!(null), &json!(true)), "{total}");
+    // Evenly spread, the same number of people shows its hours.
+    for person in people.iter().take(6) {
+        record_of(&app, *person, day(2026, 8, 1), Some(90)).await;
+    }
+    let t = table(&app, &reader.token, "period=2026-Q3").await;
+    assert_eq!(cell(&t, json!({}))["hours_per_participant"], 1.5, "{t}");
 }
 
 async fn a_computed_period_keeps_the_k_it_was_protected_with(app: TestApp) {

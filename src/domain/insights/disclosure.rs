@@ -4,8 +4,11 @@
 //! hours:
 //! 1. **Primary**: a cell's counts are shown only when its participants and its
 //!    non-participants each number at least `k` people, or when it is empty ("all but two
-//!    of them learned" is about two people). Its hours are shown only when its counts are
-//!    and at least `k` of its people logged a duration (an average over fewer is about them).
+//!    of them learned" is about two people). Its hours are shown only when its counts are,
+//!    at least `k` of its people logged a duration (an average over fewer is about them),
+//!    and no one person's minutes dominate: the minutes less the two largest persons' must
+//!    be at least 20 % of the largest's (the p% rule), or the second largest, knowing the
+//!    total, could tell the largest's to within 20 %.
 //! 2. **Secondary**: in a line whose total is shown (a one-way table and its grand total),
 //!    the withheld cells together must pass rule 1, because the total minus the shown cells
 //!    is their sum, with `k` more on each side per partner: a partner is known to pass rule
@@ -57,9 +60,10 @@ pub fn sensitive(counts: &Counts, k: i64) -> bool {
     counts.people > 0 && !counts.disclosable(k)
 }
 
-/// Whether a cell's hours would be an average over fewer than `k` people (rule 1).
+/// Whether a cell's hours would be an average over fewer than `k` people, or mostly one
+/// person's minutes (rule 1).
 pub fn hours_sensitive(counts: &Counts, k: i64) -> bool {
-    counts.with_minutes > 0 && counts.with_minutes < k
+    counts.with_minutes > 0 && (counts.with_minutes < k || counts.hours_dominated())
 }
 
 /// The cells of a table over zero, one or two dimensions, margins included, protected.

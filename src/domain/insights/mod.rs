@@ -34,6 +34,29 @@ pub struct Counts {
     /// People with at least one such record with a duration: the minutes are theirs.
     #[serde(default)]
     pub with_minutes: i64,
+    /// The two largest minutes of one person among them, largest first: what the
+    /// dominance rule for hours looks at ([`Counts::hours_dominated`]). Zero in figures kept
+    /// before it was (the rule then has nothing to go on and does not withhold).
+    #[serde(default)]
+    pub top_minutes: [i64; 2],
+}
+
+/// Dominance of hours (the p% rule): a cell's minutes less its two largest contributors
+/// must be at least this share of the largest, in percent.
+pub const DOMINANCE_PERCENT: i64 = 20;
+
+/// Whether `minutes` in all are dominated by the largest of `top` (the two largest of one
+/// person, largest first): less both, they are under [`DOMINANCE_PERCENT`] of the largest.
+pub fn minutes_dominated(minutes: i64, top: [i64; 2]) -> bool {
+    let [first, second] = top;
+    first > 0 && (minutes - first - second) * 100 < DOMINANCE_PERCENT * first
+}
+
+/// The two largest of two pairs, largest first.
+fn top_two(a: [i64; 2], b: [i64; 2]) -> [i64; 2] {
+    let mut all = [a[0], a[1], b[0], b[1]];
+    all.sort_unstable_by(|x, y| y.cmp(x));
+    [all[0], all[1]]
 }
 
 impl Counts {
@@ -45,6 +68,24 @@ impl Counts {
     /// The share of the people who learned, 0 to 1.
     pub fn participation_rate(&self) -> f64 {
         if self.people == 0 { 0.0 } else { self.participants as f64 / self.people as f64 }
+    }
+
+    /// The figures of one person.
+    pub fn person(learned: bool, minutes: i64, timed: bool) -> Counts {
+        Counts {
+            people: 1,
+            participants: i64::from(learned),
+            minutes,
+            with_minutes: i64::from(timed),
+            top_minutes: [minutes, 0],
+        }
+    }
+
+    /// Whether one person's minutes are most of the cell's (the p% rule): the second
+    /// largest contributor, knowing their own minutes and the total, could tell the
+    /// largest one's to within [`DOMINANCE_PERCENT`] percent.
+    pub fn hours_dominated(&self) -> bool {
+        minutes_dominated(self.minutes, self.top_minutes)
     }
 
     /// The hours of learning per participant.
@@ -61,6 +102,7 @@ impl Add for Counts {
             participants: self.participants + o.participants,
             minutes: self.minutes + o.minutes,
             with_minutes: self.with_minutes + o.with_minutes,
+            top_minutes: top_two(self.top_minutes, o.top_minutes),
         }
     }
 }

@@ -54,8 +54,14 @@ fn by_takes_one_or_two_distinct_dimensions_in_one_order() {
     assert!(parse_by(Some("organisation")).unwrap_err().contains("stakeholder_group"));
 }
 
+/// `with_minutes` of the people logged `each` minutes.
+fn even(people: i64, participants: i64, with_minutes: i64, each: i64) -> Counts {
+    let top = |n: i64| if with_minutes > n { each } else { 0 };
+    Counts { people, participants, minutes: with_minutes * each, with_minutes, top_minutes: [top(0), top(1)] }
+}
+
 fn counts(people: i64, participants: i64) -> Counts {
-    Counts { people, participants, minutes: participants * 90, with_minutes: participants }
+    even(people, participants, participants, 90)
 }
 
 fn names(values: &[&str]) -> Vec<String> {
@@ -78,6 +84,29 @@ fn a_group_with_fewer_than_k_learners_or_non_learners_is_withheld() {
     // 37 of 40 learned: "all but three" is about three people.
     assert_eq!(cell(&cells, &[Some("c")]).suppressed, Some(Suppression::Together));
     assert_eq!(cell(&cells, &[None]).suppressed, None);
+}
+
+#[test]
+fn hours_mostly_one_persons_are_withheld_and_so_is_a_partner() {
+    // Ten people with durations in each band; in the first, one logged 3,000 minutes and
+    // the other nine 30 each: less the two largest, 240 minutes are under 20 % of 3,000.
+    let one = (0..9).map(|_| Counts::person(true, 30, true)).sum::<Counts>() + Counts::person(true, 3000, true);
+    assert_eq!(one.top_minutes, [3000, 30]);
+    assert!(one.hours_dominated());
+    let even = (0..10).map(|_| Counts::person(true, 60, true)).sum::<Counts>();
+    assert!(!even.hours_dominated());
+    let others = (0..10).map(|_| Counts::person(false, 0, false)).sum::<Counts>();
+    let rows = vec![(names(&["a"]), one + others), (names(&["b"]), even + others), (names(&["c"]), even + others)];
+    let cells = protect(&rows, &[names(&["a", "b", "c"])], 5);
+    assert!(cells.iter().all(|c| c.suppressed.is_none()), "the counts are safe: {cells:?}");
+    assert_eq!(cell(&cells, &[Some("a")]).hours_suppressed, Some(Suppression::Together));
+    // The total's hours less b's and c's would be a's: one more band's hours go with it.
+    let withheld = cells.iter().filter(|c| c.key[0].is_some() && c.hours_suppressed.is_some()).count();
+    assert_eq!(withheld, 2, "{cells:?}");
+    assert_eq!(cell(&cells, &[None]).hours_suppressed, None);
+    // Alone, the dominant band's hours would be shown by the people rule only.
+    assert!(!disclosure::hours_sensitive(&Counts { top_minutes: [0, 0], ..one }, 5));
+    assert!(disclosure::hours_sensitive(&one, 5));
 }
 
 #[test]
@@ -285,7 +314,7 @@ fn random_joint(rng: &mut Rng, sizes: &[usize]) -> Joint {
         let participants = if people == 0 { 0 } else { rng.below(people as u64 + 1) as i64 };
         let with_minutes = if participants == 0 { 0 } else { rng.below(participants as u64 + 1) as i64 };
         if people > 0 {
-            rows.push((key.clone(), Counts { people, participants, minutes: with_minutes * 60, with_minutes }));
+            rows.push((key.clone(), even(people, participants, with_minutes, 60)));
         }
     }
     (joint, rows)
