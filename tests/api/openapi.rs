@@ -75,6 +75,29 @@ fn every_operation_has_a_summary_description_id_tag_and_documented_errors() {
     }
 }
 
+/// Client generators drop an operation (openapi-python-client) or refuse the document
+/// (openapi-generator) when a parameter is declared twice or a path's `{name}` is not
+/// declared.
+#[test]
+fn every_parameter_is_declared_once_and_every_path_template_name_is_a_path_parameter() {
+    let doc = generated();
+    for (method, path, op) in operations(&doc) {
+        let name = format!("{method} {path}");
+        let params = op["parameters"].as_array().cloned().unwrap_or_default();
+        let declared: Vec<(String, String)> = params
+            .iter()
+            .map(|p| (p["in"].as_str().unwrap().to_string(), p["name"].as_str().unwrap().to_string()))
+            .collect();
+        for (i, d) in declared.iter().enumerate() {
+            assert!(!declared[..i].contains(d), "{name} declares {d:?} twice");
+        }
+        let in_template: Vec<&str> =
+            path.split('/').filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}'))).collect();
+        let in_path: Vec<&str> = declared.iter().filter(|(at, _)| at == "path").map(|(_, n)| n.as_str()).collect();
+        assert_eq!(in_path, in_template, "{name}: the path parameters and the template differ");
+    }
+}
+
 #[test]
 fn people_sign_in_from_swagger_ui_with_the_password_flow() {
     let doc = generated();

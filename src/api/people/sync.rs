@@ -230,7 +230,11 @@ pub struct MembershipRecord {
 #[utoipa::path(
     tag = "Sync",
     operation_id = "upsert_membership_by_ref",
-    params(("id" = Uuid, Path, description = "The organisation's id"), RefPath),
+    params(
+        ("id" = Uuid, Path, description = "The organisation's id"),
+        ("system" = String, Path, description = "The external system, such as `crm` or `sdworx`", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", example = "sdworx"),
+        ("external_id" = String, Path, description = "The resource's id in that system", pattern = r"^[^\x00-\x1F\x7F-\x9F/]{1,200}$", example = "EMP-00042"),
+    ),
     request_body = MembershipRecord,
     responses(
         (status = 200, description = "Updated or unchanged.", body = MembershipView,
@@ -344,7 +348,11 @@ pub(super) fn item_problem(detail: String, errors: Vec<FieldError>) -> Problem {
 #[utoipa::path(
     tag = "Sync",
     operation_id = "upsert_person_by_ref",
-    params(("id" = Uuid, Path, description = "The organisation's id"), RefPath),
+    params(
+        ("id" = Uuid, Path, description = "The organisation's id"),
+        ("system" = String, Path, description = "The external system, such as `crm` or `sdworx`", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", example = "sdworx"),
+        ("external_id" = String, Path, description = "The resource's id in that system", pattern = r"^[^\x00-\x1F\x7F-\x9F/]{1,200}$", example = "EMP-00042"),
+    ),
     request_body = PersonRecord,
     responses(
         (status = 200, description = "Updated or unchanged.", body = UpsertedPerson,
