@@ -209,11 +209,14 @@ fn problem_response(status: &str, description: &str, slug: &str, detail: &str) -
         .build()
 }
 
-fn add_response(op: &mut Operation, status: &str) {
+/// Refers `op` to the shared problem response for `status` unless it documents its own,
+/// and notes the shared response as used.
+fn add_response(op: &mut Operation, status: &str, used: &mut std::collections::BTreeSet<&'static str>) {
     if !op.responses.responses.contains_key(status)
         && let Some((_, name, ..)) = COMMON_RESPONSES.iter().find(|(s, ..)| *s == status)
     {
         op.responses.responses.insert(status.to_string(), RefOr::Ref(Ref::from_response_name(*name)));
+        used.insert(name);
     }
 }
 
@@ -264,10 +267,15 @@ fn finalize(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
                 .build(),
         ),
     );
-    for (status, name, description, slug, detail) in COMMON_RESPONSES {
-        components.responses.insert((*name).to_string(), RefOr::T(problem_response(status, description, slug, detail)));
-    }
-
+    // Relative: the service's own address, wherever it is deployed (Swagger UI calls the
+    // host it was loaded from).
+    doc.servers = Some(vec![
+        utoipa::openapi::server::ServerBuilder::new()
+            .url("/")
+            .description(Some("This service: the address this document was served from"))
+            .build(),
+    ]);
+    let mut used = std::collections::BTreeSet::new();
     for (path, item) in doc.paths.paths.iter_mut() {
         let ops = [
             (actix_web::http::Method::GET, &mut item.get),
@@ -280,13 +288,13 @@ fn finalize(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             let Some(op) = op.as_mut() else { continue };
             // The OAuth endpoints answer RFC 6749 error bodies and document them themselves.
             if path.starts_with("/v1/auth/") {
-                add_response(op, "500");
+                add_response(op, "500", &mut used);
                 continue;
             }
             if idempotency::applies(&method, path) {
                 op.parameters.get_or_insert_with(Vec::new).push(RefOr::T(idempotency_key_parameter()));
-                add_response(op, "409");
-                add_response(op, "422");
+                add_response(op, "409", &mut used);
+                add_response(op, "422", &mut used);
             }
             let params = op.parameters.as_deref().unwrap_or_default();
             let has_path_param = params.iter().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Path));
@@ -295,24 +303,29 @@ fn finalize(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
                 .as_ref()
                 .is_some_and(|s| s.len() == 1 && serde_json::to_value(&s[0]).is_ok_and(|v| v == serde_json::json!({})));
             if !params.is_empty() || op.request_body.is_some() {
-                add_response(op, "400");
+                add_response(op, "400", &mut used);
             }
             if has_path_param {
-                add_response(op, "404");
+                add_response(op, "404", &mut used);
             }
             if op.request_body.is_some() {
-                add_response(op, "413");
-                add_response(op, "415");
-                add_response(op, "422");
+                add_response(op, "413", &mut used);
+                add_response(op, "415", &mut used);
+                add_response(op, "422", &mut used);
             }
             if !public {
-                add_response(op, "401");
+                add_response(op, "401", &mut used);
             }
             if !path.starts_with("/health") && path != "/metrics" {
-                add_response(op, "503");
+                add_response(op, "503", &mut used);
             }
-            add_response(op, "500");
+            add_response(op, "500", &mut used);
         }
+    }
+    // Only the shared responses some operation refers to (lints flag unused components).
+    let components = doc.components.get_or_insert_with(Default::default);
+    for (status, name, description, slug, detail) in COMMON_RESPONSES.iter().filter(|(_, n, ..)| used.contains(n)) {
+        components.responses.insert((*name).to_string(), RefOr::T(problem_response(status, description, slug, detail)));
     }
     doc
 }

@@ -30,7 +30,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "exported_at": "2027-03-01T10:00:00Z",
-    "person": {"id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d41", "name": "Sofie Peeters", "email": "sofie@example.be"},
+    "person": {"id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d41", "view": "full", "name": "Sofie Peeters",
+        "email": "sofie@example.be", "stakeholder_group": "employee", "birth_year": 1971, "age_band": null,
+        "languages": ["nl"], "role": "member", "organisations": [], "created_at": "2026-11-27T09:00:00Z",
+        "updated_at": "2026-11-27T09:00:00Z", "version": 1},
     "memberships": [], "registrations": [], "commitments": [], "learning_records": [],
     "authored_solutions": [], "challenges": [], "comments": [], "endorsements": [],
     "insights": {"counted_in_insights": true},
