@@ -97,7 +97,18 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
 }
 
 fn cors(settings: &Settings) -> Cors {
-    let exposed = [header::ETAG, header::LOCATION, header::LINK, header::RETRY_AFTER, REQUEST_ID, IDEMPOTENT_REPLAYED];
+    let exposed = [
+        header::ETAG,
+        header::LOCATION,
+        header::LINK,
+        header::RETRY_AFTER,
+        header::LAST_MODIFIED,
+        REQUEST_ID,
+        IDEMPOTENT_REPLAYED,
+        crate::api::organisations::UPSERT_RESULT,
+        header::HeaderName::from_static("ratelimit"),
+        header::HeaderName::from_static("ratelimit-policy"),
+    ];
     let cors = Cors::default()
         .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
         .allowed_headers([

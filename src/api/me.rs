@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::auth::rights::{Role, Scope};
 use crate::auth::{Caller, Subject};
 use crate::error::Result;
+use crate::policy::Access;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -30,9 +31,10 @@ pub enum CallerKind {
     "id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d11",
     "name": "An De Smet",
     "email": "facilitator@vov.example",
-    "roles": ["facilitator"],
+    "roles": ["member"],
     "scopes": [],
-    "organisation_id": null
+    "organisation_id": null,
+    "organisations": [{"id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d12", "name": "Zorgnet Kempen", "admin": true}]
 }))]
 pub struct Me {
     pub kind: CallerKind,
@@ -47,12 +49,26 @@ pub struct Me {
     pub scopes: Vec<Scope>,
     /// The organisation an integration client acts for.
     pub organisation_id: Option<Uuid>,
+    /// A person's organisations: those with a membership in force today, and whether they
+    /// administer it (an `org_admin` membership). Empty for clients.
+    pub organisations: Vec<MyOrganisation>,
+}
+
+/// An organisation the caller belongs to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyOrganisation {
+    pub id: Uuid,
+    #[schema(example = "Zorgnet Kempen")]
+    pub name: String,
+    /// Whether the caller is one of its admins.
+    pub admin: bool,
 }
 
 /// Who am I
 ///
 /// The person or integration client the access token belongs to, with the roles and scopes
-/// the token carries.
+/// the token carries, and for a person the organisations they belong to today and which of
+/// them they administer.
 #[utoipa::path(
     tag = "Auth",
     operation_id = "get_me",
@@ -63,6 +79,18 @@ async fn get_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpRespon
     let me = match caller.subject {
         Subject::Person(id) => {
             let person = state.store.get_person_account(id).await.map_err(crate::api::privacy::account_gone)?;
+            let admin_of = match Access::of(&caller) {
+                Access::Person { admin_of, .. } => admin_of,
+                _ => vec![],
+            };
+            let today = chrono::Utc::now().date_naive();
+            let organisations = state
+                .store
+                .affiliations(&[id], today)
+                .await?
+                .into_iter()
+                .map(|(_, org, name)| MyOrganisation { id: org, name, admin: admin_of.contains(&org) })
+                .collect();
             Me {
                 kind: CallerKind::Person,
                 id,
@@ -71,6 +99,7 @@ async fn get_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpRespon
                 roles: caller.roles,
                 scopes: caller.scopes,
                 organisation_id: None,
+                organisations,
             }
         }
         Subject::Client(id) => {
@@ -85,6 +114,7 @@ async fn get_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpRespon
                 roles: caller.roles,
                 scopes: caller.scopes,
                 organisation_id: caller.organisation_id,
+                organisations: vec![],
             }
         }
     };

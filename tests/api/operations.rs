@@ -99,7 +99,17 @@ async fn cors_lets_any_front_end_read_the_api_headers(app: TestApp) {
     assert_eq!(res.headers()["access-control-allow-origin"], "https://front.example");
     let res = app.get("/v1/themes").header("origin", "https://front.example").send().await.unwrap();
     let exposed = res.headers()["access-control-expose-headers"].to_str().unwrap().to_lowercase();
-    for header in ["etag", "location", "link", "x-request-id"] {
+    for header in [
+        "etag",
+        "location",
+        "link",
+        "x-request-id",
+        "retry-after",
+        "idempotent-replayed",
+        "upsert-result",
+        "ratelimit",
+        "ratelimit-policy",
+    ] {
         assert!(exposed.contains(header), "{exposed}");
     }
 }

@@ -22,6 +22,7 @@ on_both_databases!(
     only_facilitators_create_organisations,
     an_organisation_patch_with_a_stale_etag_is_refused,
     an_org_admin_edits_its_own_organisation_but_not_another,
+    me_says_which_organisations_a_person_belongs_to_and_administers,
     an_organisation_with_memberships_cannot_be_deleted,
     // Rights matrix: people.
     anonymous_callers_see_nothing_of_people_organisations_or_changes,
@@ -282,6 +283,37 @@ async fn an_organisation_patch_with_a_stale_etag_is_refused(app: TestApp) {
     assert_eq!(expect(res, StatusCode::OK).await["size_band"], Value::Null);
     let res = patch(&app, &f.token, &path, None, json!({"name": null})).await;
     assert_eq!(problem(res, 422).await["errors"][0]["pointer"], "/name");
+}
+
+async fn me_says_which_organisations_a_person_belongs_to_and_administers(app: TestApp) {
+    let w = world(&app).await;
+    let me = expect(get(&app, &w.admin_a.token, "/v1/me").await, StatusCode::OK).await;
+    assert_eq!(me["organisations"], json!([{"id": w.a, "name": "Zorgnet Kempen", "admin": true}]), "{me}");
+    let me = expect(get(&app, &w.member_b.token, "/v1/me").await, StatusCode::OK).await;
+    assert_eq!(me["organisations"], json!([{"id": w.b, "name": "Bouwgroep Vlaeminck", "admin": false}]), "{me}");
+    // The member of B also becomes an admin of A: both, each with its own right.
+    let body = json!({"person_id": w.member_b.id, "role": "org_admin", "starts_on": "2024-01-01"});
+    expect(
+        post(&app, &w.facilitator.token, &format!("/v1/organisations/{}/memberships", w.a), body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let me = expect(get(&app, &w.member_b.token, "/v1/me").await, StatusCode::OK).await;
+    let mut orgs = me["organisations"].as_array().unwrap().clone();
+    orgs.sort_by_key(|o| o["name"].as_str().unwrap().to_string());
+    assert_eq!(
+        orgs,
+        vec![
+            json!({"id": w.b, "name": "Bouwgroep Vlaeminck", "admin": false}),
+            json!({"id": w.a, "name": "Zorgnet Kempen", "admin": true})
+        ],
+        "{me}"
+    );
+    // Clients act for one organisation (`organisation_id`); `organisations` is a person's.
+    let me = expect(get(&app, &w.client_a_read, "/v1/me").await, StatusCode::OK).await;
+    assert_eq!((&me["organisation_id"], &me["organisations"]), (&json!(w.a), &json!([])), "{me}");
+    let me = expect(get(&app, &w.reader.token, "/v1/me").await, StatusCode::OK).await;
+    assert_eq!(me["organisations"], json!([]));
 }
 
 async fn an_org_admin_edits_its_own_organisation_but_not_another(app: TestApp) {
