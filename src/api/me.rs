@@ -56,6 +56,7 @@ pub struct Me {
 
 /// An organisation the caller belongs to.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d12", "name": "Zorgnet Kempen", "admin": true}))]
 pub struct MyOrganisation {
     pub id: Uuid,
     #[schema(example = "Zorgnet Kempen")]

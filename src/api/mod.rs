@@ -242,6 +242,38 @@ fn idempotency_key_parameter() -> Parameter {
 
 /// Adds what every operation shares: the security schemes, the problem responses each
 /// operation can give, and `Idempotency-Key` on POSTs.
+/// Each list's schema under a resource name (`EventList`, not `ListResponse_EventView`), its
+/// items a reference to the resource's own schema rather than a copy of it, so that
+/// generated clients have one class per resource, lists included; its example is a page of
+/// the resource's example.
+fn named_lists(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    const GENERIC: &str = "ListResponse_";
+    let mut value = serde_json::to_value(&doc).expect("the document is JSON");
+    let schemas = value["components"]["schemas"].as_object_mut().expect("the document has schemas");
+    let lists: Vec<String> = schemas.keys().filter(|k| k.starts_with(GENERIC)).cloned().collect();
+    let mut renamed = Vec::new();
+    for old in lists {
+        let item = &old[GENERIC.len()..];
+        if !schemas.contains_key(item) {
+            continue;
+        }
+        let example = schemas[item].get("example").cloned();
+        let mut schema = schemas.remove(&old).expect("listed above");
+        schema["properties"]["data"]["items"] = serde_json::json!({"$ref": format!("#/components/schemas/{item}")});
+        if let Some(example) = example {
+            schema["example"] = serde_json::json!({"data": [example], "next_cursor": null});
+        }
+        let new = format!("{}List", item.strip_suffix("View").unwrap_or(item));
+        schemas.insert(new.clone(), schema);
+        renamed.push((format!("\"#/components/schemas/{old}\""), format!("\"#/components/schemas/{new}\"")));
+    }
+    let mut text = value.to_string();
+    for (old, new) in renamed {
+        text = text.replace(&old, &new);
+    }
+    serde_json::from_str(&text).expect("the document reads back")
+}
+
 fn finalize(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     let components = doc.components.get_or_insert_with(Default::default);
     let client_scopes = Scopes::from_iter(Scope::ALL.iter().map(|s| (s.as_str(), s.description())));
@@ -322,6 +354,7 @@ fn finalize(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             add_response(op, "500", &mut used);
         }
     }
+    let mut doc = named_lists(doc);
     // Only the shared responses some operation refers to (lints flag unused components).
     let components = doc.components.get_or_insert_with(Default::default);
     for (status, name, description, slug, detail) in COMMON_RESPONSES.iter().filter(|(_, n, ..)| used.contains(n)) {

@@ -191,7 +191,24 @@ fn request_and_response_bodies_carry_examples() {
                 .as_object()
                 .is_some_and(|p| p.values().all(|f| f.get("example").is_some() || f.get("examples").is_some()));
         let is_enum = schema.get("enum").is_some();
-        let is_page = name.starts_with("ListResponse");
-        assert!(has_example || is_enum || is_page, "schema {name} has no example");
+        assert!(has_example || is_enum, "schema {name} has no example");
+    }
+}
+
+/// A list's items are the resource's own schema, so generated clients have one class per
+/// resource (an event from a list is an `EventView`).
+#[test]
+fn lists_are_named_after_their_resource_and_refer_to_its_schema() {
+    let doc = generated();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    assert!(!doc.to_string().contains("ListResponse"), "a generic list name is left");
+    let lists: Vec<&String> = schemas.keys().filter(|k| k.ends_with("List")).collect();
+    assert!(lists.len() >= 10, "{lists:?}");
+    for name in lists {
+        let items = &schemas[name]["properties"]["data"]["items"];
+        let item = items["$ref"].as_str().unwrap_or_else(|| panic!("{name} copies its items: {items}"));
+        let item = item.strip_prefix("#/components/schemas/").unwrap();
+        assert!(schemas.contains_key(item), "{name} refers to {item}");
+        assert_eq!(schemas[name]["example"]["data"][0], schemas[item]["example"], "{name}");
     }
 }
