@@ -19,6 +19,7 @@ on_both_databases!(
     a_person_has_one_reference_per_system,
     organisations_are_upserted_by_a_network_reference,
     memberships_are_upserted_by_the_organisations_reference,
+    an_hr_system_reads_back_by_its_own_references,
     the_feed_reports_changes_in_order_once_each_with_tombstones,
     the_feed_shows_each_caller_only_what_they_may_see,
     the_feed_can_be_narrowed_to_some_types,
@@ -345,6 +346,79 @@ async fn an_upsert_by_reference_says_whether_it_created_updated_or_changed_nothi
         .await
         .unwrap();
     problem(res, 400).await;
+}
+
+async fn an_hr_system_reads_back_by_its_own_references(app: TestApp) {
+    let (org, token, facilitator) = hr_setup(&app).await;
+    let path = format!("/v1/organisations/{org}/people/by-ref/sdworx/E-10442");
+    let body = json!({"name": "Mira Peeters", "email": "mira@zorgnet.example", "stakeholder_group": "employee",
+                      "birth_year": 1966, "membership": {"role": "employee", "starts_on": "1991-09-01"}});
+    let res = app.request(Method::PUT, &path).bearer_auth(&token).json(&body).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created = json(res).await;
+    let id = created["person"]["id"].as_str().unwrap().to_string();
+
+    // The person, as GET /v1/people/{id} shows them, with its ETag and own URL.
+    let res = app.get(&path).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-location"], format!("/v1/people/{id}").as_str());
+    let etag = res.headers()["etag"].to_str().unwrap().to_string();
+    let read = json(res).await;
+    let by_id = json(app.get(&format!("/v1/people/{id}")).bearer_auth(&token).send().await.unwrap()).await;
+    assert_eq!(read, by_id);
+    assert_eq!(read["birth_year"], 1966);
+    let res = app.get(&path).bearer_auth(&token).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+
+    // A membership by its reference.
+    let contract = format!("/v1/organisations/{org}/memberships/by-ref/sdworx/CONTRACT-7");
+    let terms = json!({"person_id": id, "role": "manager", "starts_on": "2024-01-01"});
+    let res = app.request(Method::PUT, &contract).bearer_auth(&token).json(&terms).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let membership = json(res).await;
+    let res = app.get(&contract).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let location = format!("/v1/memberships/{}", membership["id"].as_str().unwrap());
+    assert_eq!(res.headers()["content-location"], location.as_str());
+    assert_eq!(json(res).await, membership);
+
+    // Unknown references are 404, and a person's reference is not a membership's.
+    for unknown in [
+        format!("/v1/organisations/{org}/people/by-ref/sdworx/E-99999"),
+        format!("/v1/organisations/{org}/people/by-ref/personio/E-10442"),
+        format!("/v1/organisations/{org}/memberships/by-ref/sdworx/E-10442"),
+    ] {
+        let body = problem(app.get(&unknown).bearer_auth(&token).send().await.unwrap(), 404).await;
+        assert!(body["detail"].as_str().unwrap().contains("reference"), "{body}");
+    }
+    problem(
+        app.get(&format!("/v1/organisations/{org}/people/by-ref/-bad/E1")).bearer_auth(&token).send().await.unwrap(),
+        400,
+    )
+    .await;
+
+    // References are the organisation's own: another organisation's client and a member are
+    // refused, anonymous callers are not signed in, a facilitator reads.
+    let other = create_org(&app, &facilitator, "Bouwgroep Vlaeminck").await;
+    let res = app
+        .post(&format!("/v1/organisations/{other}/clients"))
+        .bearer_auth(&facilitator)
+        .json(&json!({"name": "Other HR", "scopes": ["people:read"]}))
+        .send()
+        .await
+        .unwrap();
+    let other_client = json(res).await;
+    let other_token = client_token(
+        &app,
+        other_client["client"]["id"].as_str().unwrap(),
+        other_client["client_secret"].as_str().unwrap(),
+    )
+    .await;
+    problem(app.get(&path).bearer_auth(&other_token).send().await.unwrap(), 403).await;
+    let member = app.member().await;
+    problem(app.get(&path).bearer_auth(&member.token).send().await.unwrap(), 403).await;
+    problem(app.get(&path).send().await.unwrap(), 401).await;
+    assert_eq!(app.get(&path).bearer_auth(&facilitator).send().await.unwrap().status(), StatusCode::OK);
 }
 
 async fn an_existing_member_is_linked_by_e_mail_but_an_outsider_is_refused(app: TestApp) {

@@ -60,7 +60,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(delete_membership)
         .service(create_organisation_person)
         .service(upsert_person_by_ref)
+        .service(get_person_by_ref)
         .service(upsert_membership_by_ref)
+        .service(get_membership_by_ref)
         .service(upsert_people_batch);
 }
 

@@ -2,6 +2,7 @@
 
 use super::memberships::check_linkable;
 use super::*;
+use crate::db::feed::ResourceType;
 
 /// A new person who joins an organisation at once.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -534,4 +535,118 @@ pub(super) async fn upsert_people_batch(
     }
     Ok(HttpResponse::Ok()
         .json(BatchResponse { results: results.into_iter().map(|r| r.expect("every item has a result")).collect() }))
+}
+
+/// What an organisation's system may read back by its own ids: its admins, its clients with
+/// `people:read`, and facilitators.
+async fn ref_reader(state: &AppState, access: &Access, organisation: Uuid) -> Result<()> {
+    organisation_for(state, organisation).await?;
+    if !access.reads(organisation) {
+        return Err(ApiError::Forbidden("This needs `people:read` for this organisation, or being its admin.".into()));
+    }
+    Ok(())
+}
+
+fn no_ref(what: &str, reference: &ExternalRef) -> ApiError {
+    ApiError::not_found(format!("No {what} with the reference `{}` in `{}`.", reference.id, reference.system))
+}
+
+/// A by-ref read's answer: the resource with its `ETag`, and where it lives by our id.
+fn read_back(req: &HttpRequest, location: String, version: i64, body: &impl Serialize) -> HttpResponse {
+    let mut res = respond_tagged(req, version, body);
+    if let Ok(value) = header::HeaderValue::from_str(&location) {
+        res.headers_mut().insert(header::CONTENT_LOCATION, value);
+    }
+    res
+}
+
+/// Read a person by your reference
+///
+/// The person your system knows as `{external_id}` in `{system}` (the reference an upsert
+/// by reference or a batch made), as `GET /v1/people/{id}` shows them to you, so that a sync
+/// job reads back by its own ids. `Content-Location` gives the person's own URL. The
+/// organisation's admins, its clients with `people:read`, and facilitators.
+#[utoipa::path(
+    tag = "Sync",
+    operation_id = "get_person_by_ref",
+    params(
+        ("id" = Uuid, Path, description = "The organisation's id"),
+        ("system" = String, Path, description = "The external system, such as `crm` or `sdworx`", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", example = "sdworx"),
+        ("external_id" = String, Path, description = "The resource's id in that system", pattern = r"^[^\x00-\x1F\x7F-\x9F/]{1,200}$", example = "EMP-00042"),
+        IfNoneMatch,
+    ),
+    responses(
+        (status = 200, description = "The person.", body = PersonView,
+            headers(("ETag" = String, description = "The version, quoted"), ("Content-Location" = String, description = "The person's URL"))),
+        (status = 304, description = "Not modified since the ETag in `If-None-Match`."),
+        (status = 403, description = "Only the organisation's admins, its clients with `people:read`, and facilitators.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organisation, or no person with this reference in it.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/organisations/{id}/people/by-ref/{system}/{external_id}")]
+pub(super) async fn get_person_by_ref(
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<(Uuid, String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let (organisation, system, external_id) = path.into_inner();
+    let reference = RefPath { system, external_id }.parse()?;
+    let access = access_of(&caller)?;
+    ref_reader(&state, &access, organisation).await?;
+    let missing = || no_ref("person", &reference);
+    let id = state
+        .store
+        .find_ref(organisation, &reference.system, ResourceType::Person, &reference.id)
+        .await?
+        .ok_or_else(missing)?;
+    let person = state.store.get_person(id).await.or_not_found(missing)?;
+    let view = render(&state, &access, &person).await?.ok_or_else(missing)?;
+    Ok(read_back(&req, format!("/v1/people/{id}"), person.version, &view))
+}
+
+/// Read a membership by your reference
+///
+/// The membership your system knows as `{external_id}` in `{system}`, as
+/// `GET /v1/memberships/{id}` shows it; `Content-Location` gives its own URL. The
+/// organisation's admins, its clients with `people:read`, and facilitators.
+#[utoipa::path(
+    tag = "Sync",
+    operation_id = "get_membership_by_ref",
+    params(
+        ("id" = Uuid, Path, description = "The organisation's id"),
+        ("system" = String, Path, description = "The external system, such as `crm` or `sdworx`", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", example = "sdworx"),
+        ("external_id" = String, Path, description = "The resource's id in that system", pattern = r"^[^\x00-\x1F\x7F-\x9F/]{1,200}$", example = "CONTRACT-7781"),
+        IfNoneMatch,
+    ),
+    responses(
+        (status = 200, description = "The membership.", body = MembershipView,
+            headers(("ETag" = String, description = "The version, quoted"), ("Content-Location" = String, description = "The membership's URL"))),
+        (status = 304, description = "Not modified since the ETag in `If-None-Match`."),
+        (status = 403, description = "Only the organisation's admins, its clients with `people:read`, and facilitators.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organisation, or no membership with this reference in it.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/organisations/{id}/memberships/by-ref/{system}/{external_id}")]
+pub(super) async fn get_membership_by_ref(
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<(Uuid, String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let (organisation, system, external_id) = path.into_inner();
+    let reference = RefPath { system, external_id }.parse()?;
+    let access = access_of(&caller)?;
+    ref_reader(&state, &access, organisation).await?;
+    let missing = || no_ref("membership", &reference);
+    let id = state
+        .store
+        .find_ref(organisation, &reference.system, ResourceType::Membership, &reference.id)
+        .await?
+        .ok_or_else(missing)?;
+    let m = super::memberships::membership_for(&state, &access, id).await.map_err(|e| match e {
+        ApiError::NotFound(_) => missing(),
+        e => e,
+    })?;
+    Ok(read_back(&req, format!("/v1/memberships/{id}"), m.version, &MembershipView::from(&m)))
 }
