@@ -103,6 +103,7 @@ fn cors(settings: &Settings) -> Cors {
         header::LINK,
         header::RETRY_AFTER,
         header::LAST_MODIFIED,
+        header::CONTENT_LOCATION,
         REQUEST_ID,
         IDEMPOTENT_REPLAYED,
         crate::api::organisations::UPSERT_RESULT,

@@ -169,11 +169,11 @@ pub struct ChallengeListQuery {
     #[param(value_type = Option<String>, example = "relevance", pattern = "^(relevance|-?(created_at|updated_at|title))$")]
     pub sort: Option<String>,
     /// Words to find in title and description: every word must match, each as the start of
-    /// a word; case and accents do not matter.
-    #[param(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", example = "vijftigplussers")]
+    /// a word; case and accents do not matter. For example `vijftigplussers`.
+    #[param(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     pub q: Option<String>,
-    /// Only those with this theme (slug).
-    #[param(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 2, max_length = 64, example = "older-workers")]
+    /// Only those with this theme (slug). For example `older-workers`.
+    #[param(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 2, max_length = 64)]
     pub theme: Option<String>,
     /// A NACE section letter (`Q`) or code prefix (`86`).
     #[param(pattern = r"^([A-U]|[0-9]{2}(\.[0-9]{1,3})?)$")]

@@ -9,7 +9,6 @@ use uuid::Uuid;
 use crate::auth::rights::{Role, Scope};
 use crate::auth::{Caller, Subject};
 use crate::error::Result;
-use crate::policy::Access;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -80,10 +79,7 @@ async fn get_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpRespon
     let me = match caller.subject {
         Subject::Person(id) => {
             let person = state.store.get_person_account(id).await.map_err(crate::api::privacy::account_gone)?;
-            let admin_of = match Access::of(&caller) {
-                Access::Person { admin_of, .. } => admin_of,
-                _ => vec![],
-            };
+            let admin_of = caller.admin_of.clone();
             let today = chrono::Utc::now().date_naive();
             let organisations = state
                 .store

@@ -240,8 +240,6 @@ fn idempotency_key_parameter() -> Parameter {
         .build()
 }
 
-/// Adds what every operation shares: the security schemes, the problem responses each
-/// operation can give, and `Idempotency-Key` on POSTs.
 /// Each list's schema under a resource name (`EventList`, not `ListResponse_EventView`), its
 /// items a reference to the resource's own schema rather than a copy of it, so that
 /// generated clients have one class per resource, lists included; its example is a page of
@@ -264,6 +262,7 @@ fn named_lists(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             schema["example"] = serde_json::json!({"data": [example], "next_cursor": null});
         }
         let new = format!("{}List", item.strip_suffix("View").unwrap_or(item));
+        assert!(!schemas.contains_key(&new), "two lists would be named {new}");
         schemas.insert(new.clone(), schema);
         renamed.push((format!("\"#/components/schemas/{old}\""), format!("\"#/components/schemas/{new}\"")));
     }
@@ -274,6 +273,8 @@ fn named_lists(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     serde_json::from_str(&text).expect("the document reads back")
 }
 
+/// Adds what every operation shares: the security schemes, the problem responses each
+/// operation can give, and `Idempotency-Key` on POSTs.
 fn finalize(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     let components = doc.components.get_or_insert_with(Default::default);
     let client_scopes = Scopes::from_iter(Scope::ALL.iter().map(|s| (s.as_str(), s.description())));

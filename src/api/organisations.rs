@@ -219,13 +219,13 @@ impl OrganisationPatch {
 pub struct OrganisationListQuery {
     /// Only organisations of this kind.
     pub kind: Option<OrganisationKind>,
-    /// Only organisations in this NACE section, division, group or class (`85` also finds `85.59`).
-    #[param(pattern = r"^([A-U]|[0-9]{2}(\.[0-9]{1,3})?)$", example = "85")]
+    /// Only organisations in this NACE section, division, group or class (`85` also finds `85.59`). For example `85`.
+    #[param(pattern = r"^([A-U]|[0-9]{2}(\.[0-9]{1,3})?)$")]
     pub sector: Option<String>,
     /// Only organisations in this region.
     pub region: Option<Region>,
-    /// Words in the name, or the enterprise number; case and accents are ignored.
-    #[param(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", example = "zorg")]
+    /// Words in the name, or the enterprise number; case and accents are ignored. For example `zorg`.
+    #[param(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     pub q: Option<String>,
     /// Sort field; prefix `-` for descending. Default `name`.
     #[param(schema_with = organisation_sort_schema)]

@@ -147,8 +147,8 @@ impl ThemePatch {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ThemeListQuery {
-    /// Words in the slug or labels; case and diacritics are ignored (`een` finds `Één`).
-    #[param(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", example = "leren")]
+    /// Words in the slug or labels; case and diacritics are ignored (`een` finds `Één`). For example `leren`.
+    #[param(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     pub q: Option<String>,
     /// Sort field; prefix `-` for descending. Default `slug`.
     #[param(schema_with = theme_sort_schema)]

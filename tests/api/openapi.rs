@@ -105,6 +105,31 @@ fn every_parameter_is_declared_once_and_every_path_template_name_is_a_path_param
     }
 }
 
+/// Swagger UI fills a parameter's `example` into "Try it out": an optional filter with one
+/// would make the first Execute answer a filtered list. Their examples are in the text.
+#[test]
+fn optional_filters_carry_no_example_to_pre_fill() {
+    let doc = generated();
+    for (method, path, op) in operations(&doc) {
+        for param in op["parameters"].as_array().into_iter().flatten() {
+            let name = param["name"].as_str().unwrap_or_default();
+            if param["in"] == "query"
+                && param["required"] != true
+                && ["q", "theme", "sector", "starts_after", "starts_before"].contains(&name)
+            {
+                assert!(
+                    param.get("example").is_none() && param["schema"].get("example").is_none(),
+                    "{method} {path} pre-fills {name}"
+                );
+                assert!(
+                    param["description"].as_str().unwrap_or_default().contains('`'),
+                    "{method} {path} {name} shows no example in its description"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn people_sign_in_from_swagger_ui_with_the_password_flow() {
     let doc = generated();

@@ -13,20 +13,19 @@ pub const CALENDAR_MAX: usize = 500;
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct CalendarQuery {
-    /// Only events starting at or after this time (RFC 3339).
-    #[param(example = "2027-01-01T00:00:00+01:00")]
+    /// Only events starting at or after this time (RFC 3339). For example `2027-01-01T00:00:00+01:00`.
     pub starts_after: Option<DateTime<FixedOffset>>,
-    /// Only events starting before this time (RFC 3339).
+    /// Only events starting before this time (RFC 3339). For example `2027-07-01T00:00:00+02:00`.
     pub starts_before: Option<DateTime<FixedOffset>>,
-    /// Only events with this theme (slug).
-    #[param(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 2, max_length = 64, example = "informal-learning")]
+    /// Only events with this theme (slug). For example `informal-learning`.
+    #[param(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 2, max_length = 64)]
     pub theme: Option<String>,
     pub format: Option<EventFormat>,
     pub mode: Option<AttendanceMode>,
     /// Only events this organisation organises or co-organises.
     pub organiser: Option<Uuid>,
     pub stakeholder_group: Option<StakeholderGroup>,
-    /// Words in the title, summary or venue.
+    /// Words in the title, summary or venue. For example `loopbaan`.
     #[param(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     pub q: Option<String>,
 }

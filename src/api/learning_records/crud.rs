@@ -135,7 +135,7 @@ pub struct RecordListQuery {
     pub activity_type: Option<ActivityType>,
     pub context: Option<LearningContext>,
     pub visibility: Option<Visibility>,
-    /// A theme slug.
+    /// A theme slug. For example `workplace-learning`.
     #[param(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 2, max_length = 64)]
     pub theme: Option<String>,
     /// Records that started on or after this day.

@@ -147,8 +147,8 @@ pub struct PersonListQuery {
     /// Only current members of this organisation.
     pub organisation_id: Option<Uuid>,
     pub stakeholder_group: Option<StakeholderGroup>,
-    /// Words of the name; case and accents are ignored.
-    #[param(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", example = "peeters")]
+    /// Words of the name; case and accents are ignored. For example `peeters`.
+    #[param(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     pub q: Option<String>,
     /// Sort field; prefix `-` for descending. Default `name`.
     #[param(schema_with = person_sort_schema)]

@@ -538,7 +538,7 @@ pub(super) async fn upsert_people_batch(
 }
 
 /// What an organisation's system may read back by its own ids: its admins, its clients with
-/// `people:read`, and facilitators.
+/// `people:read` or `people:write`, and facilitators.
 async fn ref_reader(state: &AppState, access: &Access, organisation: Uuid) -> Result<()> {
     organisation_for(state, organisation).await?;
     if !access.reads(organisation) {
@@ -565,7 +565,7 @@ fn read_back(req: &HttpRequest, location: String, version: i64, body: &impl Seri
 /// The person your system knows as `{external_id}` in `{system}` (the reference an upsert
 /// by reference or a batch made), as `GET /v1/people/{id}` shows them to you, so that a sync
 /// job reads back by its own ids. `Content-Location` gives the person's own URL. The
-/// organisation's admins, its clients with `people:read`, and facilitators.
+/// organisation's admins, its clients with `people:read` or `people:write`, and facilitators.
 #[utoipa::path(
     tag = "Sync",
     operation_id = "get_person_by_ref",
@@ -579,7 +579,7 @@ fn read_back(req: &HttpRequest, location: String, version: i64, body: &impl Seri
         (status = 200, description = "The person.", body = PersonView,
             headers(("ETag" = String, description = "The version, quoted"), ("Content-Location" = String, description = "The person's URL"))),
         (status = 304, description = "Not modified since the ETag in `If-None-Match`."),
-        (status = 403, description = "Only the organisation's admins, its clients with `people:read`, and facilitators.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the organisation's admins, its clients with `people:read` or `people:write`, and facilitators.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organisation, or no person with this reference in it.", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -609,7 +609,7 @@ pub(super) async fn get_person_by_ref(
 ///
 /// The membership your system knows as `{external_id}` in `{system}`, as
 /// `GET /v1/memberships/{id}` shows it; `Content-Location` gives its own URL. The
-/// organisation's admins, its clients with `people:read`, and facilitators.
+/// organisation's admins, its clients with `people:read` or `people:write`, and facilitators.
 #[utoipa::path(
     tag = "Sync",
     operation_id = "get_membership_by_ref",
@@ -623,7 +623,7 @@ pub(super) async fn get_person_by_ref(
         (status = 200, description = "The membership.", body = MembershipView,
             headers(("ETag" = String, description = "The version, quoted"), ("Content-Location" = String, description = "The membership's URL"))),
         (status = 304, description = "Not modified since the ETag in `If-None-Match`."),
-        (status = 403, description = "Only the organisation's admins, its clients with `people:read`, and facilitators.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the organisation's admins, its clients with `people:read` or `people:write`, and facilitators.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organisation, or no membership with this reference in it.", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -128,11 +128,11 @@ pub struct SolutionListQuery {
     #[param(value_type = Option<String>, example = "relevance", pattern = "^(relevance|-?(created_at|updated_at|title))$")]
     pub sort: Option<String>,
     /// Words to find in title, summary, body and results: every word must match, each as
-    /// the start of a word; case and accents do not matter (`ontwikkel` finds `Óntwikkeling`).
-    #[param(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", example = "olijfboom loopbaan")]
+    /// the start of a word; case and accents do not matter (`ontwikkel` finds `Óntwikkeling`). For example `olijfboom loopbaan`.
+    #[param(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     pub q: Option<String>,
-    /// Only those with this theme (slug).
-    #[param(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 2, max_length = 64, example = "older-workers")]
+    /// Only those with this theme (slug). For example `older-workers`.
+    #[param(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 2, max_length = 64)]
     pub theme: Option<String>,
     pub maturity: Option<Maturity>,
     /// A NACE section letter (`Q`) or code prefix (`86`).

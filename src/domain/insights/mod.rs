@@ -35,10 +35,19 @@ pub struct Counts {
     #[serde(default)]
     pub with_minutes: i64,
     /// The two largest minutes of one person among them, largest first: what the
-    /// dominance rule for hours looks at ([`Counts::hours_dominated`]). Zero in figures kept
-    /// before it was (the rule then has nothing to go on and does not withhold).
-    #[serde(default)]
+    /// dominance rule for hours looks at ([`Counts::hours_dominated`]). Figures kept before
+    /// the rule have no such numbers: they read as [`UNKNOWN_TOP`], so their hours are
+    /// withheld rather than shown unchecked.
+    #[serde(default = "unknown_top")]
     pub top_minutes: [i64; 2],
+}
+
+/// The two largest minutes of figures kept before the dominance rule: unknown, so taken as
+/// one person with all the minutes there could be.
+pub const UNKNOWN_TOP: [i64; 2] = [i64::MAX, 0];
+
+fn unknown_top() -> [i64; 2] {
+    UNKNOWN_TOP
 }
 
 /// Dominance of hours (the p% rule): a cell's minutes less its two largest contributors
@@ -48,8 +57,8 @@ pub const DOMINANCE_PERCENT: i64 = 20;
 /// Whether `minutes` in all are dominated by the largest of `top` (the two largest of one
 /// person, largest first): less both, they are under [`DOMINANCE_PERCENT`] of the largest.
 pub fn minutes_dominated(minutes: i64, top: [i64; 2]) -> bool {
-    let [first, second] = top;
-    first > 0 && (minutes - first - second) * 100 < DOMINANCE_PERCENT * first
+    let [first, second] = top.map(i128::from);
+    first > 0 && (i128::from(minutes) - first - second) * 100 < i128::from(DOMINANCE_PERCENT) * first
 }
 
 /// The two largest of two pairs, largest first.

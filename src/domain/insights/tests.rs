@@ -104,6 +104,12 @@ fn hours_mostly_one_persons_are_withheld_and_so_is_a_partner() {
     let withheld = cells.iter().filter(|c| c.key[0].is_some() && c.hours_suppressed.is_some()).count();
     assert_eq!(withheld, 2, "{cells:?}");
     assert_eq!(cell(&cells, &[None]).hours_suppressed, None);
+    // Figures kept before the rule have no two largest: their hours are withheld.
+    let kept: Counts =
+        serde_json::from_str(r#"{"people": 20, "participants": 10, "minutes": 600, "with_minutes": 10}"#).unwrap();
+    assert_eq!(kept.top_minutes, UNKNOWN_TOP);
+    assert!(disclosure::hours_sensitive(&kept, 5));
+    assert!((kept + even).hours_dominated(), "a sum with a kept group stays unknown");
     // Alone, the dominant band's hours would be shown by the people rule only.
     assert!(!disclosure::hours_sensitive(&Counts { top_minutes: [0, 0], ..one }, 5));
     assert!(disclosure::hours_sensitive(&one, 5));
