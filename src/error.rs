@@ -88,13 +88,13 @@ pub enum ApiError {
 pub struct Problem {
     /// URI identifying the problem type; stable, safe to branch on.
     #[serde(rename = "type")]
-    #[schema(example = "https://vov.be/problems/not-found")]
+    #[schema(format = "uri", example = "https://vov.be/problems/not-found")]
     pub problem_type: String,
     /// Short, human-readable summary of the problem type.
     #[schema(example = "Not found")]
     pub title: String,
     /// The HTTP status code.
-    #[schema(example = 404)]
+    #[schema(value_type = i32, format = Int32, minimum = 400, maximum = 599, example = 404)]
     pub status: u16,
     /// What went wrong in this occurrence.
     #[schema(example = "No theme with id 0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d11.")]

@@ -130,6 +130,32 @@ fn optional_filters_carry_no_example_to_pre_fill() {
     }
 }
 
+/// Formats that generators know (OpenAPI and JSON Schema's), not serde-derived ones such
+/// as `u-int16`.
+#[test]
+fn every_format_is_a_standard_one() {
+    fn formats<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+        match value {
+            Value::Object(map) => {
+                if let (Some(Value::String(f)), Some(_)) = (map.get("format"), map.get("type")) {
+                    out.push(f);
+                }
+                map.values().for_each(|v| formats(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| formats(v, out)),
+            _ => {}
+        }
+    }
+    let doc = generated();
+    let mut found = Vec::new();
+    formats(&doc, &mut found);
+    let known =
+        ["int32", "int64", "double", "float", "date", "date-time", "uuid", "uri", "password", "email", "binary"];
+    for f in found {
+        assert!(known.contains(&f), "format {f} is not a standard one");
+    }
+}
+
 #[test]
 fn people_sign_in_from_swagger_ui_with_the_password_flow() {
     let doc = generated();

@@ -408,7 +408,7 @@ pub(super) async fn delete_person(
         (status = 204, description = "The password is set; sign in again."),
         (status = 403, description = "Not your password to set, or the current password is wrong.", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many password attempts for this account (they count with sign-in attempts); see `Retry-After`.", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds until the next attempt is allowed"),
+            headers(("Retry-After" = i64, description = "Seconds until the next attempt is allowed"),
                     ("RateLimit-Policy" = String, description = "The limit (draft-ietf-httpapi-ratelimit-headers)"),
                     ("RateLimit" = String, description = "What is left of it"))),
     )
