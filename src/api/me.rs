@@ -80,7 +80,7 @@ async fn get_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpRespon
         Subject::Person(id) => {
             let person = state.store.get_person_account(id).await.map_err(crate::api::privacy::account_gone)?;
             let admin_of = caller.admin_of.clone();
-            let today = chrono::Utc::now().date_naive();
+            let today = state.today();
             let organisations = state
                 .store
                 .affiliations(&[id], today)

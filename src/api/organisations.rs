@@ -435,6 +435,28 @@ pub struct RefPath {
     pub external_id: String,
 }
 
+/// The `{id}/.../{system}/{external_id}` of an organisation's by-reference path: the
+/// organisation and its system's reference.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct OrgRefPath {
+    /// The organisation's id.
+    pub id: Uuid,
+    /// The external system, such as `crm` or `sdworx`.
+    #[param(pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", example = "sdworx")]
+    pub system: String,
+    /// The resource's id in that system.
+    #[param(pattern = r"^[^\x00-\x1F\x7F-\x9F/]{1,200}$", example = "EMP-00042")]
+    pub external_id: String,
+}
+
+impl OrgRefPath {
+    /// The organisation and the validated reference.
+    pub fn parse(&self) -> Result<(Uuid, ExternalRef)> {
+        Ok((self.id, RefPath { system: self.system.clone(), external_id: self.external_id.clone() }.parse()?))
+    }
+}
+
 impl RefPath {
     pub fn parse(&self) -> Result<ExternalRef> {
         ExternalRef::parse(&self.system, &self.external_id, "#/path")

@@ -35,7 +35,7 @@ use crate::http::rate_limit::Decision;
 use crate::policy::{self, Action, Object};
 use crate::state::AppState;
 
-use super::organisations::{RefPath, upserted};
+use super::organisations::{OrgRefPath, upserted};
 
 mod memberships;
 mod profiles;

@@ -231,11 +231,7 @@ pub struct MembershipRecord {
 #[utoipa::path(
     tag = "Sync",
     operation_id = "upsert_membership_by_ref",
-    params(
-        ("id" = Uuid, Path, description = "The organisation's id"),
-        ("system" = String, Path, description = "The external system, such as `crm` or `sdworx`", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", example = "sdworx"),
-        ("external_id" = String, Path, description = "The resource's id in that system", pattern = r"^[^\x00-\x1F\x7F-\x9F/]{1,200}$", example = "EMP-00042"),
-    ),
+    params(OrgRefPath),
     request_body = MembershipRecord,
     responses(
         (status = 200, description = "Updated or unchanged.", body = MembershipView,
@@ -249,12 +245,11 @@ pub struct MembershipRecord {
 #[put("/v1/organisations/{id}/memberships/by-ref/{system}/{external_id}")]
 pub(super) async fn upsert_membership_by_ref(
     caller: Caller,
-    path: web::Path<(Uuid, String, String)>,
+    path: web::Path<OrgRefPath>,
     body: Json<MembershipRecord>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let (id, system, external_id) = path.into_inner();
-    let reference = RefPath { system, external_id }.parse()?;
+    let (id, reference) = path.parse()?;
     let access = access_of(&caller)?;
     managed_organisation(&state, &access, id, "This needs `people:write` for this organisation, or being its admin.")
         .await?;
@@ -349,11 +344,7 @@ pub(super) fn item_problem(detail: String, errors: Vec<FieldError>) -> Problem {
 #[utoipa::path(
     tag = "Sync",
     operation_id = "upsert_person_by_ref",
-    params(
-        ("id" = Uuid, Path, description = "The organisation's id"),
-        ("system" = String, Path, description = "The external system, such as `crm` or `sdworx`", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", example = "sdworx"),
-        ("external_id" = String, Path, description = "The resource's id in that system", pattern = r"^[^\x00-\x1F\x7F-\x9F/]{1,200}$", example = "EMP-00042"),
-    ),
+    params(OrgRefPath),
     request_body = PersonRecord,
     responses(
         (status = 200, description = "Updated or unchanged.", body = UpsertedPerson,
@@ -367,12 +358,11 @@ pub(super) fn item_problem(detail: String, errors: Vec<FieldError>) -> Problem {
 #[put("/v1/organisations/{id}/people/by-ref/{system}/{external_id}")]
 pub(super) async fn upsert_person_by_ref(
     caller: Caller,
-    path: web::Path<(Uuid, String, String)>,
+    path: web::Path<OrgRefPath>,
     body: Json<PersonRecord>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let (id, system, external_id) = path.into_inner();
-    let reference = RefPath { system, external_id }.parse()?;
+    let (id, reference) = path.parse()?;
     let access = access_of(&caller)?;
     managed_organisation(&state, &access, id, "This needs `people:write` for this organisation, or being its admin.")
         .await?;
@@ -569,12 +559,7 @@ fn read_back(req: &HttpRequest, location: String, version: i64, body: &impl Seri
 #[utoipa::path(
     tag = "Sync",
     operation_id = "get_person_by_ref",
-    params(
-        ("id" = Uuid, Path, description = "The organisation's id"),
-        ("system" = String, Path, description = "The external system, such as `crm` or `sdworx`", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", example = "sdworx"),
-        ("external_id" = String, Path, description = "The resource's id in that system", pattern = r"^[^\x00-\x1F\x7F-\x9F/]{1,200}$", example = "EMP-00042"),
-        IfNoneMatch,
-    ),
+    params(OrgRefPath, IfNoneMatch),
     responses(
         (status = 200, description = "The person.", body = PersonView,
             headers(("ETag" = String, description = "The version, quoted"), ("Content-Location" = String, description = "The person's URL"))),
@@ -587,11 +572,10 @@ fn read_back(req: &HttpRequest, location: String, version: i64, body: &impl Seri
 pub(super) async fn get_person_by_ref(
     req: HttpRequest,
     caller: Caller,
-    path: web::Path<(Uuid, String, String)>,
+    path: web::Path<OrgRefPath>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let (organisation, system, external_id) = path.into_inner();
-    let reference = RefPath { system, external_id }.parse()?;
+    let (organisation, reference) = path.parse()?;
     let access = access_of(&caller)?;
     ref_reader(&state, &access, organisation).await?;
     let missing = || no_ref("person", &reference);
@@ -613,12 +597,7 @@ pub(super) async fn get_person_by_ref(
 #[utoipa::path(
     tag = "Sync",
     operation_id = "get_membership_by_ref",
-    params(
-        ("id" = Uuid, Path, description = "The organisation's id"),
-        ("system" = String, Path, description = "The external system, such as `crm` or `sdworx`", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", example = "sdworx"),
-        ("external_id" = String, Path, description = "The resource's id in that system", pattern = r"^[^\x00-\x1F\x7F-\x9F/]{1,200}$", example = "CONTRACT-7781"),
-        IfNoneMatch,
-    ),
+    params(OrgRefPath, IfNoneMatch),
     responses(
         (status = 200, description = "The membership.", body = MembershipView,
             headers(("ETag" = String, description = "The version, quoted"), ("Content-Location" = String, description = "The membership's URL"))),
@@ -631,11 +610,10 @@ pub(super) async fn get_person_by_ref(
 pub(super) async fn get_membership_by_ref(
     req: HttpRequest,
     caller: Caller,
-    path: web::Path<(Uuid, String, String)>,
+    path: web::Path<OrgRefPath>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let (organisation, system, external_id) = path.into_inner();
-    let reference = RefPath { system, external_id }.parse()?;
+    let (organisation, reference) = path.parse()?;
     let access = access_of(&caller)?;
     ref_reader(&state, &access, organisation).await?;
     let missing = || no_ref("membership", &reference);
