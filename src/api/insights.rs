@@ -219,7 +219,7 @@ impl SuppressionReason {
 pub struct ParticipationCell {
     /// The value of each dimension of the table; `null` means all values (a total).
     #[schema(value_type = Object)]
-    pub group: BTreeMap<&'static str, Option<String>>,
+    pub group: Group,
     /// Members counted.
     pub people: Option<i64>,
     /// Of those, members with at least one learning record that started in the period.
@@ -387,35 +387,71 @@ fn wants_csv(request: &HttpRequest) -> bool {
     })
 }
 
-fn to_csv(table: &ParticipationTable) -> String {
-    let mut header: Vec<&str> = vec!["period"];
-    header.extend(&table.dimensions);
-    header.extend(["people", "participants", "participation_rate", "hours_per_participant"]);
-    header.extend(["suppressed", "reason", "hours_suppressed"]);
-    let rows = table.cells.iter().map(|cell| {
-        let mut row: Vec<String> = vec![table.period.clone()];
-        row.extend(table.dimensions.iter().map(|d| cell.group[d].clone().unwrap_or_default()));
-        row.push(integer(cell.people));
-        row.push(integer(cell.participants));
-        row.push(decimal(cell.participation_rate));
-        row.push(decimal(cell.hours_per_participant));
-        row.push(cell.suppressed.to_string());
-        row.push(cell.reason.map(|r| r.as_str().to_string()).unwrap_or_default());
-        row.push(cell.hours_suppressed.to_string());
-        row
-    });
-    csv(&header, rows)
+/// The table as JSON, or as CSV when the caller asks for `text/csv`.
+fn answer<T: Serialize>(request: &HttpRequest, table: &T, to_csv: fn(&T) -> String) -> HttpResponse {
+    if wants_csv(request) {
+        return HttpResponse::Ok().content_type(TEXT_CSV).body(to_csv(table));
+    }
+    HttpResponse::Ok().json(table)
 }
 
-/// RFC 4180: CRLF line ends; no field here needs quoting (values are fixed names).
-fn csv(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
-    let mut out = header.join(",");
+fn to_csv(table: &ParticipationTable) -> String {
+    let measures = ["people", "participants", "participation_rate", "hours_per_participant"];
+    let columns = [&measures[..], &["suppressed", "reason", "hours_suppressed"]].concat();
+    csv(&table.period, &table.dimensions, &columns, &table.cells, |cell| {
+        let mut row = vec![integer(cell.people), integer(cell.participants)];
+        row.extend([cell.participation_rate, cell.hours_per_participant].map(decimal));
+        row.extend([cell.suppressed.to_string(), reason_text(cell.reason), cell.hours_suppressed.to_string()]);
+        (&cell.group, row)
+    })
+}
+
+/// A cell's group: the value of each dimension, `null` for "all".
+type Group = BTreeMap<&'static str, Option<String>>;
+
+/// RFC 4180: CRLF line ends; no field here needs quoting (values are fixed names). A header
+/// of the period, the dimensions and `columns`; a row per cell of the period, the cell's
+/// group values and the values `row` gives for it.
+fn csv<C>(
+    period: &str,
+    dimensions: &[&'static str],
+    columns: &[&str],
+    cells: &[C],
+    row: impl Fn(&C) -> (&Group, Vec<String>),
+) -> String {
+    let mut out = ["period"].iter().chain(dimensions).chain(columns).copied().collect::<Vec<_>>().join(",");
     out.push_str("\r\n");
-    for row in rows {
-        out.push_str(&row.join(","));
+    for cell in cells {
+        let (group, values) = row(cell);
+        let mut line: Vec<String> = vec![period.to_string()];
+        line.extend(dimensions.iter().map(|d| group[d].clone().unwrap_or_default()));
+        line.extend(values);
+        out.push_str(&line.join(","));
         out.push_str("\r\n");
     }
     out
+}
+
+fn reason_text(reason: Option<SuppressionReason>) -> String {
+    reason.map(|r| r.as_str().to_string()).unwrap_or_default()
+}
+
+/// The one optional dimension of an insight: whether `by` names it.
+fn one_dimension(by: Option<&str>, dimension: &'static str) -> Result<bool> {
+    match by {
+        None => Ok(false),
+        Some(d) if d == dimension => Ok(true),
+        Some(other) => Err(ApiError::BadRequest(format!("`by`: `{other}` is not a dimension; use `{dimension}`."))),
+    }
+}
+
+/// The cells to show: all of them by the dimension, or only the first (the total).
+fn shown_cells<C>(by: bool, figures: Vec<C>) -> Vec<C> {
+    if by { figures } else { figures.into_iter().take(1).collect() }
+}
+
+fn grouped(by: bool, dimension: &'static str, value: Option<String>) -> Group {
+    if by { BTreeMap::from([(dimension, value)]) } else { BTreeMap::new() }
 }
 
 fn integer(value: Option<i64>) -> String {
@@ -471,7 +507,7 @@ const STEP_VALUES: [Step; 5] = [Step::Registered, Step::Attended, Step::Committe
 pub struct EventToActionCell {
     /// The event format, or `null` for the total.
     #[schema(value_type = Object)]
-    pub group: BTreeMap<&'static str, Option<String>>,
+    pub group: Group,
     /// Members with a registration holding a seat (confirmed, attended or no-show) for an
     /// event of the group that started in the period; once per format however many events.
     pub registered: Option<i64>,
@@ -582,15 +618,9 @@ async fn event_to_action(
     may_read(&caller)?;
     let query = query.into_inner();
     let period = closed_period(query.period.as_deref())?;
-    let by_format = match query.by.as_deref() {
-        None => false,
-        Some(FORMAT) => true,
-        Some(other) => {
-            return Err(ApiError::BadRequest(format!("`by`: `{other}` is not a dimension; use `format`.")));
-        }
-    };
+    let by_format = one_dimension(query.by.as_deref(), FORMAT)?;
     let kept = state.store.event_to_action(period, state.settings.insights_k).await?;
-    let cells: Vec<ChainCell> = if by_format { kept.figures } else { kept.figures.into_iter().take(1).collect() };
+    let cells: Vec<ChainCell> = shown_cells(by_format, kept.figures);
     let table = EventToActionTable {
         insight: EVENT_TO_ACTION,
         period: period.to_string(),
@@ -599,10 +629,7 @@ async fn event_to_action(
         computed_at: kept.computed_at,
         cells: cells.into_iter().map(|c| chain_view(by_format, c)).collect(),
     };
-    if wants_csv(&request) {
-        return Ok(HttpResponse::Ok().content_type(TEXT_CSV).body(chain_csv(&table)));
-    }
-    Ok(HttpResponse::Ok().json(table))
+    Ok(answer(&request, &table, chain_csv))
 }
 
 fn chain_view(by_format: bool, cell: ChainCell) -> EventToActionCell {
@@ -613,7 +640,7 @@ fn chain_view(by_format: bool, cell: ChainCell) -> EventToActionCell {
     };
     let shown = cell.shown.len();
     EventToActionCell {
-        group: if by_format { BTreeMap::from([(FORMAT, cell.group)]) } else { BTreeMap::new() },
+        group: grouped(by_format, FORMAT, cell.group),
         registered: step(0),
         attended: step(1),
         committed: step(2),
@@ -638,22 +665,16 @@ fn reason(s: Suppression) -> SuppressionReason {
 }
 
 fn chain_csv(table: &EventToActionTable) -> String {
-    let mut header: Vec<&str> = vec!["period"];
-    header.extend(&table.dimensions);
-    header.extend(STEPS);
-    header.extend(RATES);
-    header.extend(["suppressed", "withheld_from", "reason"]);
-    let rows = table.cells.iter().map(|cell| {
-        let mut row: Vec<String> = vec![table.period.clone()];
-        row.extend(table.dimensions.iter().map(|d| cell.group[d].clone().unwrap_or_default()));
-        row.extend([cell.registered, cell.attended, cell.committed, cell.done, cell.proven].map(integer));
+    let columns = [&STEPS[..], &RATES, &["suppressed", "withheld_from", "reason"]].concat();
+    csv(&table.period, &table.dimensions, &columns, &table.cells, |cell| {
+        let mut row: Vec<String> =
+            [cell.registered, cell.attended, cell.committed, cell.done, cell.proven].map(integer).into();
         row.extend([cell.attendance_rate, cell.commitment_rate, cell.done_rate, cell.proven_rate].map(decimal));
         row.push(cell.suppressed.to_string());
         row.push(cell.withheld_from.map(|s| STEPS[s as usize].to_string()).unwrap_or_default());
-        row.push(cell.reason.map(|r| r.as_str().to_string()).unwrap_or_default());
-        row
-    });
-    csv(&header, rows)
+        row.push(reason_text(cell.reason));
+        (&cell.group, row)
+    })
 }
 
 /// The dimension shared solutions break down by.
@@ -689,7 +710,7 @@ pub struct SharedSolutionsCell {
     /// The NACE section the challenge or solution is about (`unknown` where none is given),
     /// or `null` for the total.
     #[schema(value_type = Object)]
-    pub group: BTreeMap<&'static str, Option<String>>,
+    pub group: Group,
     /// Challenges posed in the quarter.
     pub challenges: i64,
     /// Solutions published in the quarter that are ideas now.
@@ -786,16 +807,10 @@ async fn shared_solutions(
     may_read(&caller)?;
     let query = query.into_inner();
     let period = closed_period(query.period.as_deref())?;
-    let by_sector = match query.by.as_deref() {
-        None => false,
-        Some(SECTOR) => true,
-        Some(other) => {
-            return Err(ApiError::BadRequest(format!("`by`: `{other}` is not a dimension; use `sector`.")));
-        }
-    };
+    let by_sector = one_dimension(query.by.as_deref(), SECTOR)?;
     let kept = state.store.shared_solutions(period, state.settings.insights_k).await?;
     debug_assert_eq!(kept.figures.len(), 1 + solution_sectors().len());
-    let cells: Vec<SolutionsCell> = if by_sector { kept.figures } else { kept.figures.into_iter().take(1).collect() };
+    let cells: Vec<SolutionsCell> = shown_cells(by_sector, kept.figures);
     let table = SharedSolutionsTable {
         insight: SHARED_SOLUTIONS,
         period: period.to_string(),
@@ -804,31 +819,24 @@ async fn shared_solutions(
         computed_at: kept.computed_at,
         cells: cells.into_iter().map(|c| solutions_view(by_sector, c)).collect(),
     };
-    if wants_csv(&request) {
-        let mut header: Vec<&str> = vec!["period"];
-        header.extend(&table.dimensions);
-        header.extend(SOLUTION_MEASURES);
-        header.extend(["suppressed", "adopters_reason"]);
-        let rows = table.cells.iter().map(|cell| {
-            let mut row: Vec<String> = vec![table.period.clone()];
-            row.extend(table.dimensions.iter().map(|d| cell.group[d].clone().unwrap_or_default()));
-            let counts = [cell.challenges, cell.published_idea, cell.published_piloted, cell.published_proven];
-            row.extend(counts.map(|n| n.to_string()));
-            row.push(cell.endorsements.to_string());
-            row.push(integer(cell.adopters));
-            row.push(cell.suppressed.to_string());
-            row.push(cell.adopters_reason.map(|r| r.as_str().to_string()).unwrap_or_default());
-            row
-        });
-        return Ok(HttpResponse::Ok().content_type(TEXT_CSV).body(csv(&header, rows)));
-    }
-    Ok(HttpResponse::Ok().json(table))
+    Ok(answer(&request, &table, solutions_csv))
+}
+
+fn solutions_csv(table: &SharedSolutionsTable) -> String {
+    let columns = [&SOLUTION_MEASURES[..], &["suppressed", "adopters_reason"]].concat();
+    csv(&table.period, &table.dimensions, &columns, &table.cells, |cell| {
+        let counts = [cell.challenges, cell.published_idea, cell.published_piloted, cell.published_proven];
+        let mut row: Vec<String> = counts.map(|n| n.to_string()).into();
+        row.extend([cell.endorsements.to_string(), integer(cell.adopters), cell.suppressed.to_string()]);
+        row.push(reason_text(cell.adopters_reason));
+        (&cell.group, row)
+    })
 }
 
 fn solutions_view(by_sector: bool, cell: SolutionsCell) -> SharedSolutionsCell {
     let (adopters, adopters_reason) = (cell.adopters.shown.first().copied(), cell.adopters.withheld.map(reason));
     SharedSolutionsCell {
-        group: if by_sector { BTreeMap::from([(SECTOR, cell.group)]) } else { BTreeMap::new() },
+        group: grouped(by_sector, SECTOR, cell.group),
         challenges: cell.challenges,
         published_idea: cell.published[0],
         published_piloted: cell.published[1],

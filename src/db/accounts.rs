@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{BeginWrite, Store, StoreError, StoreResult, now, on_pool};
+use super::{BeginWrite, Store, StoreError, StoreResult, execute, now, on_pool};
 use crate::auth::rights::{PersonRole, Scope};
 use crate::domain::account::Email;
 use crate::domain::person::{PersonContent, StakeholderGroup};
@@ -185,21 +185,17 @@ impl Store {
     ) -> StoreResult<Uuid> {
         let id = Uuid::now_v7();
         let at = now();
-        on_pool!(self.writer(), |p| {
-            sqlx::query(
-                "insert into api_clients (id, name, organisation_id, secret_hash, scopes, created_at, updated_at, version)
+        execute!(
+            self.writer(),
+            "insert into api_clients (id, name, organisation_id, secret_hash, scopes, created_at, updated_at, version)
                  values ($1, $2, $3, $4, $5, $6, $6, 1)",
-            )
-            .bind(id)
-            .bind(name)
-            .bind(organisation_id)
-            .bind(secret_hash)
-            .bind(Scope::join(scopes))
-            .bind(at)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
+            id,
+            name,
+            organisation_id,
+            secret_hash,
+            Scope::join(scopes),
+            at
+        )?;
         Ok(id)
     }
 
@@ -258,32 +254,26 @@ impl Store {
     /// Replaces a client's secret: the old one stops working at once.
     #[tracing::instrument(skip(self, secret_hash))]
     pub async fn rotate_client_secret(&self, id: Uuid, secret_hash: &str) -> StoreResult<()> {
-        let n = on_pool!(self.writer(), |p| {
-            sqlx::query(
-                "update api_clients set secret_hash = $2, updated_at = $3, version = version + 1
+        let n = execute!(
+            self.writer(),
+            "update api_clients set secret_hash = $2, updated_at = $3, version = version + 1
                  where id = $1 and revoked_at is null",
-            )
-            .bind(id)
-            .bind(secret_hash)
-            .bind(now())
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
+            id,
+            secret_hash,
+            now()
+        )?;
         if n == 1 { Ok(()) } else { Err(StoreError::NotFound) }
     }
 
     /// Marks a client revoked: its secret no longer yields tokens.
     #[tracing::instrument(skip(self))]
     pub async fn revoke_client(&self, id: Uuid) -> StoreResult<()> {
-        on_pool!(self.writer(), |p| {
-            sqlx::query("update api_clients set revoked_at = $2, updated_at = $2, version = version + 1 where id = $1")
-                .bind(id)
-                .bind(now())
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
+        execute!(
+            self.writer(),
+            "update api_clients set revoked_at = $2, updated_at = $2, version = version + 1 where id = $1",
+            id,
+            now()
+        )?;
         Ok(())
     }
 
@@ -419,28 +409,24 @@ impl Store {
     }
 
     async fn revoke_session(&self, family_id: Uuid) -> StoreResult<()> {
-        on_pool!(self.writer(), |p| {
-            sqlx::query("update refresh_families set revoked_at = $2 where id = $1 and revoked_at is null")
-                .bind(family_id)
-                .bind(now())
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
+        execute!(
+            self.writer(),
+            "update refresh_families set revoked_at = $2 where id = $1 and revoked_at is null",
+            family_id,
+            now()
+        )?;
         Ok(())
     }
 
     /// Ends every sign-in session of a person (after a password change).
     #[tracing::instrument(skip(self))]
     pub async fn revoke_sessions_of(&self, person_id: Uuid) -> StoreResult<()> {
-        on_pool!(self.writer(), |p| {
-            sqlx::query("update refresh_families set revoked_at = $2 where person_id = $1 and revoked_at is null")
-                .bind(person_id)
-                .bind(now())
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
+        execute!(
+            self.writer(),
+            "update refresh_families set revoked_at = $2 where person_id = $1 and revoked_at is null",
+            person_id,
+            now()
+        )?;
         Ok(())
     }
 
@@ -448,29 +434,13 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn purge_expired(&self) -> StoreResult<u64> {
         let at = now();
-        let tokens = on_pool!(self.writer(), |p| {
-            sqlx::query("delete from refresh_tokens where expires_at < $1")
-                .bind(at)
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
-        let sessions = on_pool!(self.writer(), |p| {
-            sqlx::query(
-                "delete from refresh_families
+        let tokens = execute!(self.writer(), "delete from refresh_tokens where expires_at < $1", at)?;
+        let sessions = execute!(
+            self.writer(),
+            "delete from refresh_families
                  where not exists (select 1 from refresh_tokens t where t.family_id = refresh_families.id)",
-            )
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
-        let keys = on_pool!(self.writer(), |p| {
-            sqlx::query("delete from idempotency_keys where expires_at < $1")
-                .bind(at)
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
+        )?;
+        let keys = execute!(self.writer(), "delete from idempotency_keys where expires_at < $1", at)?;
         Ok(tokens + sessions + keys)
     }
 }

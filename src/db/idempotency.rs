@@ -3,7 +3,7 @@
 use chrono::Duration;
 use uuid::Uuid;
 
-use super::{Store, StoreResult, now, on_pool};
+use super::{Store, StoreResult, execute, now, on_pool};
 
 /// The response first given to a request, replayed for its retries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,21 +118,17 @@ impl Store {
         response: &StoredResponse,
     ) -> StoreResult<()> {
         let headers = serde_json::to_string(&response.headers).map_err(anyhow::Error::from)?;
-        on_pool!(self.writer(), |p| {
-            sqlx::query(
-                "update idempotency_keys set response_status = $3, response_headers = $4, response_body = $5
+        execute!(
+            self.writer(),
+            "update idempotency_keys set response_status = $3, response_headers = $4, response_body = $5
                  where owner = $1 and key = $2 and claim = $6",
-            )
-            .bind(owner)
-            .bind(key)
-            .bind(i32::from(response.status))
-            .bind(&headers)
-            .bind(&response.body)
-            .bind(claim)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
+            owner,
+            key,
+            i32::from(response.status),
+            &headers,
+            &response.body,
+            claim
+        )?;
         Ok(())
     }
 
@@ -140,17 +136,13 @@ impl Store {
     /// Only the request that holds the claim can forget it.
     #[tracing::instrument(skip(self))]
     pub async fn idempotency_abandon(&self, owner: &str, key: &str, claim: Uuid) -> StoreResult<()> {
-        on_pool!(self.writer(), |p| {
-            sqlx::query(
-                "delete from idempotency_keys where owner = $1 and key = $2 and claim = $3 and response_status is null",
-            )
-            .bind(owner)
-            .bind(key)
-            .bind(claim)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
+        execute!(
+            self.writer(),
+            "delete from idempotency_keys where owner = $1 and key = $2 and claim = $3 and response_status is null",
+            owner,
+            key,
+            claim
+        )?;
         Ok(())
     }
 }

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Pool, Store, StoreError, StoreResult, invalid_stored, now, on_pool};
+use super::{Pool, Store, StoreError, StoreResult, execute, invalid_stored, now, on_pool};
 use crate::domain::event::EventFormat;
 use crate::domain::insights::chain::{ChainCell, Unit, protect_chain, protect_people};
 use crate::domain::insights::{
@@ -382,14 +382,8 @@ impl Store {
     /// Sets whether the person is counted in the figures computed from now on.
     #[tracing::instrument(skip(self))]
     pub async fn set_counted_in_insights(&self, person: Uuid, counted: bool) -> StoreResult<()> {
-        let changed = on_pool!(self.writer(), |p| {
-            sqlx::query("update people set counted_in_insights = $2 where id = $1")
-                .bind(person)
-                .bind(counted)
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
+        let changed =
+            execute!(self.writer(), "update people set counted_in_insights = $2 where id = $1", person, counted)?;
         if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 }

@@ -64,6 +64,15 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// Runs one statement with its binds (in order, `$1`, `$2`, ...) on whichever database
+/// `$pool` is; gives the number of rows it touched.
+macro_rules! execute {
+    ($pool:expr, $sql:expr $(, $bind:expr)* $(,)?) => {
+        $crate::db::on_pool!($pool, |p| sqlx::query($sql)$(.bind($bind))*.execute(p).await.map(|r| r.rows_affected()))
+    };
+}
+pub(crate) use execute;
+
 /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken
 /// at once (waiting up to the busy timeout), so a transaction that reads before it writes
 /// can never fail to upgrade when another connection (or instance) wrote in between.

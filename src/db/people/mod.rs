@@ -13,7 +13,9 @@ use super::learning::RecordsTx;
 use super::page::{Keyset, Page, Sort, SortField, SortValue, contains_pattern, fold};
 use super::refs::{ExternalRef, RefWriter, Upserted};
 use super::solutions::SolutionsConn;
-use super::{BeginWrite, RowsAffected, Rule, Store, StoreError, StoreResult, is_unique_violation, now, on_pool};
+use super::{
+    BeginWrite, RowsAffected, Rule, Store, StoreError, StoreResult, execute, is_unique_violation, now, on_pool,
+};
 use crate::auth::rights::PersonRole;
 use crate::domain::account::Email;
 use crate::domain::person::{

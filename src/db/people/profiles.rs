@@ -274,14 +274,7 @@ impl Store {
 
     /// Sets a person's password hash (credentials are not part of the resource: no version).
     pub async fn set_password_hash(&self, id: Uuid, hash: &str) -> StoreResult<()> {
-        let n = on_pool!(self.writer(), |p| {
-            sqlx::query("update people set password_hash = $2 where id = $1")
-                .bind(id)
-                .bind(hash)
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
+        let n = execute!(self.writer(), "update people set password_hash = $2 where id = $1", id, hash)?;
         if n == 1 { Ok(()) } else { Err(StoreError::NotFound) }
     }
 
