@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::api::organisations::{OrganisationRef, own_refs};
 use crate::auth::Caller;
 use crate::auth::access::Access;
 use crate::db::feed::{Operation, ResourceType};
@@ -64,6 +65,13 @@ pub struct ChangeView {
     /// The resource as of this version, as its `GET` shows it in full; `null` for a delete.
     #[schema(value_type = Option<Object>)]
     pub resource: Option<Box<RawValue>>,
+    /// Your organisations' ids for a person or membership (each organisation's system and
+    /// id), as their views show them, as they are when you read the feed: for the admins of
+    /// an organisation and its clients that read its people. Absent otherwise, and on
+    /// tombstones (references go with what they name: keep our `id` next to yours).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    pub external_refs: Vec<OrganisationRef>,
 }
 
 /// A page of the feed.
@@ -165,8 +173,21 @@ async fn list_changes(
         Some(e) if page.more => e.seq,
         _ => page.head.max(after),
     };
+    let referenced: Vec<Uuid> = page
+        .entries
+        .iter()
+        .filter(|e| e.body.is_some() && matches!(e.resource_type, ResourceType::Person | ResourceType::Membership))
+        .map(|e| e.resource_id)
+        .collect();
+    let refs = own_refs(&state, &access, &referenced).await?;
     let mut data = Vec::with_capacity(page.entries.len());
     for e in page.entries {
+        let external_refs = match (&e.body, e.resource_type) {
+            (Some(_), ResourceType::Person | ResourceType::Membership) => {
+                refs.get(&e.resource_id).cloned().unwrap_or_default()
+            }
+            _ => Vec::new(),
+        };
         data.push(ChangeView {
             resource_type: e.resource_type,
             id: e.resource_id,
@@ -178,6 +199,7 @@ async fn list_changes(
                 .map(RawValue::from_string)
                 .transpose()
                 .map_err(|err| ApiError::Internal(anyhow::anyhow!("stored change body: {err}")))?,
+            external_refs,
         });
     }
     Ok(HttpResponse::Ok().json(ChangesPage {

@@ -457,6 +457,71 @@ impl OrgRefPath {
     }
 }
 
+/// An id one of your organisations' systems keeps for a resource: its reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"organisation_id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d12", "system": "sdworx", "id": "E-10442"}))]
+pub struct OrganisationRef {
+    /// The organisation whose system keeps the reference.
+    pub organisation_id: Uuid,
+    /// The system, such as `sdworx`.
+    #[schema(example = "sdworx")]
+    pub system: String,
+    /// The resource's id in that system.
+    #[schema(example = "E-10442")]
+    pub id: String,
+}
+
+/// The references that the caller's own organisations keep for `resources`, by resource:
+/// for the admins of an organisation and its clients that read its people, the
+/// organisation's references; for everyone else (facilitators included) none, since a
+/// reference is an organisation's own business.
+pub async fn own_refs(
+    state: &AppState,
+    access: &Access,
+    resources: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, Vec<OrganisationRef>>> {
+    let mut by_resource: std::collections::HashMap<Uuid, Vec<OrganisationRef>> = Default::default();
+    let Some(organisations) = access.readable_organisations().filter(|o| !o.is_empty()) else {
+        return Ok(by_resource);
+    };
+    for (resource, organisation_id, r) in state.store.refs_of(resources, Some(&organisations)).await? {
+        by_resource.entry(resource).or_default().push(OrganisationRef { organisation_id, system: r.system, id: r.id });
+    }
+    Ok(by_resource)
+}
+
+/// A view that shows the caller's own references to its resource.
+pub trait WithRefs {
+    fn resource_id(&self) -> Uuid;
+    fn set_refs(&mut self, refs: Vec<OrganisationRef>);
+}
+
+/// Fills in the caller's own references on `views` (one query).
+pub async fn add_own_refs<T: WithRefs>(state: &AppState, access: &Access, views: &mut [T]) -> Result<()> {
+    let ids: Vec<Uuid> = views.iter().map(WithRefs::resource_id).collect();
+    let mut refs = own_refs(state, access, &ids).await?;
+    for view in views {
+        if let Some(r) = refs.remove(&view.resource_id()) {
+            view.set_refs(r);
+        }
+    }
+    Ok(())
+}
+
+/// No `what` with this reference in the organisation (404).
+pub fn no_ref(what: &str, reference: &ExternalRef) -> ApiError {
+    ApiError::not_found(format!("No {what} with the reference `{}` in `{}`.", reference.id, reference.system))
+}
+
+/// A by-ref read's answer: the resource with its `ETag`, and where it lives by our id.
+pub fn read_back(req: &HttpRequest, location: String, version: i64, body: &impl Serialize) -> HttpResponse {
+    let mut res = respond_tagged(req, version, body);
+    if let Ok(value) = header::HeaderValue::from_str(&location) {
+        res.headers_mut().insert(header::CONTENT_LOCATION, value);
+    }
+    res
+}
+
 impl RefPath {
     pub fn parse(&self) -> Result<ExternalRef> {
         ExternalRef::parse(&self.system, &self.external_id, "#/path")

@@ -124,7 +124,9 @@ async fn export_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpRes
     let me = people_only(&caller)?;
     let access = Access::of(&caller);
     let person = state.store.get_person(me).await.map_err(account_gone)?;
-    let person = render(&state, &access, &person).await?.ok_or_else(|| account_gone(StoreError::NotFound))?;
+    let mut person = render(&state, &access, &person).await?.ok_or_else(|| account_gone(StoreError::NotFound))?;
+    // Every reference kept about the person is in `external_references`, whoever keeps it.
+    person.external_refs.clear();
 
     let mut memberships = Vec::new();
     let mut after = None;

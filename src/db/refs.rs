@@ -1,6 +1,9 @@
 //! External references: the `(system, external_id)` pairs an organisation's own systems
 //! use for our resources, so an HR system can upsert by its own ids.
 
+use std::collections::HashMap;
+
+use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use super::feed::ResourceType;
@@ -84,14 +87,46 @@ impl Store {
         })?)
     }
 
-    /// The references of `resources` in the given scopes (all scopes when `None`).
-    pub async fn refs_of(&self, resources: &[Uuid], scopes: Option<&[Uuid]>) -> StoreResult<Vec<(Uuid, ExternalRef)>> {
+    /// The resources that `external_ids` name in `scope` and `system`, by external id.
+    pub async fn find_refs(
+        &self,
+        scope: Uuid,
+        system: &str,
+        resource_type: ResourceType,
+        external_ids: &[&str],
+    ) -> StoreResult<HashMap<String, Uuid>> {
+        let mut found = HashMap::new();
+        for chunk in external_ids.chunks(1_000) {
+            let rows: Vec<(String, Uuid)> = on_pool!(self.reader(), |p, DB| {
+                let mut qb =
+                    QueryBuilder::<DB>::new("select external_id, resource_id from external_refs where scope_id = ");
+                qb.push_bind(scope).push(" and system = ").push_bind(system);
+                qb.push(" and resource_type = ").push_bind(resource_type.as_str()).push(" and external_id in (");
+                let mut list = qb.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build_query_as().persistent(false).fetch_all(p).await
+            })?;
+            found.extend(rows);
+        }
+        Ok(found)
+    }
+
+    /// The references of `resources` in the given scopes (all scopes when `None`):
+    /// `(resource, scope, reference)`, by system and id.
+    pub async fn refs_of(
+        &self,
+        resources: &[Uuid],
+        scopes: Option<&[Uuid]>,
+    ) -> StoreResult<Vec<(Uuid, Uuid, ExternalRef)>> {
         if resources.is_empty() || scopes.is_some_and(<[Uuid]>::is_empty) {
             return Ok(vec![]);
         }
-        let rows: Vec<(Uuid, String, String)> = on_pool!(self.reader(), |p, DB| {
+        let rows: Vec<(Uuid, Uuid, String, String)> = on_pool!(self.reader(), |p, DB| {
             let mut qb = sqlx::QueryBuilder::<DB>::new(
-                "select resource_id, system, external_id from external_refs where resource_id in (",
+                "select resource_id, scope_id, system, external_id from external_refs where resource_id in (",
             );
             let mut list = qb.separated(", ");
             for r in resources {
@@ -109,7 +144,7 @@ impl Store {
             qb.push(" order by system, external_id");
             qb.build_query_as().persistent(false).fetch_all(p).await
         })?;
-        Ok(rows.into_iter().map(|(r, system, id)| (r, ExternalRef { system, id })).collect())
+        Ok(rows.into_iter().map(|(r, scope, system, id)| (r, scope, ExternalRef { system, id })).collect())
     }
 }
 

@@ -171,7 +171,7 @@ pub fn respond_page<T, U: Serialize, F>(
     codec: &CursorCodec,
     request: &PageRequest<F>,
     page: Page<T>,
-    view: impl Fn(T) -> U,
+    view: impl FnMut(T) -> U,
 ) -> HttpResponse {
     respond_rendered(req, &render_page(codec, request, page, view))
 }
@@ -181,7 +181,7 @@ pub fn render_page<T, U: Serialize, F>(
     codec: &CursorCodec,
     request: &PageRequest<F>,
     page: Page<T>,
-    view: impl Fn(T) -> U,
+    view: impl FnMut(T) -> U,
 ) -> CachedPage {
     let next_cursor = page.next.as_ref().map(|k| codec.encode(&request.query, k));
     let body = ListResponse { data: page.items.into_iter().map(view).collect(), next_cursor: next_cursor.clone() };

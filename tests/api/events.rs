@@ -19,6 +19,7 @@ on_both_databases!(
     events_filter_by_time_theme_format_mode_organiser_group_status_and_words,
     a_listed_page_follows_every_change_on_every_instance_and_never_shows_drafts_to_others,
     registering_past_capacity_puts_you_on_the_waitlist_and_cancelling_promotes_the_first,
+    cancelling_an_event_cancels_every_registration_and_tells_each_participant,
     registration_is_open_only_for_published_events_inside_the_window,
     members_register_themselves_and_admins_and_clients_register_their_organisations_members,
     a_registration_is_seen_by_the_person_the_organisers_and_the_registering_organisation,
@@ -436,6 +437,47 @@ async fn registering_past_capacity_puts_you_on_the_waitlist_and_cancelling_promo
     // After cancelling, a person may register again (at the back).
     let back = expect(register(&app, &people[1].token, &e, None).await, StatusCode::CREATED).await;
     assert_eq!(back["status"], "waitlisted");
+}
+
+async fn cancelling_an_event_cancels_every_registration_and_tells_each_participant(app: TestApp) {
+    let w = world(&app).await;
+    let event = create_event(&app, &w.admin_a.token, event_body(&w.a, "Gaat niet door", Some(1))).await;
+    let e = id_of(&event);
+    let (first, second) = (app.member().await, app.member().await);
+    let seat = expect(register(&app, &first.token, &e, None).await, StatusCode::CREATED).await;
+    let waiting = expect(register(&app, &second.token, &e, None).await, StatusCode::CREATED).await;
+    assert_eq!((seat["status"].as_str(), waiting["status"].as_str()), (Some("confirmed"), Some("waitlisted")));
+    let other = create_event(&app, &w.admin_a.token, event_body(&w.a, "Gaat wel door", Some(5))).await;
+    let kept = expect(register(&app, &first.token, &id_of(&other), None).await, StatusCode::CREATED).await;
+
+    let tag = format!("\"{}\"", event_of(&app, &w.admin_a.token, &e).await["version"]);
+    let path = format!("/v1/events/{e}");
+    let cancelled = patch(&app, &w.admin_a.token, &path, Some(&tag), json!({"status": "cancelled"})).await;
+    let cancelled = expect(cancelled, StatusCode::OK).await;
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!((cancelled["seats_taken"].as_i64(), cancelled["waitlist_length"].as_i64()), (Some(0), Some(0)));
+
+    // Each participant sees it in their registration and in their feed.
+    for (person, reg) in [(&first, &seat), (&second, &waiting)] {
+        let path = format!("/v1/registrations/{}", id_of(reg));
+        let now = expect(get(&app, &person.token, &path).await, StatusCode::OK).await;
+        assert_eq!(now["status"], "cancelled", "{now}");
+        let changes = feed(&app, &person.token, "registration").await;
+        let last = changes.iter().rev().find(|c| c["id"] == reg["id"]).unwrap();
+        assert_eq!(
+            (last["operation"].as_str(), last["resource"]["status"].as_str()),
+            (Some("update"), Some("cancelled"))
+        );
+    }
+    let all = registrations(&app, &w.admin_a.token, &e).await;
+    assert!(all.iter().all(|r| r["status"] == "cancelled"), "{all:?}");
+    // Another event's registration is untouched; the cancelled event takes no one.
+    let untouched =
+        expect(get(&app, &first.token, &format!("/v1/registrations/{}", id_of(&kept))).await, StatusCode::OK).await;
+    assert_eq!(untouched["status"], "confirmed");
+    problem(register(&app, &app.member().await.token, &e, None).await, 409).await;
+    let again = expect(action(&app, &first.token, &id_of(&seat), "cancel").await, StatusCode::OK).await;
+    assert_eq!(again["status"], "cancelled");
 }
 
 async fn registration_is_open_only_for_published_events_inside_the_window(app: TestApp) {

@@ -19,6 +19,8 @@ on_both_databases!(
     summaries_count_hours_by_type_context_and_quarter_for_whom_may_see_them,
     attendance_and_done_commitments_become_linked_records_in_one_call,
     hr_systems_upsert_records_by_reference_and_the_person_keeps_control,
+    an_hr_system_reads_back_and_retracts_only_what_it_synced,
+    an_hr_system_names_the_person_by_its_own_reference,
     a_csv_import_answers_per_row_and_importing_again_updates,
     a_person_exports_everything_and_erasure_leaves_only_tombstones,
 );
@@ -321,6 +323,178 @@ async fn attendance_and_done_commitments_become_linked_records_in_one_call(app: 
 fn item(external_id: &str, person: Uuid, title: &str) -> Value {
     json!({"external_id": external_id, "person_id": person, "title": title, "activity_type": "online_course",
            "started_on": "2027-03-01", "duration_minutes": 240})
+}
+
+async fn an_hr_system_reads_back_and_retracts_only_what_it_synced(app: TestApp) {
+    let w = world(&app).await;
+    let f = &w.facilitator.token;
+    let hr = client_token(&app, f, &w.a, &["learning-records:write"]).await;
+    let reader = client_token(&app, f, &w.a, &["learning-records:read"]).await;
+    let other_hr = client_token(&app, f, &w.b, &["learning-records:write"]).await;
+    let me = &w.member_a;
+    let by_ref = format!("/v1/organisations/{}/learning-records/by-ref/sdworx/LR-9", w.a);
+    let mut body = item("LR-9", me.id, "Coaching on the job");
+    body.as_object_mut().unwrap().remove("external_id");
+    let put = || app.request(Method::PUT, &by_ref).bearer_auth(&hr).json(&body).send();
+    let made = expect(put().await.unwrap(), StatusCode::CREATED).await;
+    let id = made["record_id"].as_str().unwrap().to_string();
+
+    // Read back: what GET by id shows the caller. A new synced record is private, so the
+    // organisation does not see it until the person shares it with it.
+    let missing = problem(get(&app, &hr, &by_ref).await, 404).await;
+    assert!(missing["detail"].as_str().unwrap().contains("LR-9"), "{missing}");
+    let share = json!({"visibility": "organisation", "shared_with": [w.a]});
+    let path = format!("/v1/learning-records/{id}");
+    expect(patch(&app, &me.token, &path, None, share).await, StatusCode::OK).await;
+    for token in [&hr, &reader, &w.admin_a.token] {
+        let res = get(&app, token, &by_ref).await;
+        assert_eq!(res.headers()["content-location"], path.as_str());
+        let etag = res.headers()["etag"].to_str().unwrap().to_string();
+        let read = expect(res, StatusCode::OK).await;
+        assert_eq!(read, expect(get(&app, token, &path).await, StatusCode::OK).await);
+        assert_eq!(read["title"], "Coaching on the job");
+        let again = app.get(&by_ref).bearer_auth(token).header("if-none-match", &etag).send().await.unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    }
+    // References are the organisation's own.
+    problem(get(&app, &other_hr, &by_ref).await, 403).await;
+    problem(get(&app, &me.token, &by_ref).await, 403).await;
+    problem(app.get(&by_ref).send().await.unwrap(), 401).await;
+    let unknown = format!("/v1/organisations/{}/learning-records/by-ref/sdworx/LR-404", w.a);
+    problem(get(&app, &hr, &unknown).await, 404).await;
+    problem(get(&app, &hr, &format!("/v1/organisations/{}/learning-records/by-ref/-x/LR-9", w.a)).await, 400).await;
+
+    // Retract: only a client that writes records (or an admin), at the version read.
+    problem(delete(&app, &reader, &by_ref).await, 403).await;
+    problem(delete(&app, &other_hr, &by_ref).await, 403).await;
+    problem(delete(&app, &me.token, &by_ref).await, 403).await;
+    let stale = app.request(Method::DELETE, &by_ref).bearer_auth(&hr).header("if-match", "\"1\"").send().await.unwrap();
+    problem(stale, 412).await;
+    assert_eq!(read(&app, &me.token, &id).await, StatusCode::OK, "nothing was deleted");
+    assert_eq!(delete(&app, &hr, &by_ref).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(read(&app, &me.token, &id).await, StatusCode::NOT_FOUND);
+    problem(delete(&app, &hr, &by_ref).await, 404).await;
+    // Everyone who saw it gets a tombstone.
+    let tombstones: Vec<Value> =
+        feed(&app, &hr, "learning_record").await.into_iter().filter(|c| c["id"] == id).collect();
+    assert_eq!(tombstones.last().unwrap()["operation"], "delete", "{tombstones:?}");
+
+    // A retracted reference may be synced again; one the person deleted may not.
+    let again = expect(put().await.unwrap(), StatusCode::CREATED).await;
+    let id = again["record_id"].as_str().unwrap();
+    assert_eq!(delete(&app, &me.token, &format!("/v1/learning-records/{id}")).await.status(), 204);
+    problem(delete(&app, &hr, &by_ref).await, 404).await;
+    problem(put().await.unwrap(), 409).await;
+
+    // The person's own records have no reference an HR system could name.
+    let own = expect(
+        post(&app, &me.token, "/v1/learning-records", record_body("Eigen leerdoel", "organisation", &[w.a.as_str()]))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(own["external_ref"], Value::Null);
+}
+
+async fn an_hr_system_names_the_person_by_its_own_reference(app: TestApp) {
+    let w = world(&app).await;
+    let f = &w.facilitator.token;
+    let hr = client_token(&app, f, &w.a, &["people:write", "learning-records:write"]).await;
+    let hr_b = client_token(&app, f, &w.b, &["people:write"]).await;
+    // The HR system's employee E-7 is Jonas (linked by e-mail); B's system also has an E-8.
+    let body = |email: &str| {
+        json!({"name": "Iemand", "email": email, "stakeholder_group": "employee",
+               "membership": {"role": "employee", "starts_on": "2020-01-01"}})
+    };
+    let linked = format!("/v1/organisations/{}/people/by-ref/sdworx/E-7", w.a);
+    let res = app.request(Method::PUT, &linked).bearer_auth(&hr).json(&body(&w.member_a.email)).send().await.unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    let theirs = format!("/v1/organisations/{}/people/by-ref/sdworx/E-8", w.b);
+    let res = app.request(Method::PUT, &theirs).bearer_auth(&hr_b).json(&body("e8@bouwgroep.example")).send().await;
+    assert_eq!(res.unwrap().status(), StatusCode::CREATED);
+
+    // One record by reference, its person by reference too.
+    let mut one = item("LR-1", w.member_a.id, "Werkplekleren");
+    let one = one.as_object_mut().unwrap();
+    one.remove("external_id");
+    one.remove("person_id");
+    one.insert("person_ref".into(), json!("E-7"));
+    let path = format!("/v1/organisations/{}/learning-records/by-ref/sdworx/LR-1", w.a);
+    let made = app.request(Method::PUT, &path).bearer_auth(&hr).json(&one).send().await.unwrap();
+    let made = expect(made, StatusCode::CREATED).await;
+    let record = app.store.get_record(made["record_id"].as_str().unwrap().parse().unwrap()).await.unwrap();
+    assert_eq!(record.person_id, w.member_a.id);
+    // A reference the organisation does not have (B's included) is 404 at `/person_ref`.
+    for unknown in ["E-404", "E-8"] {
+        one.insert("person_ref".into(), json!(unknown));
+        let res = app.request(Method::PUT, &path).bearer_auth(&hr).json(&one).send().await.unwrap();
+        let body = problem(res, 404).await;
+        assert_eq!(body["errors"][0]["pointer"], "/person_ref", "{body}");
+    }
+    one.insert("person_id".into(), json!(w.member_a.id));
+    let res = app.request(Method::PUT, &path).bearer_auth(&hr).json(&one).send().await.unwrap();
+    assert_eq!(problem(res, 422).await["errors"][0]["pointer"], "/person_ref");
+
+    // In a batch, each item on its own: by reference, unknown, both, neither.
+    let by_ref = |id: &str, person_ref: &str| {
+        json!({"external_id": id, "person_ref": person_ref, "title": "Mentoring", "activity_type": "coaching_mentoring",
+               "started_on": "2027-03-01"})
+    };
+    let mut both = by_ref("LR-4", "E-7");
+    both["person_id"] = json!(w.member_a.id);
+    let mut neither = by_ref("LR-5", "E-7");
+    neither.as_object_mut().unwrap().remove("person_ref");
+    let items = json!([by_ref("LR-2", "E-7"), by_ref("LR-3", "E-8"), both, neither]);
+    let batch = app
+        .post(&format!("/v1/organisations/{}/learning-records/batch", w.a))
+        .bearer_auth(&hr)
+        .json(&json!({"system": "sdworx", "items": items}))
+        .send()
+        .await
+        .unwrap();
+    let batch = expect(batch, StatusCode::OK).await;
+    let outcome: Vec<(&str, &str)> = batch["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["result"].as_str().unwrap(), r["problem"]["errors"][0]["pointer"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        outcome,
+        [
+            ("created", ""),
+            ("error", "/items/1/person_ref"),
+            ("error", "/items/2/person_ref"),
+            ("error", "/items/3/person_id")
+        ],
+        "{batch}"
+    );
+
+    // A CSV file names people by reference in its `system`.
+    let csv = "external_id,person_ref,title,activity_type,started_on\nR-1,E-7,Opleiding,online_course,2027-02-01\n";
+    let res = app
+        .post(&format!("/v1/organisations/{}/learning-records/import?system=sdworx", w.a))
+        .bearer_auth(&hr)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expect(res, StatusCode::OK).await["results"][0]["result"], "created");
+
+    // Once the person left the organisation, their records are no longer its to retract.
+    let leaver = format!("/v1/organisations/{}/people/by-ref/sdworx/E-9", w.a);
+    let res = app.request(Method::PUT, &leaver).bearer_auth(&hr).json(&body("e9@zorgnet.example")).send().await;
+    assert_eq!(res.unwrap().status(), StatusCode::CREATED);
+    let path = format!("/v1/organisations/{}/learning-records/by-ref/sdworx/LR-9", w.a);
+    one.remove("person_id");
+    one.insert("person_ref".into(), json!("E-9"));
+    let made = app.request(Method::PUT, &path).bearer_auth(&hr).json(&one).send().await.unwrap();
+    let record: Uuid = expect(made, StatusCode::CREATED).await["record_id"].as_str().unwrap().parse().unwrap();
+    let res = app.request(Method::DELETE, &leaver).bearer_auth(&hr).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    problem(delete(&app, &hr, &path).await, 404).await;
+    assert!(app.store.get_record(record).await.is_ok(), "the record stays the person's");
 }
 
 async fn hr_systems_upsert_records_by_reference_and_the_person_keeps_control(app: TestApp) {

@@ -42,6 +42,12 @@ async fn another_organisations_client_gets_the_same_answer_on_every_sync_path(ap
             ),
             (Method::PUT, format!("/v1/organisations/{org}/memberships/by-ref/sdworx/M-1"), Some(membership.clone())),
             (Method::PUT, format!("/v1/organisations/{org}/learning-records/by-ref/sdworx/LR-1"), Some(record.clone())),
+            (Method::GET, format!("/v1/organisations/{org}/people/by-ref/sdworx/E-1"), None),
+            (Method::DELETE, format!("/v1/organisations/{org}/people/by-ref/sdworx/E-1"), None),
+            (Method::GET, format!("/v1/organisations/{org}/memberships/by-ref/sdworx/M-1"), None),
+            (Method::DELETE, format!("/v1/organisations/{org}/memberships/by-ref/sdworx/M-1"), None),
+            (Method::GET, format!("/v1/organisations/{org}/learning-records/by-ref/sdworx/LR-1"), None),
+            (Method::DELETE, format!("/v1/organisations/{org}/learning-records/by-ref/sdworx/LR-1"), None),
             (
                 Method::POST,
                 format!("/v1/organisations/{org}/learning-records/batch"),

@@ -20,6 +20,9 @@ on_both_databases!(
     organisations_are_upserted_by_a_network_reference,
     memberships_are_upserted_by_the_organisations_reference,
     an_hr_system_reads_back_by_its_own_references,
+    an_hr_system_removes_people_and_memberships_by_its_own_references,
+    views_and_the_feed_show_each_organisation_only_its_own_references,
+    an_hr_system_lists_people_by_its_ids_by_ours_by_change_and_with_former_members,
     the_feed_reports_changes_in_order_once_each_with_tombstones,
     the_feed_shows_each_caller_only_what_they_may_see,
     the_feed_can_be_narrowed_to_some_types,
@@ -419,6 +422,241 @@ async fn an_hr_system_reads_back_by_its_own_references(app: TestApp) {
     problem(app.get(&path).bearer_auth(&member.token).send().await.unwrap(), 403).await;
     problem(app.get(&path).send().await.unwrap(), 401).await;
     assert_eq!(app.get(&path).bearer_auth(&facilitator).send().await.unwrap().status(), StatusCode::OK);
+}
+
+async fn an_hr_system_removes_people_and_memberships_by_its_own_references(app: TestApp) {
+    let (org, token, facilitator) = hr_setup(&app).await;
+    let person = format!("/v1/organisations/{org}/people/by-ref/sdworx/E-1");
+    let body = json!({"name": "Mira Peeters", "email": "mira@zorgnet.example", "stakeholder_group": "employee",
+                      "membership": {"role": "employee", "starts_on": "2019-03-01"}});
+    let res = app.request(Method::PUT, &person).bearer_auth(&token).json(&body).send().await.unwrap();
+    let id = json(res).await["person"]["id"].as_str().unwrap().to_string();
+    let contract = format!("/v1/organisations/{org}/memberships/by-ref/sdworx/CONTRACT-1");
+    let terms = json!({"person_id": id, "role": "manager", "starts_on": "2024-01-01"});
+    let res = app.request(Method::PUT, &contract).bearer_auth(&token).json(&terms).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let (_, cursor) = pull(&app, &token, None, "").await;
+    let delete = |path: &str, token: &str| app.request(Method::DELETE, path).bearer_auth(token).send();
+
+    // Reading is not removing; another organisation's client and members are refused.
+    let res = app
+        .post(&format!("/v1/organisations/{org}/clients"))
+        .bearer_auth(&facilitator)
+        .json(&json!({"name": "Reader", "scopes": ["people:read"]}))
+        .send()
+        .await
+        .unwrap();
+    let reader = json(res).await;
+    let reader =
+        client_token(&app, reader["client"]["id"].as_str().unwrap(), reader["client_secret"].as_str().unwrap()).await;
+    problem(delete(&person, &reader).await.unwrap(), 403).await;
+    problem(delete(&contract, &reader).await.unwrap(), 403).await;
+    let member = app.member().await;
+    problem(delete(&person, &member.token).await.unwrap(), 403).await;
+
+    // A membership by its reference, at the version read.
+    let stale = app.request(Method::DELETE, &contract).bearer_auth(&token).header("if-match", "\"9\"").send();
+    problem(stale.await.unwrap(), 412).await;
+    assert_eq!(delete(&contract, &token).await.unwrap().status(), StatusCode::NO_CONTENT);
+    problem(app.get(&contract).bearer_auth(&token).send().await.unwrap(), 404).await;
+    problem(delete(&contract, &token).await.unwrap(), 404).await;
+    assert_eq!(app.get(&person).bearer_auth(&token).send().await.unwrap().status(), StatusCode::OK, "still a member");
+
+    // The person leaves the organisation: the organisation loses sight of them, its
+    // references go, its feed gets the tombstones; the person stays.
+    assert_eq!(delete(&person, &token).await.unwrap().status(), StatusCode::NO_CONTENT);
+    problem(app.get(&person).bearer_auth(&token).send().await.unwrap(), 404).await;
+    problem(delete(&person, &token).await.unwrap(), 404).await;
+    problem(app.get(&format!("/v1/people/{id}")).bearer_auth(&token).send().await.unwrap(), 404).await;
+    let res = app.get(&format!("/v1/people/{id}")).bearer_auth(&facilitator).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "the person is not deleted");
+    let res = app.get(&format!("/v1/people/{id}/memberships")).bearer_auth(&facilitator).send().await.unwrap();
+    assert_eq!(json(res).await["data"], json!([]));
+    let (entries, _) = pull(&app, &token, Some(&cursor), "").await;
+    let mut seen: Vec<(&str, &str)> =
+        entries.iter().map(|e| (e["type"].as_str().unwrap(), e["operation"].as_str().unwrap())).collect();
+    seen.sort();
+    assert_eq!(seen, [("membership", "delete"), ("membership", "delete"), ("person", "delete")], "{entries:?}");
+    assert!(entries.iter().any(|e| e["type"] == "person" && e["id"] == id.as_str()), "{entries:?}");
+
+    // An admin's membership is not a client's to end: nothing is removed.
+    let admin = format!("/v1/organisations/{org}/people/by-ref/sdworx/E-2");
+    let body = json!({"name": "Els Van Damme", "email": "els@zorgnet.example", "stakeholder_group": "hr_professional",
+                      "membership": {"role": "org_admin", "starts_on": "2019-03-01"}});
+    let res = app.request(Method::PUT, &admin).bearer_auth(&facilitator).json(&body).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let admin_id = json(res).await["person"]["id"].as_str().unwrap().to_string();
+    let job = format!("/v1/organisations/{org}/memberships/by-ref/sdworx/CONTRACT-2");
+    let terms = json!({"person_id": admin_id, "role": "employee", "starts_on": "2019-03-01"});
+    let res = app.request(Method::PUT, &job).bearer_auth(&token).json(&terms).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let admin_role = format!("/v1/organisations/{org}/memberships/by-ref/sdworx/ADMIN-2");
+    let terms = json!({"person_id": admin_id, "role": "org_admin", "starts_on": "2020-01-01"});
+    let res = app.request(Method::PUT, &admin_role).bearer_auth(&facilitator).json(&terms).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let memberships = format!("/v1/people/{admin_id}/memberships");
+    let count = || async {
+        let res = app.get(&memberships).bearer_auth(&facilitator).send().await.unwrap();
+        json(res).await["data"].as_array().unwrap().len()
+    };
+    assert_eq!(count().await, 3);
+    problem(delete(&admin, &token).await.unwrap(), 403).await;
+    problem(delete(&admin_role, &token).await.unwrap(), 403).await;
+    assert_eq!(count().await, 3, "nothing was removed");
+    assert_eq!(delete(&job, &token).await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(delete(&admin_role, &facilitator).await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(delete(&admin, &facilitator).await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(count().await, 0);
+}
+
+async fn views_and_the_feed_show_each_organisation_only_its_own_references(app: TestApp) {
+    let (org, token, facilitator) = hr_setup(&app).await;
+    let path = format!("/v1/organisations/{org}/people/by-ref/sdworx/E-1");
+    let body = json!({"name": "Mira Peeters", "email": "mira@zorgnet.example", "stakeholder_group": "employee",
+                      "membership": {"role": "employee", "starts_on": "2019-03-01"}});
+    let res = app.request(Method::PUT, &path).bearer_auth(&token).json(&body).send().await.unwrap();
+    let upserted = json(res).await;
+    let id = upserted["person"]["id"].as_str().unwrap().to_string();
+    let ours = json!([{"organisation_id": org, "system": "sdworx", "id": "E-1"}]);
+    assert_eq!(upserted["person"]["external_refs"], ours, "{upserted}");
+    let contract = format!("/v1/organisations/{org}/memberships/by-ref/sdworx/CONTRACT-1");
+    let terms = json!({"person_id": id, "role": "manager", "starts_on": "2024-01-01"});
+    let res = app.request(Method::PUT, &contract).bearer_auth(&token).json(&terms).send().await.unwrap();
+    let membership = json(res).await;
+    let contract_refs = json!([{"organisation_id": org, "system": "sdworx", "id": "CONTRACT-1"}]);
+    assert_eq!(membership["external_refs"], contract_refs, "{membership}");
+
+    // A second organisation keeps its own id for the same person.
+    let other = create_org(&app, &facilitator, "Bouwgroep Vlaeminck").await;
+    let res = app
+        .post(&format!("/v1/organisations/{other}/memberships"))
+        .bearer_auth(&facilitator)
+        .json(&json!({"person_id": id, "role": "employee", "starts_on": "2023-01-01"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = app
+        .post(&format!("/v1/organisations/{other}/clients"))
+        .bearer_auth(&facilitator)
+        .json(&json!({"name": "Other HR", "scopes": ["people:read", "people:write"]}))
+        .send()
+        .await
+        .unwrap();
+    let client = json(res).await;
+    let other_token =
+        client_token(&app, client["client"]["id"].as_str().unwrap(), client["client_secret"].as_str().unwrap()).await;
+    // Linking a new reference changes what the organisation's views show: a new version.
+    let person = format!("/v1/people/{id}");
+    let before = app.get(&person).bearer_auth(&other_token).send().await.unwrap();
+    let etag = before.headers()["etag"].to_str().unwrap().to_string();
+    assert!(json(before).await.get("external_refs").is_none());
+    let theirs_path = format!("/v1/organisations/{other}/people/by-ref/personio/P-9");
+    let res = app.request(Method::PUT, &theirs_path).bearer_auth(&other_token).json(&body).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "linked by e-mail");
+    let after = app.get(&person).bearer_auth(&other_token).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(after.status(), StatusCode::OK, "not 304: the view changed");
+    let b_contract = format!("/v1/organisations/{other}/memberships/by-ref/personio/B-C1");
+    let terms = json!({"person_id": id, "role": "employee", "starts_on": "2024-06-01"});
+    let res = app.request(Method::PUT, &b_contract).bearer_auth(&other_token).json(&terms).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let theirs = json!([{"organisation_id": other, "system": "personio", "id": "P-9"}]);
+
+    // Each organisation sees its own, on every path; facilitators and members none.
+    for (token, refs) in [(&token, &ours), (&other_token, &theirs)] {
+        let read = json(app.get(&person).bearer_auth(token).send().await.unwrap()).await;
+        assert_eq!(&read["external_refs"], refs, "{read}");
+        let list = json(app.get("/v1/people?limit=100").bearer_auth(token).send().await.unwrap()).await;
+        let listed = list["data"].as_array().unwrap().iter().find(|p| p["id"] == id.as_str()).unwrap();
+        assert_eq!(&listed["external_refs"], refs, "{listed}");
+        let (entries, _) = pull(&app, token, None, "&types=person").await;
+        let entry = entries.iter().rev().find(|e| e["id"] == id.as_str()).unwrap();
+        assert_eq!(&entry["external_refs"], refs, "{entry}");
+        assert!(entry["resource"].get("external_refs").is_none(), "the stored view is the same for everyone");
+    }
+    let read = json(app.get(&contract).bearer_auth(&token).send().await.unwrap()).await;
+    assert_eq!(read["external_refs"], contract_refs);
+    let membership_path = format!("/v1/memberships/{}", membership["id"].as_str().unwrap());
+    let read = json(app.get(&membership_path).bearer_auth(&token).send().await.unwrap()).await;
+    assert_eq!(read["external_refs"], contract_refs);
+    let b_refs = json!([{"organisation_id": other, "system": "personio", "id": "B-C1"}]);
+    for (token, expected) in [(&token, &contract_refs), (&other_token, &b_refs)] {
+        let res = app.get(&format!("/v1/people/{id}/memberships")).bearer_auth(token).send().await.unwrap();
+        let listed = json(res).await;
+        let refs: Vec<&Value> =
+            listed["data"].as_array().unwrap().iter().filter_map(|m| m.get("external_refs")).collect();
+        assert_eq!(refs, [expected], "{listed}");
+    }
+    let read = json(app.get(&person).bearer_auth(&facilitator).send().await.unwrap()).await;
+    assert!(read.get("external_refs").is_none(), "{read}");
+    let member = app.member().await;
+    let read = json(app.get(&person).bearer_auth(&member.token).send().await.unwrap()).await;
+    assert!(read.get("external_refs").is_none(), "{read}");
+}
+
+async fn an_hr_system_lists_people_by_its_ids_by_ours_by_change_and_with_former_members(app: TestApp) {
+    let (org, token, facilitator) = hr_setup(&app).await;
+    let made = batch(
+        &app,
+        &token,
+        &org,
+        vec![
+            item("E-1", "Mira Peeters", "mira@zorgnet.example"),
+            item("E-2", "Jan Claes", "jan@zorgnet.example"),
+            item("E-3", "An Wouters", "an@zorgnet.example"),
+        ],
+    )
+    .await;
+    let ids: Vec<String> =
+        made["results"].as_array().unwrap().iter().map(|r| r["person_id"].as_str().unwrap().to_string()).collect();
+    let names = |token: String, query: String| {
+        let app = &app;
+        async move {
+            let res =
+                app.get(&format!("/v1/people?limit=200&sort=name{query}")).bearer_auth(&token).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "{query}");
+            let page = json(res).await;
+            page["data"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+        }
+    };
+    // By the HR system's own id (any or one system), and by ours.
+    assert_eq!(names(token.clone(), "&external_id=E-2".into()).await, ["Jan Claes"]);
+    assert_eq!(names(token.clone(), "&external_id=E-2&system=sdworx".into()).await, ["Jan Claes"]);
+    assert!(names(token.clone(), "&external_id=E-2&system=personio".into()).await.is_empty());
+    assert_eq!(names(facilitator.clone(), "&external_id=E-2".into()).await, ["Jan Claes"]);
+    let member = app.member().await;
+    assert!(names(member.token.clone(), "&external_id=E-2".into()).await.is_empty(), "no references of their own");
+    let both = format!("&ids={},{}", ids[0], ids[2]);
+    assert_eq!(names(token.clone(), both).await, ["An Wouters", "Mira Peeters"]);
+    let everyone = ["An Wouters", "Jan Claes", "Mira Peeters"];
+    assert_eq!(names(token.clone(), "&system=sdworx".into()).await, everyone);
+    assert!(names(token.clone(), "&system=personio".into()).await.is_empty());
+    for bad in ["&ids=nope", "&system=-x", "&external_id=a/b"] {
+        problem(app.get(&format!("/v1/people?{bad}")).bearer_auth(&token).send().await.unwrap(), 400).await;
+    }
+
+    // Changed since a moment: only what changed after it.
+    let res = app.get(&format!("/v1/people/{}", ids[2])).bearer_auth(&token).send().await.unwrap();
+    let since = json(res).await["updated_at"].as_str().unwrap().replace('+', "%2B");
+    let mut changed = item("E-1", "Mira Peeters-Janssens", "mira@zorgnet.example");
+    changed.as_object_mut().unwrap().remove("external_id");
+    let path = format!("/v1/organisations/{org}/people/by-ref/sdworx/E-1");
+    let res = app.request(Method::PUT, &path).bearer_auth(&token).json(&changed).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let query = format!("&updated_after={since}&organisation_id={org}");
+    assert_eq!(names(token.clone(), query).await, ["Mira Peeters-Janssens"]);
+
+    // Former members: only on request.
+    let mut ended = item("E-2", "Jan Claes", "jan@zorgnet.example");
+    ended.as_object_mut().unwrap().remove("external_id");
+    ended["membership"]["ends_on"] = json!("2021-12-31");
+    let path = format!("/v1/organisations/{org}/people/by-ref/sdworx/E-2");
+    let res = app.request(Method::PUT, &path).bearer_auth(&token).json(&ended).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let current = names(token.clone(), format!("&organisation_id={org}")).await;
+    assert_eq!(current, ["An Wouters", "Mira Peeters-Janssens"]);
+    let all = names(token.clone(), format!("&organisation_id={org}&include_former=true")).await;
+    assert_eq!(all, ["An Wouters", "Jan Claes", "Mira Peeters-Janssens"]);
 }
 
 async fn an_existing_member_is_linked_by_e_mail_but_an_outsider_is_refused(app: TestApp) {

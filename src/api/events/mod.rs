@@ -567,8 +567,9 @@ async fn get_event(
 
 /// Update an event
 ///
-/// Changes an event with a JSON Merge Patch (RFC 7396), including its `status`. Admins of
-/// the organiser and co-organisers, and facilitators. Send `If-Match` with the ETag you
+/// Changes an event with a JSON Merge Patch (RFC 7396), including its `status`; cancelling
+/// it cancels its confirmed and waitlisted registrations in the same step. Admins of the
+/// organiser and co-organisers, and facilitators. Send `If-Match` with the ETag you
 /// read (seat changes move the version too): a stale one answers `412`. A capacity below
 /// the seats taken is refused (409); a larger one gives seats to the waitlist at once.
 #[utoipa::path(

@@ -382,6 +382,19 @@ pub(super) async fn delete_record(
         if_match.check(current.version)?;
         Some(current.version)
     };
+    remove_record(&state, &current, expected, false).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Deletes `current` (at `expected`, when given), unlinking the commitments it showed.
+/// `retracted`: the HR system that synced it takes it back.
+pub(super) async fn remove_record(
+    state: &AppState,
+    current: &LearningRecord,
+    expected: Option<i64>,
+    retracted: bool,
+) -> Result<()> {
+    let id = current.id;
     let mut unlinked = Vec::new();
     for c in state.store.commitments_showing(id).await? {
         let c = state.store.get_commitment(c).await?;
@@ -393,9 +406,9 @@ pub(super) async fn delete_record(
         };
         unlinked.push(next);
     }
-    state.store.delete_record(&current, expected, unlinked).await.map_err(|e| match e {
+    state.store.delete_record(current, expected, unlinked, retracted).await.map_err(|e| match e {
         StoreError::NotFound => no_record(id),
         other => other.into(),
     })?;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(())
 }

@@ -13,7 +13,9 @@ pub(super) struct IdOnly {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
-    /// The name the rows' `external_id`s belong to (default `import`).
+    /// The name the rows' `external_id`s belong to (default `import`), and the system whose
+    /// person references a `person_ref` column names. Rows with the same `external_id` as
+    /// records your system synced under this name update those records.
     #[param(pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", example = "hr-spreadsheet")]
     pub system: Option<String>,
 }
@@ -21,6 +23,7 @@ pub struct ImportQuery {
 pub(super) const CSV_COLUMNS: &[&str] = &[
     "external_id",
     "person_id",
+    "person_ref",
     "title",
     "description",
     "learned",
@@ -41,7 +44,7 @@ pub(super) fn csv_row(
     line: usize,
     header: &[String],
     record: &csv::StringRecord,
-) -> std::result::Result<(String, Uuid, RecordInput), Problem> {
+) -> std::result::Result<(String, PersonKey, RecordInput), Problem> {
     let mut errors = Vec::new();
     let get = |name: &str| -> Option<String> {
         header
@@ -65,14 +68,12 @@ pub(super) fn csv_row(
             "is required: the row's id, so that importing the file again updates instead of duplicating",
         ));
     }
-    let person = match get("person_id").map(|p| Uuid::parse_str(&p)) {
-        Some(Ok(p)) => Some(p),
-        Some(Err(_)) => {
+    let person = match get("person_id").map(|p| Uuid::parse_str(&p)).transpose() {
+        Ok(id) => PersonKey::of(id, get("person_ref"))
+            .map_err(|e| errors.push(FieldError::new(format!("/rows/{line}{}", e.pointer), e.detail)))
+            .ok(),
+        Err(_) => {
             errors.push(FieldError::new(at("person_id"), "must be a UUID"));
-            None
-        }
-        None => {
-            errors.push(FieldError::new(at("person_id"), "is required"));
             None
         }
     };
@@ -143,8 +144,8 @@ pub(super) fn csv_row(
 /// For HR administrators who keep records in a spreadsheet: `text/csv` (UTF-8, comma
 /// separated, a header row naming the columns, up to 1,000 rows). Columns: `external_id`
 /// (required: the row's id, so importing the file again updates instead of duplicating),
-/// `person_id` (a member of the organisation), `title`, `activity_type`, `started_on`
-/// (YYYY-MM-DD) required; `description`, `learned`, `will_do_differently`, `context`,
+/// `person_id` (a member of the organisation) or `person_ref` (your `system`'s id for them),
+/// `title`, `activity_type`, `started_on` (YYYY-MM-DD) required; `description`, `learned`, `will_do_differently`, `context`,
 /// `ended_on`, `duration_minutes`, and `skills`, `themes`, `evidence` as `;`-separated
 /// lists optional. One result per row, with its line number (`row`; the header is line 1);
 /// a bad row never stops the others. Records are private to their person, with source

@@ -12,6 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::events::visible_event;
+use crate::api::organisations::{OrgRefPath, no_ref, read_back};
 use crate::auth::Caller;
 use crate::auth::access::Access;
 use crate::auth::rights::Scope;
@@ -58,6 +59,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(record_from_registration)
         .service(record_from_commitment)
         .service(upsert_record_by_ref)
+        .service(get_record_by_ref)
+        .service(retract_record_by_ref)
         .service(upsert_records_batch)
         .service(import_records_csv);
 }

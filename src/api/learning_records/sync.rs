@@ -1,6 +1,8 @@
 //! HR sync: records upserted by external reference, one at a time or in batches.
 
 use super::*;
+use crate::db::feed::ResourceType;
+use crate::domain::organisation::parse_theme_slugs;
 
 // ---- sync ----
 
@@ -20,8 +22,17 @@ use super::*;
 pub struct RecordItem {
     /// The record's id in your system (1 to 200 characters, no `/`).
     pub external_id: String,
-    /// The member of your organisation whose learning it is.
-    pub person_id: Uuid,
+    /// The member of your organisation whose learning it is, by our id. Exactly one of
+    /// `person_id` and `person_ref` (neither: 422 at `/person_id`; both: 422 at `/person_ref`).
+    #[serde(default)]
+    pub person_id: Option<Uuid>,
+    /// The same member by your system's id for them (the reference an upsert of people by
+    /// reference or a batch made in the same `system`), instead of `person_id`. One your
+    /// organisation does not have, or of someone no longer a member, is refused at
+    /// `/person_ref`.
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F/]{1,200}$", example = "E-10442")]
+    pub person_ref: Option<String>,
     #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     #[schema(max_length = 10000)]
@@ -56,7 +67,17 @@ pub struct RecordItem {
     "duration_minutes": 4800
 }))]
 pub struct RecordByRef {
-    pub person_id: Uuid,
+    /// The member of your organisation whose learning it is, by our id. Exactly one of
+    /// `person_id` and `person_ref` (neither: 422 at `/person_id`; both: 422 at `/person_ref`).
+    #[serde(default)]
+    pub person_id: Option<Uuid>,
+    /// The same member by your system's id for them (the reference an upsert of people by
+    /// reference or a batch made in the same system), instead of `person_id`. One your
+    /// organisation does not have, or of someone no longer a member, is `404` at
+    /// `/person_ref`.
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F/]{1,200}$", example = "E-10442")]
+    pub person_ref: Option<String>,
     #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     #[schema(max_length = 10000)]
@@ -80,11 +101,38 @@ pub struct RecordByRef {
     pub evidence: Vec<String>,
 }
 
+/// Whose record an item is: a person by our id, or by the system's reference to them.
+#[derive(Debug, Clone)]
+pub(super) enum PersonKey {
+    Id(Uuid),
+    Ref(String),
+}
+
+impl PersonKey {
+    /// Exactly one of the two, or what is wrong (with its pointer, relative to the item).
+    pub(super) fn of(id: Option<Uuid>, reference: Option<String>) -> std::result::Result<Self, FieldError> {
+        match (id, reference) {
+            (Some(id), None) => Ok(PersonKey::Id(id)),
+            (None, Some(r)) => Ok(PersonKey::Ref(r)),
+            (None, None) => Err(FieldError::new("/person_id", "is required (or the person's reference, `person_ref`)")),
+            (Some(_), Some(_)) => Err(FieldError::new("/person_ref", "give `person_id` or `person_ref`, not both")),
+        }
+    }
+
+    /// The field that named the person, for problems.
+    fn field(&self) -> &'static str {
+        match self {
+            PersonKey::Id(_) => "person_id",
+            PersonKey::Ref(_) => "person_ref",
+        }
+    }
+}
+
 impl RecordItem {
-    fn into_input(self) -> (String, Uuid, RecordInput) {
-        (
+    fn into_input(self) -> std::result::Result<(String, PersonKey, RecordInput), FieldError> {
+        Ok((
             self.external_id,
-            self.person_id,
+            PersonKey::of(self.person_id, self.person_ref)?,
             RecordInput {
                 title: self.title,
                 description: self.description,
@@ -102,7 +150,7 @@ impl RecordItem {
                 commitment_id: None,
                 solution_id: None,
             },
-        )
+        ))
     }
 }
 
@@ -215,7 +263,7 @@ pub(super) struct Parsed {
     pub(super) row: Option<usize>,
     /// The item's `external_id`, when it had one, also when it did not parse.
     pub(super) external_id: Option<String>,
-    pub(super) item: std::result::Result<(String, Uuid, RecordInput), Problem>,
+    pub(super) item: std::result::Result<(String, PersonKey, RecordInput), Problem>,
 }
 
 /// Validates parsed items and applies the valid ones; `prefixes` name each item in
@@ -231,14 +279,31 @@ pub(super) async fn apply_items(
     let mut results: Vec<Option<RecordResult>> = Vec::with_capacity(parsed.len());
     let rows: Vec<Option<usize>> = parsed.iter().map(|p| p.row).collect();
     let mut valid: Vec<(usize, RecordUpsert)> = Vec::new();
-    let people: Vec<Uuid> = parsed.iter().filter_map(|p| p.item.as_ref().ok().map(|(_, person, _)| *person)).collect();
+    let refs: Vec<&str> = parsed
+        .iter()
+        .filter_map(|p| match p.item.as_ref() {
+            Ok((_, PersonKey::Ref(r), _)) if ExternalRef::parse(system, r, "").is_ok() => Some(r.as_str()),
+            _ => None,
+        })
+        .collect();
+    let by_ref = state.store.find_refs(organisation, system, ResourceType::Person, &refs).await?;
+    let person_of = |key: &PersonKey| match key {
+        PersonKey::Id(id) => Some(*id),
+        PersonKey::Ref(r) => by_ref.get(r).copied(),
+    };
+    let people: Vec<Uuid> =
+        parsed.iter().filter_map(|p| p.item.as_ref().ok().and_then(|(_, k, _)| person_of(k))).collect();
     let members = state.store.members_among(organisation, &people, state.today()).await?;
+    // Only well-formed slugs of items within the limit are looked up: the others are
+    // refused by the item's own validation, and never reach the database.
     let mut slugs: Vec<String> = Vec::new();
     for p in &parsed {
-        if let Ok((_, _, input)) = &p.item {
-            for t in &input.themes {
-                if !slugs.contains(t) {
-                    slugs.push(t.clone());
+        if let Ok((_, _, input)) = &p.item
+            && let Ok(themes) = parse_theme_slugs(&input.themes)
+        {
+            for t in themes {
+                if !slugs.contains(&t) {
+                    slugs.push(t);
                 }
             }
         }
@@ -253,7 +318,7 @@ pub(super) async fn apply_items(
             Some(r) => format!("Row {r}"),
             None => format!("Item {index}"),
         };
-        let (external_id, person, input) = match p {
+        let (external_id, key, input) = match p {
             Ok(x) => x,
             Err(problem) => {
                 results.push(Some(refused(index, row, hint, problem)));
@@ -264,15 +329,31 @@ pub(super) async fn apply_items(
         if let Err(e) = ExternalRef::parse(system, &external_id, "") {
             inv.errors.extend(e.errors.into_iter().map(|f| FieldError::new(format!("{at}/external_id"), f.detail)));
         }
-        if !members.contains(&person) {
-            inv.errors.push(FieldError::new(format!("{at}/person_id"), "is not a current member of this organisation"));
+        let person = person_of(&key);
+        if let PersonKey::Ref(r) = &key
+            && let Err(e) = ExternalRef::parse(system, r, "")
+        {
+            let detail = e.errors.into_iter().map(|f| f.detail).next().unwrap_or_default();
+            inv.errors.push(FieldError::new(format!("{at}/person_ref"), detail));
+        }
+        match person {
+            Some(p) if members.contains(&p) => {}
+            Some(_) => inv
+                .errors
+                .push(FieldError::new(format!("{at}/{}", key.field()), "is not a current member of this organisation")),
+            None if inv.errors.is_empty() => inv.errors.push(FieldError::new(
+                format!("{at}/person_ref"),
+                format!("no person of this organisation has this reference in `{system}`"),
+            )),
+            None => {}
         }
         if let Some(t) = input.themes.iter().find(|t| missing_themes.contains(t)) {
             inv.errors.push(FieldError::new(format!("{at}/themes"), format!("no theme with slug `{t}`")));
         }
         match RecordContent::parse(input, &at) {
             Ok(content) if inv.errors.is_empty() => {
-                valid.push((index, RecordUpsert { external_id, person_id: person, content }));
+                let person_id = person.expect("a member, checked above");
+                valid.push((index, RecordUpsert { external_id, person_id, content }));
                 results.push(None);
             }
             Ok(_) => results.push(Some(refused(
@@ -367,9 +448,15 @@ pub(super) async fn upsert_record_by_ref(
         Invalid::one("#/path/external_id", "must be 1 to 200 characters without `/` or control characters")
     })?;
     let b = body.0;
+    if let Some(r) = &b.person_ref {
+        ExternalRef::parse(&system, r, "").map_err(|e| {
+            Invalid::one("/person_ref", e.errors.into_iter().map(|f| f.detail).next().unwrap_or_default())
+        })?;
+    }
     let item = RecordItem {
         external_id,
         person_id: b.person_id,
+        person_ref: b.person_ref,
         title: b.title,
         description: b.description,
         reflection: b.reflection,
@@ -387,7 +474,12 @@ pub(super) async fn upsert_record_by_ref(
         organisation,
         &system,
         &system,
-        vec![Parsed { index: 0, row: None, external_id: None, item: Ok(item.into_input()) }],
+        vec![Parsed {
+            index: 0,
+            row: None,
+            external_id: None,
+            item: Ok(item.into_input().map_err(|e| Invalid { errors: vec![e] })?),
+        }],
         "",
     )
     .await?;
@@ -404,10 +496,12 @@ pub(super) async fn upsert_record_by_ref(
                 .collect();
             if problem.status == 409 {
                 Err(ApiError::conflict(problem.detail, errors.first().map(|e| e.pointer.as_str())))
-            } else if errors.iter().any(|e| e.pointer == "/person_id") && errors.len() == 1 {
+            } else if let [only] = &errors[..]
+                && (only.pointer == "/person_id" || only.pointer == "/person_ref")
+            {
                 Err(ApiError::MissingReference {
-                    detail: "No member of this organisation with that id.".into(),
-                    pointer: "/person_id".into(),
+                    detail: format!("No member of this organisation with that {}.", &only.pointer[1..]),
+                    pointer: only.pointer.clone(),
                 })
             } else {
                 Err(Invalid { errors }.into())
@@ -457,7 +551,9 @@ pub(super) async fn upsert_records_batch(
         .into_iter()
         .enumerate()
         .map(|(index, raw)| {
-            let item = serde_json::from_str::<RecordItem>(raw.get()).map(RecordItem::into_input);
+            let item = serde_json::from_str::<RecordItem>(raw.get())
+                .map_err(|e| FieldError::new("", e.to_string()))
+                .and_then(RecordItem::into_input);
             // Only a refused item needs its `external_id` read on its own.
             let external_id = match &item {
                 Ok(_) => None,
@@ -466,7 +562,7 @@ pub(super) async fn upsert_records_batch(
             let item = item.map_err(|e| {
                 item_problem(
                     format!("Item {index} is not valid; see `errors`."),
-                    vec![FieldError::new(format!("/items/{index}"), e.to_string())],
+                    vec![FieldError::new(format!("/items/{index}{}", e.pointer), e.detail)],
                 )
             });
             Parsed { index, row: None, external_id, item }
@@ -474,4 +570,123 @@ pub(super) async fn upsert_records_batch(
         .collect();
     let results = apply_items(&state, organisation, &system, &system, parsed, "/items").await?;
     Ok(HttpResponse::Ok().json(RecordBatchResponse { results }))
+}
+
+/// Who reads an organisation's synced records by reference: its clients with
+/// `learning-records:read` or `learning-records:write`, its admins, and facilitators (`403`
+/// for others, `404` when there is no such organisation). What each of them then sees of a
+/// record is what `GET /v1/learning-records/{id}` shows them.
+async fn record_ref_reader(state: &AppState, access: &Access, organisation: Uuid) -> Result<()> {
+    let allowed = match access {
+        Access::Client { organisation_id, scopes, .. } => {
+            *organisation_id == Some(organisation)
+                && (scopes.contains(&Scope::LearningRecordsRead) || scopes.contains(&Scope::LearningRecordsWrite))
+        }
+        Access::Person { admin_of, .. } => admin_of.contains(&organisation),
+        Access::Facilitator { .. } => true,
+    };
+    if !state.store.missing_organisations(&[organisation]).await?.is_empty() {
+        return Err(ApiError::not_found(format!("No organisation with id {organisation}.")));
+    }
+    if !allowed {
+        return Err(ApiError::Forbidden(
+            "This needs `learning-records:read` for this organisation, or being its admin.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Read a learning record by your reference
+///
+/// The record your system synced as `{external_id}` in `{system}`, as
+/// `GET /v1/learning-records/{id}` shows it to you: an organisation sees only what the
+/// person shared with it, so a record they keep private (every new synced record is), or
+/// deleted, answers `404`. `Content-Location` gives the
+/// record's own URL. The organisation's clients with `learning-records:read` or
+/// `learning-records:write`, its admins, and facilitators.
+#[utoipa::path(
+    tag = "Sync",
+    operation_id = "get_learning_record_by_ref",
+    params(OrgRefPath, IfNoneMatch),
+    responses(
+        (status = 200, description = "The record.", body = RecordView,
+            headers(("ETag" = String, description = "The version, quoted"), ("Content-Location" = String, description = "The record's URL"))),
+        (status = 304, description = "Not modified since the ETag in `If-None-Match`."),
+        (status = 403, description = "Only the organisation's clients with `learning-records:read` or `learning-records:write`, its admins, and facilitators.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organisation, or no record with this reference that you may read.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/organisations/{id}/learning-records/by-ref/{system}/{external_id}")]
+pub(super) async fn get_record_by_ref(
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<OrgRefPath>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let (organisation, reference) = path.parse()?;
+    let access = Access::of(&caller);
+    record_ref_reader(&state, &access, organisation).await?;
+    let missing = || no_ref("learning record you may read", &reference);
+    let id = state.store.record_by_ref(organisation, &reference.system, &reference.id).await?.ok_or_else(missing)?;
+    let record = readable(&state, &access, id).await.map_err(|e| match e {
+        ApiError::NotFound(_) => missing(),
+        e => e,
+    })?;
+    Ok(read_back(&req, format!("/v1/learning-records/{id}"), record.version, &RecordView::from(&record)))
+}
+
+/// Retract a learning record by your reference
+///
+/// Your system takes back a record it synced as `{external_id}` in `{system}` (one it
+/// should not have sent): the record is deleted, with its sharing, for everyone it was
+/// shared with, and a later sync of the same reference creates a new, private record. That
+/// is the only say an HR system has over a record beyond its content: records people log
+/// themselves have no reference of yours, and whom a record is shared with is the person's
+/// choice. Only while the person is a current member of the organisation; a record its
+/// person deleted is gone already (`404`). `If-Match` with the `version` the upsert
+/// answered (or the ETag you read) makes sure it did not change since (`412` otherwise).
+/// The organisation's clients with `learning-records:write` and its admins.
+#[utoipa::path(
+    tag = "Sync",
+    operation_id = "retract_learning_record_by_ref",
+    params(OrgRefPath, IfMatch),
+    responses(
+        (status = 204, description = "Retracted: the record is deleted."),
+        (status = 403, description = "Only the organisation's clients with `learning-records:write` and its admins.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organisation, no record with this reference in it, or its person is no longer a member.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The record, or a commitment it proves, kept changing meanwhile; try again.", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The record changed since the version in `If-Match`.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/v1/organisations/{id}/learning-records/by-ref/{system}/{external_id}")]
+pub(super) async fn retract_record_by_ref(
+    caller: Caller,
+    path: web::Path<OrgRefPath>,
+    if_match: IfMatch,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let (organisation, reference) = path.parse()?;
+    sync_access(&caller, &state, organisation).await?;
+    let missing = || no_ref("learning record", &reference);
+    let id = state.store.record_by_ref(organisation, &reference.system, &reference.id).await?.ok_or_else(missing)?;
+    // Always at the version read: the tombstone goes to whom the record was shared with
+    // then, so a share made meanwhile must not slip past it. Without `If-Match`, a record
+    // that changed meanwhile is read again.
+    for _ in 0..3 {
+        let current = state.store.get_record(id).await.or_not_found(missing)?;
+        // Only while the person belongs to the organisation, as for a sync: once they left,
+        // their records are no longer its business (and their state no longer its to learn).
+        let members = state.store.members_among(organisation, &[current.person_id], state.today()).await?;
+        if !members.contains(&current.person_id) {
+            return Err(missing());
+        }
+        if_match.check(current.version)?;
+        match remove_record(&state, &current, Some(current.version), true).await {
+            Ok(()) => return Ok(HttpResponse::NoContent().finish()),
+            Err(ApiError::NotFound(_)) => return Err(missing()),
+            Err(ApiError::PreconditionFailed { .. }) if if_match.is_absent() => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(ApiError::conflict("The record keeps changing; try again.", None))
 }

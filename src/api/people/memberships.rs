@@ -92,7 +92,12 @@ pub(super) async fn list_person_memberships(
     )?;
     let page =
         state.store.list_memberships(Some(id), readable.as_deref(), page_req.after.as_ref(), page_req.limit).await?;
-    Ok(respond_page(&req, &state.cursors, &page_req, page, |m| MembershipView::from(&m)))
+    let ids: Vec<Uuid> = page.items.iter().map(|m| m.id).collect();
+    let mut refs = own_refs(&state, &access, &ids).await?;
+    Ok(respond_page(&req, &state.cursors, &page_req, page, |m| MembershipView {
+        external_refs: refs.remove(&m.id).unwrap_or_default(),
+        ..MembershipView::from(&m)
+    }))
 }
 
 /// An organisation's memberships
@@ -130,7 +135,12 @@ pub(super) async fn list_organisation_memberships(
         query.cursor.as_deref(),
     )?;
     let page = state.store.list_memberships(None, Some(&[id]), page_req.after.as_ref(), page_req.limit).await?;
-    Ok(respond_page(&req, &state.cursors, &page_req, page, |m| MembershipView::from(&m)))
+    let ids: Vec<Uuid> = page.items.iter().map(|m| m.id).collect();
+    let mut refs = own_refs(&state, &access, &ids).await?;
+    Ok(respond_page(&req, &state.cursors, &page_req, page, |m| MembershipView {
+        external_refs: refs.remove(&m.id).unwrap_or_default(),
+        ..MembershipView::from(&m)
+    }))
 }
 
 /// Add a membership
@@ -241,7 +251,9 @@ pub(super) async fn get_membership(
     let id = id.into_inner();
     let access = access_of(&caller)?;
     let m = membership_for(&state, &access, id).await?;
-    Ok(respond_tagged(&req, m.version, &MembershipView::from(&m)))
+    let mut view = MembershipView::from(&m);
+    add_own_refs(&state, &access, std::slice::from_mut(&mut view)).await?;
+    Ok(respond_tagged(&req, m.version, &view))
 }
 
 /// Update a membership
@@ -297,11 +309,14 @@ pub(super) async fn update_membership(
         check_admin_rights(&access, current.organisation_id, &[current.terms.role, terms.role])?;
     }
     if_match.check(current.version)?;
-    if terms == current.terms {
-        return Ok(tagged(current.version, &MembershipView::from(&current)));
-    }
-    let m = state.store.update_membership(id, current.version, terms).await?;
-    Ok(tagged(m.version, &MembershipView::from(&m)))
+    let m = if terms == current.terms {
+        current
+    } else {
+        state.store.update_membership(id, current.version, terms).await?
+    };
+    let mut view = MembershipView::from(&m);
+    add_own_refs(&state, &access, std::slice::from_mut(&mut view)).await?;
+    Ok(tagged(m.version, &view))
 }
 
 /// Delete a membership
@@ -325,13 +340,19 @@ pub(super) async fn delete_membership(
     if_match: IfMatch,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let id = id.into_inner();
     let access = access_of(&caller)?;
-    let current =
-        managed_membership(&state, &access, id, "Only the organisation's admins and facilitators remove memberships.")
-            .await?;
-    check_admin_rights(&access, current.organisation_id, &[current.terms.role])?;
-    if_match.check(current.version)?;
-    state.store.delete_membership(id, Some(current.version)).await?;
+    remove_membership(&state, &access, id.into_inner(), &if_match).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Removes a membership the caller manages (`404` when they may not see it, `403` when they
+/// do not manage it or it is an admin's and they may not grant that), at the `If-Match`
+/// version when one is sent.
+pub(super) async fn remove_membership(state: &AppState, access: &Access, id: Uuid, if_match: &IfMatch) -> Result<()> {
+    let current =
+        managed_membership(state, access, id, "Only the organisation's admins and facilitators remove memberships.")
+            .await?;
+    check_admin_rights(access, current.organisation_id, &[current.terms.role])?;
+    if_match.check(current.version)?;
+    Ok(state.store.delete_membership(id, Some(current.version)).await?)
 }

@@ -19,7 +19,7 @@ use crate::auth::access::Access;
 use crate::auth::password;
 use crate::auth::rights::{PersonRole, Role};
 use crate::db::feed::feed_resource;
-use crate::db::people::{PersonFilter, PersonSort, PersonUpsert, UpsertRights};
+use crate::db::people::{PersonFilter, PersonSort, PersonUpsert, RefFilter, UpsertRights};
 use crate::db::refs::{ExternalRef, Upserted};
 use crate::db::{Found, StoreError};
 use crate::domain::account::check_password;
@@ -35,7 +35,9 @@ use crate::http::rate_limit::Decision;
 use crate::policy::{self, Action, Object};
 use crate::state::AppState;
 
-use super::organisations::{OrgRefPath, upserted};
+use super::organisations::{
+    OrgRefPath, OrganisationRef, WithRefs, add_own_refs, no_ref, own_refs, read_back, upserted,
+};
 
 mod memberships;
 mod profiles;
@@ -63,6 +65,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(get_person_by_ref)
         .service(upsert_membership_by_ref)
         .service(get_membership_by_ref)
+        .service(remove_person_by_ref)
+        .service(remove_membership_by_ref)
         .service(upsert_people_batch);
 }
 
@@ -135,9 +139,24 @@ pub struct PersonView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub languages: Option<Vec<String>>,
+    /// Your organisations' ids for this person (each organisation's system and id): for the
+    /// admins of an organisation and its clients that read its people; absent otherwise, and
+    /// when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    pub external_refs: Vec<OrganisationRef>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+}
+
+impl WithRefs for PersonView {
+    fn resource_id(&self) -> Uuid {
+        self.id
+    }
+    fn set_refs(&mut self, refs: Vec<OrganisationRef>) {
+        self.external_refs = refs;
+    }
 }
 
 impl PersonView {
@@ -154,6 +173,7 @@ impl PersonView {
             birth_year: Some(c.birth_year),
             age_band: Some(c.age_band),
             languages: Some(c.languages.clone()),
+            external_refs: Vec::new(),
             created_at: p.created_at,
             updated_at: p.updated_at,
             version: p.version,
@@ -172,6 +192,7 @@ impl PersonView {
             birth_year: None,
             age_band: None,
             languages: None,
+            external_refs: Vec::new(),
             created_at: p.created_at,
             updated_at: p.updated_at,
             version: p.version,
@@ -202,9 +223,24 @@ pub struct MembershipView {
     pub starts_on: NaiveDate,
     /// Last day of the membership; `null` while it lasts.
     pub ends_on: Option<NaiveDate>,
+    /// Your organisations' ids for this membership (an employment contract, say): for the
+    /// organisation's admins and its clients that read its people; absent otherwise, and when
+    /// there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    pub external_refs: Vec<OrganisationRef>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+}
+
+impl WithRefs for MembershipView {
+    fn resource_id(&self) -> Uuid {
+        self.id
+    }
+    fn set_refs(&mut self, refs: Vec<OrganisationRef>) {
+        self.external_refs = refs;
+    }
 }
 
 impl From<&Membership> for MembershipView {
@@ -216,6 +252,7 @@ impl From<&Membership> for MembershipView {
             role: m.terms.role,
             starts_on: m.terms.starts_on,
             ends_on: m.terms.ends_on,
+            external_refs: Vec::new(),
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: m.version,
@@ -292,10 +329,12 @@ fn pick(affiliations: &[(Uuid, Affiliation)], person: Uuid) -> Vec<Affiliation> 
 pub(crate) async fn render(state: &AppState, access: &Access, person: &Person) -> Result<Option<PersonView>> {
     let Some(kind) = view_of(state, access, person).await? else { return Ok(None) };
     let affiliations = pick(&affiliations_of(state, &[person.id]).await?, person.id);
-    Ok(Some(match kind {
+    let mut view = match kind {
         PersonViewKind::Full => PersonView::full(person, Some(affiliations)),
         PersonViewKind::Network => PersonView::network(person, affiliations),
-    }))
+    };
+    add_own_refs(state, access, std::slice::from_mut(&mut view)).await?;
+    Ok(Some(view))
 }
 
 fn access_of(caller: &Caller) -> Result<Access> {

@@ -144,9 +144,31 @@ pub struct PasswordChange {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PersonListQuery {
-    /// Only current members of this organisation.
+    /// Only current members of this organisation (with `include_former=true`, also those
+    /// whose membership ended or has yet to start).
     pub organisation_id: Option<Uuid>,
+    /// With `organisation_id`: also people whose membership of it ended (or starts later).
+    #[param(example = false)]
+    pub include_former: Option<bool>,
     pub stakeholder_group: Option<StakeholderGroup>,
+    /// Only these people: up to 100 of our ids, comma-separated.
+    #[param(
+        pattern = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(,[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}){0,99}$",
+        example = "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d11"
+    )]
+    pub ids: Option<String>,
+    /// Only the person one of your organisations' systems knows by this id (see `system`):
+    /// for its admins and clients, who read their own references.
+    #[param(pattern = r"^[^\x00-\x1F\x7F-\x9F/]{1,200}$", example = "E-10442")]
+    pub external_id: Option<String>,
+    /// Only people one of your organisations' systems has an id for in this system, such as
+    /// `sdworx` (with `external_id`: that id in that system).
+    #[param(pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", example = "sdworx")]
+    pub system: Option<String>,
+    /// Only people changed after this moment (RFC 3339), for an incremental sync; sort by
+    /// `updated_at` to read them in order.
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-27T09:00:00Z")]
+    pub updated_after: Option<DateTime<Utc>>,
     /// Words of the name; case and accents are ignored. For example `peeters`.
     #[param(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     pub q: Option<String>,
@@ -158,6 +180,38 @@ pub struct PersonListQuery {
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page, unchanged.
     pub cursor: Option<String>,
+}
+
+/// The `ids` filter: up to 100 of our ids, comma-separated.
+fn parse_ids(ids: Option<&str>) -> Result<Option<Vec<Uuid>>> {
+    let Some(ids) = ids else { return Ok(None) };
+    let parsed: Vec<Uuid> = ids
+        .split(',')
+        .map(|id| Uuid::parse_str(id.trim()))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|_| ApiError::BadRequest("`ids` must be our ids (UUIDs), comma-separated.".into()))?;
+    if parsed.len() > 100 {
+        return Err(ApiError::BadRequest(format!("`ids` takes at most 100 ids (got {}).", parsed.len())));
+    }
+    Ok(Some(parsed))
+}
+
+/// The `external_id` and `system` filters, over the references of the caller's own
+/// organisations (facilitators: of every organisation); `None` scopes for a caller without
+/// any, who then finds no one.
+fn external_ref_filter(access: &Access, id: Option<&str>, system: Option<&str>) -> Result<Option<RefFilter>> {
+    if id.is_none() && system.is_none() {
+        return Ok(None);
+    }
+    let system = system.map(|s| ExternalRef::parse(s, "x", "").map(|r| r.system)).transpose();
+    let system = system
+        .map_err(|_| ApiError::BadRequest("`system` must be 1 to 64 letters, digits, `.`, `_` or `-`.".into()))?;
+    if let Some(id) = id {
+        ExternalRef::parse("x", id, "").map_err(|_| {
+            ApiError::BadRequest("`external_id` must be 1 to 200 characters without `/` or control characters.".into())
+        })?;
+    }
+    Ok(Some(RefFilter { scopes: access.readable_organisations(), system, external_id: id.map(String::from) }))
 }
 
 pub(super) fn person_sort_schema() -> utoipa::openapi::Object {
@@ -196,15 +250,16 @@ pub(super) async fn list_people(
             _ => None,
         },
         organisation_id: query.organisation_id,
+        include_former: query.include_former.unwrap_or(false),
         stakeholder_group: query.stakeholder_group,
         q: parse_q(query.q.as_deref(), 200)?,
+        ids: parse_ids(query.ids.as_deref())?,
+        external_ref: external_ref_filter(&access, query.external_id.as_deref(), query.system.as_deref())?,
+        updated_after: query.updated_after,
     };
     let page_req = PageRequest::<PersonSort>::parse(
         &state.cursors,
-        format!(
-            "people?{:?}&{:?}&{:?}&{:?}",
-            filter.within, filter.organisation_id, filter.stakeholder_group, filter.q
-        ),
+        format!("people?{filter:?}"),
         query.limit,
         query.sort.as_deref(),
         query.cursor.as_deref(),
@@ -223,9 +278,14 @@ pub(super) async fn list_people(
                 .collect()
         }
     };
+    // References exist only where the caller's organisations have members: those shown in full.
+    let mut refs = own_refs(&state, &access, &full).await?;
     Ok(respond_page(&req, &state.cursors, &page_req, page, |p| {
         let orgs = pick(&affiliations, p.id);
-        if full.contains(&p.id) { PersonView::full(&p, Some(orgs)) } else { PersonView::network(&p, orgs) }
+        let mut view =
+            if full.contains(&p.id) { PersonView::full(&p, Some(orgs)) } else { PersonView::network(&p, orgs) };
+        view.external_refs = refs.remove(&p.id).unwrap_or_default();
+        view
     }))
 }
 

@@ -265,10 +265,12 @@ pub(super) async fn upsert_membership_by_ref(
             StoreError::Forbidden(_) => ApiError::Forbidden(ADMIN_RIGHTS.into()),
             other => other.into(),
         })?;
+    let mut view = MembershipView::from(&m);
+    add_own_refs(&state, &access, std::slice::from_mut(&mut view)).await?;
     Ok(upserted(result)
         .insert_header((header::LOCATION, format!("/v1/memberships/{}", m.id)))
         .insert_header((header::ETAG, etag(m.version)))
-        .json(MembershipView::from(&m)))
+        .json(view))
 }
 
 // ---- an organisation's people ----
@@ -383,13 +385,13 @@ pub(super) async fn upsert_person_by_ref(
     match results.pop().expect("one result per item") {
         Ok(outcome) => {
             let affiliations = pick(&affiliations_of(&state, &[outcome.person.id]).await?, outcome.person.id);
+            let mut person = PersonView::full(&outcome.person, Some(affiliations));
+            add_own_refs(&state, &access, std::slice::from_mut(&mut person)).await?;
+            let mut membership = MembershipView::from(&outcome.membership);
+            add_own_refs(&state, &access, std::slice::from_mut(&mut membership)).await?;
             Ok(upserted(outcome.result)
                 .insert_header((header::LOCATION, format!("/v1/people/{}", outcome.person.id)))
-                .json(UpsertedPerson {
-                    result: outcome.result,
-                    person: PersonView::full(&outcome.person, Some(affiliations)),
-                    membership: MembershipView::from(&outcome.membership),
-                }))
+                .json(UpsertedPerson { result: outcome.result, person, membership }))
         }
         Err(refused) if refused.forbidden => {
             Err(ApiError::Forbidden(format!("`{}` {}.", refused.pointer, refused.detail)))
@@ -537,19 +539,6 @@ async fn ref_reader(state: &AppState, access: &Access, organisation: Uuid) -> Re
     Ok(())
 }
 
-fn no_ref(what: &str, reference: &ExternalRef) -> ApiError {
-    ApiError::not_found(format!("No {what} with the reference `{}` in `{}`.", reference.id, reference.system))
-}
-
-/// A by-ref read's answer: the resource with its `ETag`, and where it lives by our id.
-fn read_back(req: &HttpRequest, location: String, version: i64, body: &impl Serialize) -> HttpResponse {
-    let mut res = respond_tagged(req, version, body);
-    if let Ok(value) = header::HeaderValue::from_str(&location) {
-        res.headers_mut().insert(header::CONTENT_LOCATION, value);
-    }
-    res
-}
-
 /// Read a person by your reference
 ///
 /// The person your system knows as `{external_id}` in `{system}` (the reference an upsert
@@ -626,5 +615,101 @@ pub(super) async fn get_membership_by_ref(
         ApiError::NotFound(_) => missing(),
         e => e,
     })?;
-    Ok(read_back(&req, format!("/v1/memberships/{id}"), m.version, &MembershipView::from(&m)))
+    let mut view = MembershipView::from(&m);
+    add_own_refs(&state, &access, std::slice::from_mut(&mut view)).await?;
+    Ok(read_back(&req, format!("/v1/memberships/{id}"), m.version, &view))
+}
+
+/// Remove a person from the organisation by your reference
+///
+/// The person your system knows as `{external_id}` in `{system}` leaves the organisation:
+/// every membership of theirs in it is removed, in one step, and with the last one the
+/// organisation's references to them, what they shared with it, and its sight of them
+/// (the change feed gives your system a tombstone for the person). The person stays: their
+/// profile, sign-in, records and other memberships are theirs, not the organisation's. The
+/// organisation's admins, its clients with `people:write`, and facilitators; an admin's
+/// membership only by its admins and facilitators, never by a client (`403`).
+#[utoipa::path(
+    tag = "Sync",
+    operation_id = "remove_person_by_ref",
+    params(OrgRefPath),
+    responses(
+        (status = 204, description = "Removed from the organisation."),
+        (status = 403, description = "Only the organisation's admins, its clients with `people:write`, and facilitators; an admin's membership never by a client.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organisation, or no person with this reference in it.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The person's memberships changed meanwhile; try again.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/v1/organisations/{id}/people/by-ref/{system}/{external_id}")]
+pub(super) async fn remove_person_by_ref(
+    caller: Caller,
+    path: web::Path<OrgRefPath>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let (organisation, reference) = path.parse()?;
+    let access = access_of(&caller)?;
+    ref_reader(&state, &access, organisation).await?;
+    if !access.manages(organisation) {
+        return Err(ApiError::Forbidden("This needs `people:write` for this organisation, or being its admin.".into()));
+    }
+    let missing = || no_ref("person", &reference);
+    let person = state
+        .store
+        .find_ref(organisation, &reference.system, ResourceType::Person, &reference.id)
+        .await?
+        .ok_or_else(missing)?;
+    let memberships = state.store.list_memberships(Some(person), Some(&[organisation]), None, MAX_MEMBERSHIPS).await?;
+    if memberships.items.is_empty() {
+        return Err(missing());
+    }
+    let roles: Vec<MembershipRole> = memberships.items.iter().map(|m| m.terms.role).collect();
+    check_admin_rights(&access, organisation, &roles)?;
+    let current: Vec<(Uuid, i64)> = memberships.items.iter().map(|m| (m.id, m.version)).collect();
+    state.store.delete_memberships_of(person, organisation, &current).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// More memberships than one person ever holds in one organisation (were there more, the
+/// removal would see that some are missing and refuse).
+const MAX_MEMBERSHIPS: usize = 1_000;
+
+/// Remove a membership by your reference
+///
+/// The membership your system knows as `{external_id}` in `{system}`, removed as
+/// `DELETE /v1/memberships/{id}` removes it (to keep its history, end it with `ends_on`
+/// instead); with the person's last membership of the organisation they leave it. Send
+/// `If-Match` with the ETag you read to be sure it did not change since (`412` otherwise).
+/// The organisation's admins, its clients with `people:write`, and facilitators.
+#[utoipa::path(
+    tag = "Sync",
+    operation_id = "remove_membership_by_ref",
+    params(OrgRefPath, IfMatch),
+    responses(
+        (status = 204, description = "Removed."),
+        (status = 403, description = "Only the organisation's admins, its clients with `people:write`, and facilitators; an admin's membership never by a client.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organisation, or no membership with this reference in it.", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The membership changed since the ETag in `If-Match`, or while it was being removed.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/v1/organisations/{id}/memberships/by-ref/{system}/{external_id}")]
+pub(super) async fn remove_membership_by_ref(
+    caller: Caller,
+    path: web::Path<OrgRefPath>,
+    if_match: IfMatch,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let (organisation, reference) = path.parse()?;
+    let access = access_of(&caller)?;
+    ref_reader(&state, &access, organisation).await?;
+    let missing = || no_ref("membership", &reference);
+    let id = state
+        .store
+        .find_ref(organisation, &reference.system, ResourceType::Membership, &reference.id)
+        .await?
+        .ok_or_else(missing)?;
+    super::memberships::remove_membership(&state, &access, id, &if_match).await.map_err(|e| match e {
+        ApiError::NotFound(_) => missing(),
+        e => e,
+    })?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -135,6 +135,10 @@ trait EventsTx {
         event: &Event,
         at: DateTime<Utc>,
     ) -> StoreResult<(Vec<Change>, Event)>;
+    /// Cancels every confirmed and waitlisted registration of an event that is being
+    /// cancelled (locked), and counts their seats and places out of `event.seats` (not yet
+    /// saved). Attendance already recorded stays. Returns the cancelled registrations.
+    async fn cancel_all(&mut self, event: &mut Event, at: DateTime<Utc>) -> StoreResult<Vec<Registration>>;
 }
 
 impl<C> EventsTx for C
@@ -269,6 +273,26 @@ where
         }
         changes.push(event_change(&saved)?);
         Ok((changes, saved))
+    }
+
+    async fn cancel_all(&mut self, event: &mut Event, at: DateTime<Utc>) -> StoreResult<Vec<Registration>> {
+        let active: Vec<Uuid> = sqlx::query_scalar(
+            "select id from registrations where event_id = $1 and status in ('confirmed', 'waitlisted')
+             order by arrival",
+        )
+        .bind(event.id)
+        .fetch_all(&mut *self)
+        .await?;
+        let mut cancelled = Vec::with_capacity(active.len());
+        for id in active {
+            let before = self.load_registration(id).await?.ok_or(StoreError::NotFound)?;
+            match before.status {
+                RegistrationStatus::Confirmed => event.seats.taken -= 1,
+                _ => event.seats.waitlist -= 1,
+            }
+            cancelled.push(self.set_registration_status(id, RegistrationStatus::Cancelled, None, at).await?);
+        }
+        Ok(cancelled)
     }
 }
 

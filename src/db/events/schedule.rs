@@ -260,9 +260,17 @@ impl Store {
                 qb.build().execute(&mut *tx).await?;
             }
             let mut changes = Vec::new();
-            let (promoted, seats) = (*tx).promote(&event, at).await?;
+            let mut cancelled = Vec::new();
+            if status == EventStatus::Cancelled && current.status != EventStatus::Cancelled {
+                // Its participants learn of it from their registrations too: every seat and
+                // every place on the waitlist goes with the event.
+                cancelled = (*tx).cancel_all(&mut event, at).await?;
+            }
+            let (mut promoted, seats) = (*tx).promote(&event, at).await?;
+            promoted.extend(cancelled);
             if !promoted.is_empty() {
-                // The promotions and the new counts are part of this same version.
+                // The cancellations, the promotions and the new counts are part of this same
+                // version.
                 sqlx::query("update events set seats_taken = $2, waitlist_length = $3 where id = $1")
                     .bind(id)
                     .bind(seats.taken)

@@ -254,14 +254,16 @@ impl Store {
         })
     }
 
-    /// Deletes a record (the feed keeps a tombstone). A synced record's reference is kept,
-    /// so the HR system cannot bring it back; a commitment it showed loses the link.
+    /// Deletes a record (the feed keeps a tombstone); a commitment it showed loses the link.
+    /// When its owner deletes a synced record, its reference is kept, so the HR system cannot
+    /// bring it back; when the HR system that synced it retracts it (`retracted`), it is not.
     #[tracing::instrument(skip(self, current, unlinked))]
     pub async fn delete_record(
         &self,
         current: &LearningRecord,
         expected_version: Option<i64>,
         unlinked: Vec<Commitment>,
+        retracted: bool,
     ) -> StoreResult<()> {
         let mut changes = vec![Change::delete(
             ResourceType::LearningRecord,
@@ -279,7 +281,7 @@ impl Store {
                 .await?
                 .rows_affected();
             if n == 1 {
-                if let Some(x) = &current.external_ref {
+                if let Some(x) = current.external_ref.as_ref().filter(|_| !retracted) {
                     remember_deleted_ref(&mut *tx, current.person_id, x).await?;
                 }
                 for c in &unlinked {
@@ -308,6 +310,24 @@ impl Store {
         }
         .await)?;
         if deleted { Ok(()) } else { Err(self.record_version_error(current.id).await?) }
+    }
+
+    /// The record an organisation's system synced as `(system, external_id)`, if any.
+    #[tracing::instrument(skip(self))]
+    pub async fn record_by_ref(
+        &self,
+        organisation: Uuid,
+        system: &str,
+        external_id: &str,
+    ) -> StoreResult<Option<Uuid>> {
+        Ok(on_pool!(self.reader(), |p| sqlx::query_scalar(
+            "select id from learning_records where ref_scope = $1 and ref_system = $2 and ref_external_id = $3"
+        )
+        .bind(organisation)
+        .bind(system)
+        .bind(external_id)
+        .fetch_optional(p)
+        .await)?)
     }
 
     /// The record `person` made of an event, if any.

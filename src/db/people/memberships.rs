@@ -140,6 +140,68 @@ impl Store {
         self.written(updated, "memberships", id).await
     }
 
+    /// Removes `memberships` (id, version), all of `person` in `organisation`, in one
+    /// transaction; the person leaves the organisation. When those are not all of them any
+    /// more, or one changed or went meanwhile, that is a conflict and nothing is removed.
+    #[tracing::instrument(skip(self))]
+    pub async fn delete_memberships_of(
+        &self,
+        person: Uuid,
+        organisation: Uuid,
+        memberships: &[(Uuid, i64)],
+    ) -> StoreResult<()> {
+        let _rights = self.rights.changing();
+        on_pool!(self.writer(), |p| {
+            async {
+            let mut tx = p.begin_write().await?;
+            (*tx).lock_people(&[person]).await?;
+            // All of them, as they are now: one added meanwhile would keep the person in.
+            let mut now: Vec<Uuid> =
+                sqlx::query_scalar("select id from memberships where person_id = $1 and organisation_id = $2")
+                    .bind(person)
+                    .bind(organisation)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            let mut given: Vec<Uuid> = memberships.iter().map(|(id, _)| *id).collect();
+            now.sort_unstable();
+            given.sort_unstable();
+            if now != given {
+                return Err(StoreError::conflict(
+                    Rule::ChangedMeanwhile,
+                    "The memberships of this person changed meanwhile; try again.",
+                ));
+            }
+            let mut changes = Vec::new();
+            for (id, version) in memberships {
+                let n = sqlx::query(
+                    "delete from memberships where id = $1 and version = $2 and person_id = $3 and organisation_id = $4",
+                )
+                .bind(id)
+                .bind(version)
+                .bind(person)
+                .bind(organisation)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n != 1 {
+                    return Err(StoreError::conflict(
+                        Rule::ChangedMeanwhile,
+                        "A membership of this person changed meanwhile; try again.",
+                    ));
+                }
+                changes.push(Change::delete(ResourceType::Membership, *id, version + 1, false, vec![person, organisation]));
+            }
+            let ids: Vec<Uuid> = memberships.iter().map(|(id, _)| *id).collect();
+            (*tx).delete_refs(&ids).await?;
+            changes.extend((*tx).leave_if_last(person, organisation).await?);
+            (*tx).record(&changes).await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        }
+        .await
+        })
+    }
+
     #[tracing::instrument(skip(self))]
     pub async fn delete_membership(&self, id: Uuid, expected_version: Option<i64>) -> StoreResult<()> {
         // Rights may change: the cached ones go when this is done.

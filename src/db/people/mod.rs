@@ -61,11 +61,30 @@ impl SortField for PersonSort {
 pub struct PersonFilter {
     /// Only people with a membership (past, present or future) in one of these.
     pub within: Option<Vec<Uuid>>,
-    /// Only people with a current membership in this organisation.
+    /// Only people with a current membership in this organisation (any membership with
+    /// `include_former`).
     pub organisation_id: Option<Uuid>,
+    pub include_former: bool,
     pub stakeholder_group: Option<StakeholderGroup>,
     /// Words of the name.
     pub q: Option<String>,
+    /// Only these people.
+    pub ids: Option<Vec<Uuid>>,
+    /// Only the person an organisation's system knows by this reference.
+    pub external_ref: Option<RefFilter>,
+    /// Only people changed after this moment.
+    pub updated_after: Option<DateTime<Utc>>,
+}
+
+/// People by an organisation's reference to them.
+#[derive(Debug, Clone)]
+pub struct RefFilter {
+    /// The organisations whose references count; `None`: every organisation's.
+    pub scopes: Option<Vec<Uuid>>,
+    /// Only this system's references.
+    pub system: Option<String>,
+    /// Only this id.
+    pub external_id: Option<String>,
 }
 
 /// One person to create or update by an organisation's external reference.

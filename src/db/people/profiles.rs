@@ -105,12 +105,48 @@ impl Store {
                 qb.push(
                     " and exists (select 1 from memberships m where m.person_id = people.id and m.organisation_id = ",
                 )
-                .push_bind(org)
-                .push(" and m.starts_on <= ")
-                .push_bind(today)
-                .push(" and (m.ends_on is null or m.ends_on >= ")
-                .push_bind(today)
-                .push("))");
+                .push_bind(org);
+                if !filter.include_former {
+                    qb.push(" and m.starts_on <= ")
+                        .push_bind(today)
+                        .push(" and (m.ends_on is null or m.ends_on >= ")
+                        .push_bind(today)
+                        .push(")");
+                }
+                qb.push(")");
+            }
+            if let Some(ids) = &filter.ids {
+                qb.push(" and id in (");
+                let mut list = qb.separated(", ");
+                list.push_bind(Uuid::nil());
+                for id in ids {
+                    list.push_bind(*id);
+                }
+                qb.push(")");
+            }
+            if let Some(r) = &filter.external_ref {
+                qb.push(" and exists (select 1 from external_refs x where x.resource_id = people.id")
+                    .push(" and x.resource_type = ")
+                    .push_bind(ResourceType::Person.as_str());
+                if let Some(id) = &r.external_id {
+                    qb.push(" and x.external_id = ").push_bind(id.as_str());
+                }
+                if let Some(system) = &r.system {
+                    qb.push(" and x.system = ").push_bind(system.as_str());
+                }
+                if let Some(scopes) = &r.scopes {
+                    qb.push(" and x.scope_id in (");
+                    let mut list = qb.separated(", ");
+                    list.push_bind(Uuid::nil());
+                    for s in scopes {
+                        list.push_bind(*s);
+                    }
+                    qb.push(")");
+                }
+                qb.push(")");
+            }
+            if let Some(after) = filter.updated_after {
+                qb.push(" and updated_at > ").push_bind(after);
             }
             if let Some(group) = filter.stakeholder_group {
                 qb.push(" and stakeholder_group = ").push_bind(group.as_str());

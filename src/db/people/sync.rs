@@ -166,6 +166,9 @@ impl Store {
                 // An existing person who gets their first membership here changes too: the
                 // organisation's audience must learn about them from the feed.
                 let joins = !here.contains_key(&person_id);
+                // So does one the organisation's system now knows by a new reference: its
+                // views show the organisation's references, so their ETag and feed entry move.
+                let newly_known = linked.is_none();
                 let person = match target.and_then(|t| people.get(&t)) {
                     None => {
                         result = Upserted::Created;
@@ -180,7 +183,7 @@ impl Store {
                         new_people.push(person.clone());
                         person
                     }
-                    Some(current) if current.content != item.content || joins => {
+                    Some(current) if current.content != item.content || joins || newly_known => {
                         result = Upserted::Updated;
                         let person = Person {
                             content: item.content.clone(),
