@@ -209,9 +209,122 @@ async fn list_changes(
     }))
 }
 
+/// The schema of each resource type's content in the feed: its view, as its `GET` shows it.
+pub const FEED_VIEWS: [(ResourceType, &str); 12] = [
+    (ResourceType::Theme, "ThemeView"),
+    (ResourceType::Organisation, "OrganisationView"),
+    (ResourceType::Person, "PersonView"),
+    (ResourceType::Membership, "MembershipView"),
+    (ResourceType::Event, "EventView"),
+    (ResourceType::Registration, "RegistrationView"),
+    (ResourceType::Commitment, "CommitmentView"),
+    (ResourceType::LearningRecord, "RecordView"),
+    (ResourceType::Challenge, "ChallengeView"),
+    (ResourceType::Solution, "SolutionView"),
+    (ResourceType::Comment, "CommentView"),
+    (ResourceType::Endorsement, "EndorsementView"),
+];
+
+/// Types the feed in the OpenAPI document: `ChangeView` becomes a `oneOf` of one schema per
+/// resource type (`PersonChange`, ...), told apart by `type` (a discriminator), each with
+/// `resource` as that type's view or `null`, so generated clients get typed entries.
+pub fn type_the_feed(doc: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+    let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else { return };
+    let Some(base) = schemas.get("ChangeView").cloned() else { return };
+    let mut variants = Vec::new();
+    let mut mapping = serde_json::Map::new();
+    let mut person_example = Value::Null;
+    for (resource_type, view) in FEED_VIEWS {
+        let name = format!("{}Change", pascal(resource_type.as_str()));
+        let mut variant = base.clone();
+        if let Some(object) = variant.as_object_mut() {
+            object.remove("example");
+            object.insert(
+                "description".into(),
+                json!(format!(
+                    "A change of a `{}`; `resource` is its `{view}`, `null` for a delete.",
+                    resource_type.as_str()
+                )),
+            );
+        }
+        variant["properties"]["type"] = json!({"type": "string", "enum": [resource_type.as_str()]});
+        variant["properties"]["resource"] = json!({
+            "description": format!("The {} as of this version, as its `GET` shows it; `null` for a delete.", resource_type.as_str()),
+            "oneOf": [{"$ref": format!("#/components/schemas/{view}")}, {"type": "null"}]
+        });
+        let view_example = schemas.get(view).and_then(|v| v.get("example")).cloned().unwrap_or(Value::Null);
+        variant["example"] = json!({
+            "type": resource_type.as_str(),
+            "id": view_example.get("id").cloned().unwrap_or(json!("0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d11")),
+            "version": view_example.get("version").cloned().unwrap_or(json!(1)),
+            "operation": if view_example.is_null() { "delete" } else { "update" },
+            "changed_at": "2026-11-27T09:00:00Z",
+            "resource": view_example
+        });
+        if resource_type == ResourceType::Person {
+            person_example = variant["example"]["resource"].clone();
+        }
+        mapping.insert(resource_type.as_str().into(), json!(format!("#/components/schemas/{name}")));
+        variants.push(json!({"$ref": format!("#/components/schemas/{name}")}));
+        schemas.insert(name, variant);
+    }
+    let update = json!({
+        "type": "person", "id": person_example["id"], "version": person_example["version"], "operation": "update",
+        "changed_at": person_example["updated_at"], "resource": person_example
+    });
+    let delete = json!({
+        "type": "membership", "id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d13", "version": 3, "operation": "delete",
+        "changed_at": "2026-11-27T09:01:00Z", "resource": null
+    });
+    schemas.insert(
+        "ChangeView".into(),
+        json!({
+            "description": base.get("description").cloned().unwrap_or(json!("One change of the feed.")),
+            "oneOf": variants,
+            "discriminator": {"propertyName": "type", "mapping": mapping},
+            "example": update
+        }),
+    );
+    if let Some(page) = schemas.get_mut("ChangesPage") {
+        page["example"]["data"] = json!([update, delete]);
+    }
+    // Each variant names its own type; the enum of them all has no other use.
+    schemas.remove("ResourceType");
+}
+
+fn pascal(snake: &str) -> String {
+    snake
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_type_of_the_feed_has_its_typed_entry() {
+        let mut types: Vec<&str> = FEED_VIEWS.iter().map(|(t, _)| t.as_str()).collect();
+        let mut all: Vec<&str> = ResourceType::ALL.iter().map(|t| t.as_str()).collect();
+        types.sort_unstable();
+        all.sort_unstable();
+        assert_eq!(types, all);
+        let doc = crate::api::openapi_json();
+        let mapping = doc.pointer("/components/schemas/ChangeView/discriminator/mapping").unwrap().as_object().unwrap();
+        assert_eq!(mapping.len(), 12);
+        for (t, view) in FEED_VIEWS {
+            let target = mapping[t.as_str()].as_str().unwrap().trim_start_matches("#/components/schemas/");
+            let variant = &doc["components"]["schemas"][target];
+            assert_eq!(variant["properties"]["type"]["enum"][0], t.as_str());
+            assert_eq!(variant["properties"]["resource"]["oneOf"][0]["$ref"], format!("#/components/schemas/{view}"));
+            assert!(doc["components"]["schemas"].get(view).is_some(), "{view}");
+        }
+    }
 
     #[test]
     fn the_types_pattern_names_every_type_of_the_feed_and_nothing_else() {

@@ -93,7 +93,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// The OpenAPI document as JSON, with what utoipa's model cannot express added: the
-/// cross-field rule "a birth year or an age band, not both" (`not`).
+/// cross-field rule "a birth year or an age band, not both" (`not`), and the change feed's
+/// entries typed by their `type` ([`changes::type_the_feed`]).
 pub fn openapi_json() -> serde_json::Value {
     openapi_json_of(openapi())
 }
@@ -113,6 +114,7 @@ pub fn openapi_json_of(doc: utoipa::openapi::OpenApi) -> serde_json::Value {
             );
         }
     }
+    changes::type_the_feed(&mut doc);
     doc
 }
 
@@ -200,13 +202,70 @@ fn problem_response(status: &str, description: &str, slug: &str, detail: &str) -
         "instance": "/v1/themes",
         "request_id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d11",
     });
-    ResponseBuilder::new()
+    let mut response = ResponseBuilder::new()
         .description(description)
         .content(
             PROBLEM_JSON,
             ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).example(Some(example)).build(),
         )
-        .build()
+        .build();
+    add_headers(&mut response, status, false);
+    response
+}
+
+/// [`add_headers`] on each of `op`'s own responses (the shared ones have them already).
+fn document_headers(op: &mut Operation, idempotent: bool) {
+    for (status, response) in op.responses.responses.iter_mut() {
+        if let RefOr::T(response) = response {
+            add_headers(response, status, idempotent);
+        }
+    }
+}
+
+/// The response headers every operation may carry that the handlers' own annotations do not
+/// state, as shared components: (component, header name, description).
+const COMMON_HEADERS: &[(&str, &str, &str)] = &[
+    (
+        "RequestId",
+        "X-Request-Id",
+        "This request's id, also in `request_id` of a problem and in every log line about it.",
+    ),
+    (
+        "IdempotentReplayed",
+        "Idempotent-Replayed",
+        "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`.",
+    ),
+    (
+        "RetryAfterInFlight",
+        "Retry-After",
+        "Seconds to wait, when a request with this `Idempotency-Key` is still in progress.",
+    ),
+    ("RetryAfter", "Retry-After", "Seconds to wait before retrying."),
+    ("WwwAuthenticate", "WWW-Authenticate", "`Bearer`, with the reason (RFC 6750)."),
+    ("CurrentEtag", "ETag", "The current version, quoted."),
+];
+
+/// Refers a response of `status` to the headers the service sends with it: `X-Request-Id` on
+/// every answer, `Idempotent-Replayed` on a replayed success, `Retry-After` when waiting
+/// helps (a request in flight, an outage), `WWW-Authenticate` on 401, the current `ETag` on
+/// 412. Headers a handler documents itself stay as they are.
+fn add_headers(response: &mut utoipa::openapi::Response, status: &str, idempotent: bool) {
+    let mut add = |component: &str| {
+        let (_, name, _) = COMMON_HEADERS.iter().find(|(c, ..)| *c == component).expect("a common header");
+        response
+            .headers
+            .entry((*name).to_string())
+            .or_insert_with(|| RefOr::Ref(Ref::new(format!("#/components/headers/{component}"))));
+    };
+    add("RequestId");
+    match status {
+        s if s.starts_with('2') && idempotent => add("IdempotentReplayed"),
+        "401" => add("WwwAuthenticate"),
+        "409" => add("RetryAfterInFlight"),
+        "412" => add("CurrentEtag"),
+        "503" => add("RetryAfter"),
+        _ => {}
+    }
 }
 
 /// Refers `op` to the shared problem response for `status` unless it documents its own,
@@ -322,6 +381,7 @@ fn finalize(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             // The OAuth endpoints answer RFC 6749 error bodies and document them themselves.
             if path.starts_with("/v1/auth/") {
                 add_response(op, "500", &mut used);
+                document_headers(op, false);
                 continue;
             }
             if idempotency::applies(&method, path) {
@@ -353,6 +413,7 @@ fn finalize(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
                 add_response(op, "503", &mut used);
             }
             add_response(op, "500", &mut used);
+            document_headers(op, idempotency::applies(&method, path));
         }
     }
     let mut doc = named_lists(doc);
@@ -360,6 +421,13 @@ fn finalize(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     let components = doc.components.get_or_insert_with(Default::default);
     for (status, name, description, slug, detail) in COMMON_RESPONSES.iter().filter(|(_, n, ..)| used.contains(n)) {
         components.responses.insert((*name).to_string(), RefOr::T(problem_response(status, description, slug, detail)));
+    }
+    for (component, _, description) in COMMON_HEADERS {
+        let header = utoipa::openapi::header::HeaderBuilder::new()
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .description(Some(*description))
+            .build();
+        components.headers.insert((*component).to_string(), RefOr::T(header));
     }
     doc
 }

@@ -94,9 +94,20 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         return Err(ApiError::Invalid(Invalid::one("/", "the body must be a JSON object")));
     }
     let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| all_errors::<T>(body, json_error(e)))?;
     de.end().map_err(|e| ApiError::BadRequest(format!("The request body has data after the JSON value: {e}.")))?;
     Ok(value)
+}
+
+/// A body that is JSON but does not read as `T`: every violation of `T`'s documented schema
+/// at once ([`super::body_schema`]), or serde's own error when the schema names none.
+fn all_errors<T>(body: &[u8], first: ApiError) -> ApiError {
+    if !matches!(first, ApiError::Invalid(_)) {
+        return first;
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else { return first };
+    let errors = super::body_schema::violations::<T>(&value);
+    if errors.is_empty() { first } else { ApiError::Invalid(Invalid { errors }) }
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {

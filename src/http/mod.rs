@@ -1,6 +1,7 @@
 //! HTTP machinery every resource uses: JSON bodies with pointed errors, cursor pages,
 //! ETags and preconditions, idempotent POSTs, and 404/405 for what no route serves.
 
+pub mod body_schema;
 pub mod client_address;
 pub mod conditional;
 pub mod idempotency;

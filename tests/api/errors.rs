@@ -12,6 +12,7 @@ on_both_databases!(
     an_unknown_field_is_refused_and_pointed_at,
     a_missing_field_is_pointed_at,
     every_invalid_field_is_listed_at_once,
+    type_and_format_errors_come_all_at_once_with_pointers,
     a_path_id_that_is_not_a_uuid_is_not_found,
     a_bad_query_value_is_a_bad_request,
     an_unknown_query_parameter_is_a_bad_request,
@@ -61,6 +62,34 @@ async fn every_invalid_field_is_listed_at_once(app: TestApp) {
         body["errors"].as_array().unwrap().iter().map(|e| e["pointer"].as_str().unwrap()).collect();
     assert_eq!(pointers, ["/slug", "/label_nl"], "{body}");
     assert_eq!(body["type"], "https://vov.be/problems/validation");
+}
+
+/// serde stops at the first member it cannot read; the answer still lists every member that
+/// breaks the documented schema: wrong types, formats, lengths, unknown and missing members.
+async fn type_and_format_errors_come_all_at_once_with_pointers(app: TestApp) {
+    let body = problem(post_theme(&app, r#"{"slug":7,"label_nl":"","colour":"red"}"#).await, 422).await;
+    let errors: Vec<(&str, &str)> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["pointer"].as_str().unwrap(), e["detail"].as_str().unwrap()))
+        .collect();
+    let at: Vec<&str> = errors.iter().map(|(p, _)| *p).collect();
+    for expected in ["/slug", "/label_nl", "/label_en", "/colour"] {
+        assert!(at.contains(&expected), "{expected} missing: {body}");
+    }
+    assert!(errors.contains(&("/slug", "must be a string")), "{body}");
+    assert!(errors.contains(&("/label_en", "is required")), "{body}");
+    assert!(errors.contains(&("/colour", "is not a member of this object")), "{body}");
+    // A body that reads but breaks rules still gets the rules' own messages.
+    let token = app.facilitator().await.token;
+    let event = serde_json::json!({"organiser_id": "x", "title": 5, "starts_at": "soon", "capacity": -1});
+    let res = app.post("/v1/events").bearer_auth(token).json(&event).send().await.unwrap();
+    let body = problem(res, 422).await;
+    let at: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["pointer"].as_str().unwrap()).collect();
+    for expected in ["/organiser_id", "/title", "/starts_at", "/capacity", "/ends_at", "/format"] {
+        assert!(at.contains(&expected), "{expected} missing: {body}");
+    }
 }
 
 async fn a_path_id_that_is_not_a_uuid_is_not_found(app: TestApp) {

@@ -283,3 +283,25 @@ pub async fn problem(res: Response, status: u16) -> Value {
     assert!(body["request_id"].is_string(), "{body}");
     body
 }
+
+/// Fails unless `value` conforms to the component schema `name` of the service's OpenAPI
+/// document (JSON Schema 2020-12, formats checked): what a generated client relies on.
+pub fn assert_conforms(value: &Value, name: &str) {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static VALIDATORS: OnceLock<Mutex<HashMap<String, Arc<jsonschema::Validator>>>> = OnceLock::new();
+    static COMPONENTS: OnceLock<Value> = OnceLock::new();
+    let components = COMPONENTS.get_or_init(|| vov::api::openapi_json()["components"].clone());
+    let validator = VALIDATORS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap()
+        .entry(name.to_string())
+        .or_insert_with(|| {
+            let root = serde_json::json!({"$ref": format!("#/components/schemas/{name}"), "components": components});
+            Arc::new(jsonschema::draft202012::options().should_validate_formats(true).build(&root).unwrap())
+        })
+        .clone();
+    let errors: Vec<String> = validator.iter_errors(value).map(|e| format!("{}: {e}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "not a {name}: {errors:?}\n{value}");
+}

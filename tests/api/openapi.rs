@@ -115,7 +115,19 @@ fn optional_filters_carry_no_example_to_pre_fill() {
             let name = param["name"].as_str().unwrap_or_default();
             if param["in"] == "query"
                 && param["required"] != true
-                && ["q", "theme", "sector", "starts_after", "starts_before"].contains(&name)
+                && [
+                    "q",
+                    "theme",
+                    "sector",
+                    "starts_after",
+                    "starts_before",
+                    "ids",
+                    "external_id",
+                    "system",
+                    "updated_after",
+                    "include_former",
+                ]
+                .contains(&name)
             {
                 assert!(
                     param.get("example").is_none() && param["schema"].get("example").is_none(),
@@ -127,6 +139,67 @@ fn optional_filters_carry_no_example_to_pre_fill() {
                 );
             }
         }
+    }
+}
+
+/// The headers the service sends are in the document: `X-Request-Id` on every answer,
+/// `Idempotent-Replayed` on the successes of operations that take an `Idempotency-Key`,
+/// `Retry-After` on 409 and 503, `WWW-Authenticate` on 401, `ETag` on 412.
+#[test]
+fn every_header_the_service_sends_is_documented() {
+    let doc = generated();
+    let resolve = |response: &Value| -> Value {
+        match response["$ref"].as_str() {
+            Some(r) => doc.pointer(&r.replacen('#', "", 1)).cloned().unwrap(),
+            None => response.clone(),
+        }
+    };
+    let mut checked = 0;
+    for (method, path, op) in operations(&doc) {
+        let idempotent = op["parameters"].as_array().into_iter().flatten().any(|p| p["name"] == "Idempotency-Key");
+        for (status, response) in op["responses"].as_object().unwrap() {
+            let headers = resolve(response)["headers"].clone();
+            let has = |name: &str| headers.get(name).is_some();
+            assert!(has("X-Request-Id"), "{method} {path} {status} lacks X-Request-Id");
+            let expected: &[&str] = match status.as_str() {
+                s if s.starts_with('2') && idempotent => &["Idempotent-Replayed"],
+                "401" => &["WWW-Authenticate"],
+                "409" | "503" => &["Retry-After"],
+                "412" => &["ETag"],
+                _ => &[],
+            };
+            for name in expected {
+                assert!(has(name), "{method} {path} {status} lacks {name}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 500, "{checked}");
+}
+
+/// The typed feed is strict enough to catch an entry whose content is not its type's view:
+/// the feed helpers of the scenario tests check every page they read against it.
+#[test]
+fn a_feed_entry_must_carry_its_own_types_view() {
+    let entry = |resource_type: &str, resource: Value| {
+        serde_json::json!({"data": [{"type": resource_type, "id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d11", "version": 1,
+            "operation": "update", "changed_at": "2026-11-27T09:00:00Z", "resource": resource}],
+            "next_cursor": "x", "has_more": false})
+    };
+    let doc = generated();
+    let person = doc["components"]["schemas"]["PersonView"]["example"].clone();
+    crate::helpers::assert_conforms(&entry("person", person.clone()), "ChangesPage");
+    crate::helpers::assert_conforms(&entry("membership", Value::Null), "ChangesPage");
+    // Each type's own example is one.
+    let mapping = doc["components"]["schemas"]["ChangeView"]["discriminator"]["mapping"].as_object().unwrap();
+    for target in mapping.values() {
+        let pointer = target.as_str().unwrap().trim_start_matches('#');
+        crate::helpers::assert_conforms(&doc.pointer(pointer).unwrap()["example"], "ChangeView");
+    }
+    for wrong in [entry("event", person), entry("person", serde_json::json!({"id": 5})), entry("nothing", Value::Null)]
+    {
+        let caught = std::panic::catch_unwind(|| crate::helpers::assert_conforms(&wrong, "ChangesPage"));
+        assert!(caught.is_err(), "{wrong}");
     }
 }
 

@@ -1348,6 +1348,8 @@ pub(crate) async fn feed(app: &TestApp, token: &str, types: &str) -> Vec<Value> 
     loop {
         let page =
             expect(get(app, token, &format!("/v1/changes?types={types}&after={after}")).await, StatusCode::OK).await;
+        // Every entry is the typed one the OpenAPI document promises for its `type`.
+        crate::helpers::assert_conforms(&page, "ChangesPage");
         changes.extend(page["data"].as_array().unwrap().iter().cloned());
         after = page["next_cursor"].as_str().unwrap().to_string();
         if page["has_more"] != true {

@@ -113,6 +113,7 @@ async fn pull(app: &TestApp, token: &str, cursor: Option<&str>, query: &str) -> 
         let res = app.get(&url).bearer_auth(token).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);
         let page = json(res).await;
+        crate::helpers::assert_conforms(&page, "ChangesPage");
         entries.extend(page["data"].as_array().unwrap().iter().cloned());
         cursor = Some(page["next_cursor"].as_str().unwrap().to_string());
         if !page["has_more"].as_bool().unwrap() {

@@ -13,10 +13,11 @@ pub(super) struct IdOnly {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
-    /// The name the rows' `external_id`s belong to (default `import`), and the system whose
+    /// The name the rows' `external_id`s belong to, such as `hr-spreadsheet` (default
+    /// `import`), and the system whose
     /// person references a `person_ref` column names. Rows with the same `external_id` as
     /// records your system synced under this name update those records.
-    #[param(pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", example = "hr-spreadsheet")]
+    #[param(pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     pub system: Option<String>,
 }
 

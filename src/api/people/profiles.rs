@@ -147,27 +147,27 @@ pub struct PersonListQuery {
     /// Only current members of this organisation (with `include_former=true`, also those
     /// whose membership ended or has yet to start).
     pub organisation_id: Option<Uuid>,
-    /// With `organisation_id`: also people whose membership of it ended (or starts later).
-    #[param(example = false)]
+    /// With `organisation_id`: also people whose membership of it ended (or starts later),
+    /// `true`.
     pub include_former: Option<bool>,
     pub stakeholder_group: Option<StakeholderGroup>,
-    /// Only these people: up to 100 of our ids, comma-separated.
+    /// Only these people: up to 100 of our ids, comma-separated, such as
+    /// `0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d11,0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d14`.
     #[param(
-        pattern = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(,[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}){0,99}$",
-        example = "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d11"
+        pattern = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(,[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}){0,99}$"
     )]
     pub ids: Option<String>,
-    /// Only the person one of your organisations' systems knows by this id (see `system`):
-    /// for its admins and clients, who read their own references.
-    #[param(pattern = r"^[^\x00-\x1F\x7F-\x9F/]{1,200}$", example = "E-10442")]
+    /// Only the person one of your organisations' systems knows by this id, such as
+    /// `E-10442` (see `system`): for its admins and clients, who read their own references.
+    #[param(pattern = r"^[^\x00-\x1F\x7F-\x9F/]{1,200}$")]
     pub external_id: Option<String>,
     /// Only people one of your organisations' systems has an id for in this system, such as
     /// `sdworx` (with `external_id`: that id in that system).
-    #[param(pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", example = "sdworx")]
+    #[param(pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     pub system: Option<String>,
-    /// Only people changed after this moment (RFC 3339), for an incremental sync; sort by
-    /// `updated_at` to read them in order.
-    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-27T09:00:00Z")]
+    /// Only people changed after this moment (RFC 3339), such as `2026-11-27T09:00:00Z`,
+    /// for an incremental sync; sort by `updated_at` to read them in order.
+    #[param(value_type = Option<String>, format = DateTime)]
     pub updated_after: Option<DateTime<Utc>>,
     /// Words of the name; case and accents are ignored. For example `peeters`.
     #[param(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
