@@ -213,6 +213,52 @@ fn problem_response(status: &str, description: &str, slug: &str, detail: &str) -
     response
 }
 
+/// A list answers with its page's `ETag` and `304` for `If-None-Match`
+/// ([`crate::http::pagination::respond_rendered`]): said on every operation whose `200`
+/// is a list (`ListResponse`).
+fn conditional_list(op: &mut Operation) {
+    let is_list = op.responses.responses.get("200").is_some_and(|r| {
+        matches!(r, RefOr::T(r) if r.content.get("application/json").is_some_and(|c| {
+            matches!(c, RefOr::T(c) if matches!(&c.schema, Some(RefOr::Ref(s)) if s.ref_location.contains("ListResponse_")))
+        }))
+    });
+    if !is_list {
+        return;
+    }
+    if let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") {
+        ok.headers.insert(
+            "ETag".into(),
+            RefOr::T(header(
+                "A tag of this page's content; send it in `If-None-Match` to get `304` while it is the same.",
+            )),
+        );
+    }
+    op.responses.responses.entry("304".into()).or_insert_with(|| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description("Not modified: the page is the same as the one `If-None-Match` names.")
+                .build(),
+        )
+    });
+    op.parameters.get_or_insert_with(Vec::new).push(RefOr::T(
+        ParameterBuilder::new()
+            .name("If-None-Match")
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some("The `ETag` of the page you have: `304` while it is the same."))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .build(),
+    ));
+}
+
+/// A header of type string, described.
+fn header(description: &str) -> utoipa::openapi::header::Header {
+    utoipa::openapi::header::HeaderBuilder::new()
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .description(Some(description))
+        .build()
+}
+
 /// [`add_headers`] on each of `op`'s own responses (the shared ones have them already).
 fn document_headers(op: &mut Operation, idempotent: bool) {
     for (status, response) in op.responses.responses.iter_mut() {
@@ -413,6 +459,9 @@ fn finalize(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
                 add_response(op, "503", &mut used);
             }
             add_response(op, "500", &mut used);
+            if method == actix_web::http::Method::GET {
+                conditional_list(op);
+            }
             document_headers(op, idempotency::applies(&method, path));
         }
     }

@@ -188,9 +188,34 @@ pub fn render_page<T, U: Serialize, F>(
     CachedPage { body: serde_json::to_vec(&body).unwrap_or_default().into(), next_cursor }
 }
 
-/// Answers a rendered page, with a `Link` header to the next page when there is one.
+/// A page's `ETag`: a hash of its body, the same on every instance of one build. Weak: it
+/// says the content is the same, which is what `If-None-Match` asks.
+pub fn page_etag(body: &[u8]) -> String {
+    use std::hash::Hasher;
+    let mut hasher = std::hash::DefaultHasher::new();
+    hasher.write(body);
+    format!("W/\"{:016x}\"", hasher.finish())
+}
+
+/// Whether `If-None-Match` names `tag` (weak comparison) or is `*`.
+fn none_match(req: &HttpRequest, tag: &str) -> bool {
+    let opaque = |t: &str| t.trim().trim_start_matches("W/").to_string();
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim() == "*" || opaque(t) == opaque(tag))
+}
+
+/// Answers a rendered page, with a `Link` header to the next page when there is one, and
+/// its `ETag`: `304 Not Modified` when `If-None-Match` names it (nothing on the page changed).
 pub fn respond_rendered(req: &HttpRequest, page: &CachedPage) -> HttpResponse {
+    let tag = page_etag(&page.body);
+    if none_match(req, &tag) {
+        return HttpResponse::NotModified().insert_header((header::ETAG, tag)).finish();
+    }
     let mut res = HttpResponse::Ok();
+    res.insert_header((header::ETAG, tag));
     if let Some(cursor) = &page.next_cursor {
         let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
         pairs.retain(|(k, _)| k != "cursor");

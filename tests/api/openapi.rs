@@ -171,6 +171,11 @@ fn every_header_the_service_sends_is_documented() {
             for name in expected {
                 assert!(has(name), "{method} {path} {status} lacks {name}");
             }
+            let list =
+                response["content"]["application/json"]["schema"]["$ref"].as_str().is_some_and(|r| r.ends_with("List"));
+            if method == "GET" && status == "200" && list {
+                assert!(has("ETag") && op["responses"].get("304").is_some(), "{method} {path}: a list's ETag and 304");
+            }
             checked += 1;
         }
     }

@@ -11,6 +11,7 @@ on_both_databases!(
     the_link_header_points_at_the_next_page,
     a_cursor_cannot_be_used_with_another_query,
     pages_stay_consistent_while_items_are_added,
+    every_list_answers_its_pages_etag_and_304_while_the_page_is_the_same,
 );
 
 async fn seed(app: &TestApp, n: usize) -> String {
@@ -99,4 +100,40 @@ async fn pages_stay_consistent_while_items_are_added(app: TestApp) {
     let next = json(app.get(&format!("/v1/themes?limit=2&cursor={cursor}")).send().await.unwrap()).await;
     let slugs: Vec<&str> = next["data"].as_array().unwrap().iter().map(|t| t["slug"].as_str().unwrap()).collect();
     assert_eq!(slugs, ["theme-02", "theme-03"]);
+}
+
+/// A client that polls a list sends the `ETag` it has and gets `304` while the page is the
+/// same, on every list of the API; a change on the page gives a new tag.
+async fn every_list_answers_its_pages_etag_and_304_while_the_page_is_the_same(app: TestApp) {
+    let f = app.facilitator().await;
+    let doc = vov::api::openapi_json();
+    let mut lists = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let Some(get) = item.get("get") else { continue };
+        let ok = get["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].as_str().unwrap_or("");
+        if ok.ends_with("List") && !path.contains('{') {
+            lists.push(path.clone());
+        }
+    }
+    assert!(lists.len() >= 9, "{lists:?}");
+    for path in &lists {
+        let res = app.get(path).bearer_auth(&f.token).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        let tag =
+            res.headers().get("etag").unwrap_or_else(|| panic!("{path} has no ETag")).to_str().unwrap().to_string();
+        let again = app.get(path).bearer_auth(&f.token).header("if-none-match", &tag).send().await.unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path}");
+        assert_eq!(again.headers()["etag"].to_str().unwrap(), tag, "{path}");
+    }
+    // A change on the page: a new tag, and the old one no longer matches.
+    let res = app.get("/v1/themes").bearer_auth(&f.token).send().await.unwrap();
+    let tag = res.headers()["etag"].to_str().unwrap().to_string();
+    let theme =
+        json!({"slug": "leren-op-de-werkvloer", "label_nl": "Leren op de werkvloer", "label_en": "Workplace learning"});
+    let made = app.post("/v1/themes").bearer_auth(&f.token).json(&theme).send().await.unwrap();
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let res = app.get("/v1/themes").bearer_auth(&f.token).header("if-none-match", &tag).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_ne!(res.headers()["etag"].to_str().unwrap(), tag);
+    assert!(json(res).await["data"].as_array().unwrap().iter().any(|t| t["slug"] == "leren-op-de-werkvloer"));
 }
