@@ -539,6 +539,16 @@ async fn ref_reader(state: &AppState, access: &Access, organisation: Uuid) -> Re
     Ok(())
 }
 
+/// What `reference` names in the organisation, of `resource_type`.
+async fn resolve(
+    state: &AppState,
+    organisation: Uuid,
+    reference: &ExternalRef,
+    resource_type: ResourceType,
+) -> Result<Option<Uuid>> {
+    Ok(state.store.find_ref(organisation, &reference.system, resource_type, &reference.id).await?)
+}
+
 /// Read a person by your reference
 ///
 /// The person your system knows as `{external_id}` in `{system}` (the reference an upsert
@@ -568,11 +578,7 @@ pub(super) async fn get_person_by_ref(
     let access = access_of(&caller)?;
     ref_reader(&state, &access, organisation).await?;
     let missing = || no_ref("person", &reference);
-    let id = state
-        .store
-        .find_ref(organisation, &reference.system, ResourceType::Person, &reference.id)
-        .await?
-        .ok_or_else(missing)?;
+    let id = resolve(&state, organisation, &reference, ResourceType::Person).await?.ok_or_else(missing)?;
     let person = state.store.get_person(id).await.or_not_found(missing)?;
     let view = render(&state, &access, &person).await?.ok_or_else(missing)?;
     Ok(read_back(&req, format!("/v1/people/{id}"), person.version, &view))
@@ -606,11 +612,7 @@ pub(super) async fn get_membership_by_ref(
     let access = access_of(&caller)?;
     ref_reader(&state, &access, organisation).await?;
     let missing = || no_ref("membership", &reference);
-    let id = state
-        .store
-        .find_ref(organisation, &reference.system, ResourceType::Membership, &reference.id)
-        .await?
-        .ok_or_else(missing)?;
+    let id = resolve(&state, organisation, &reference, ResourceType::Membership).await?.ok_or_else(missing)?;
     let m = super::memberships::membership_for(&state, &access, id).await.map_err(|e| match e {
         ApiError::NotFound(_) => missing(),
         e => e,
@@ -653,11 +655,7 @@ pub(super) async fn remove_person_by_ref(
         return Err(ApiError::Forbidden("This needs `people:write` for this organisation, or being its admin.".into()));
     }
     let missing = || no_ref("person", &reference);
-    let person = state
-        .store
-        .find_ref(organisation, &reference.system, ResourceType::Person, &reference.id)
-        .await?
-        .ok_or_else(missing)?;
+    let person = resolve(&state, organisation, &reference, ResourceType::Person).await?.ok_or_else(missing)?;
     let memberships = state.store.list_memberships(Some(person), Some(&[organisation]), None, MAX_MEMBERSHIPS).await?;
     if memberships.items.is_empty() {
         return Err(missing());
@@ -702,11 +700,7 @@ pub(super) async fn remove_membership_by_ref(
     let access = access_of(&caller)?;
     ref_reader(&state, &access, organisation).await?;
     let missing = || no_ref("membership", &reference);
-    let id = state
-        .store
-        .find_ref(organisation, &reference.system, ResourceType::Membership, &reference.id)
-        .await?
-        .ok_or_else(missing)?;
+    let id = resolve(&state, organisation, &reference, ResourceType::Membership).await?.ok_or_else(missing)?;
     super::memberships::remove_membership(&state, &access, id, &if_match).await.map_err(|e| match e {
         ApiError::NotFound(_) => missing(),
         e => e,
