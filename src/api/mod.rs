@@ -472,11 +472,7 @@ fn finalize(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
         components.responses.insert((*name).to_string(), RefOr::T(problem_response(status, description, slug, detail)));
     }
     for (component, _, description) in COMMON_HEADERS {
-        let header = utoipa::openapi::header::HeaderBuilder::new()
-            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
-            .description(Some(*description))
-            .build();
-        components.headers.insert((*component).to_string(), RefOr::T(header));
+        components.headers.insert((*component).to_string(), RefOr::T(header(description)));
     }
     doc
 }

@@ -20,6 +20,9 @@ use crate::domain::FieldError;
 /// only for what is wrong outside the items, so their items are not listed here.
 const ITEMS_CHECKED_ON_THEIR_OWN: [&str; 2] = ["PeopleBatch", "RecordBatch"];
 
+/// The most members listed in one answer.
+const ERRORS_MAX: usize = 100;
+
 /// The longest detail given for one member (a value quoted in a message can be long).
 const DETAIL_MAX: usize = 300;
 
@@ -39,6 +42,8 @@ pub fn violations<T>(body: &Value) -> Vec<FieldError> {
     // of the pattern".
     let mut seen = std::collections::HashSet::new();
     out.retain(|e| seen.insert(e.pointer.clone()));
+    // A body of thousands of bad members gets the first ones, not an answer larger than it.
+    out.truncate(ERRORS_MAX);
     out
 }
 
@@ -218,6 +223,16 @@ mod tests {
         assert!(at.contains(&"/person_id") && at.contains(&"/starts_on"), "{errors:?}");
         let ends = errors.iter().find(|e| e.pointer == "/ends_on").expect("ends_on");
         assert!(ends.detail.starts_with("must be a string"), "{errors:?}");
+    }
+
+    #[test]
+    fn a_body_with_thousands_of_bad_members_gets_the_first_hundred() {
+        struct NewEvent;
+        let mut body = serde_json::Map::new();
+        for i in 0..5_000 {
+            body.insert(format!("unknown_{i}"), json!(i));
+        }
+        assert_eq!(violations::<NewEvent>(&Value::Object(body)).len(), ERRORS_MAX);
     }
 
     #[test]
