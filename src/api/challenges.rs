@@ -22,7 +22,7 @@ use crate::domain::validation::{merge, merge_or_default};
 use crate::error::{ApiError, Problem, Result};
 use crate::http::conditional::{IfMatch, IfNoneMatch, created, respond_tagged, tagged};
 use crate::http::json::Json;
-use crate::http::pagination::{ListResponse, parse_q};
+use crate::http::pagination::{ListResponse, parse_q, renamed};
 use crate::policy::{self, Action, Object};
 use crate::state::AppState;
 
@@ -181,9 +181,15 @@ pub struct ChallengeListQuery {
     pub size_band: Option<SizeBand>,
     pub target_group: Option<TargetGroup>,
     pub status: Option<ChallengeStatus>,
-    /// Challenges this person brought.
-    pub author: Option<Uuid>,
+    /// Challenges this person brought (`author.person_id`).
+    pub author_id: Option<Uuid>,
     /// Challenges brought for this organisation.
+    pub organisation_id: Option<Uuid>,
+    /// The old name of `author_id`.
+    #[deprecated = "use `author_id`"]
+    pub author: Option<Uuid>,
+    /// The old name of `organisation_id`.
+    #[deprecated = "use `organisation_id`"]
     pub organisation: Option<Uuid>,
 }
 
@@ -224,6 +230,7 @@ async fn validated(state: &AppState, author: Uuid, input: ChallengeContent) -> R
         headers(("Link" = String, description = "`<...>; rel=\"next\"` when there is a next page"))))
 )]
 #[get("/v1/challenges")]
+#[allow(deprecated)] // reads the old filter names too
 async fn list_challenges(
     req: HttpRequest,
     _caller: Caller,
@@ -241,8 +248,8 @@ async fn list_challenges(
         size_band: query.size_band,
         target_group: query.target_group,
         status: query.status,
-        author: query.author,
-        organisation: query.organisation,
+        author: renamed(query.author_id, query.author, ("author_id", "author"))?,
+        organisation: renamed(query.organisation_id, query.organisation, ("organisation_id", "organisation"))?,
     };
     let request = list_request(
         &state.cursors,

@@ -213,30 +213,40 @@ fn problem_response(status: &str, description: &str, slug: &str, detail: &str) -
     response
 }
 
-/// A list answers with its page's `ETag` and `304` for `If-None-Match`
-/// ([`crate::http::pagination::respond_rendered`]): said on every operation whose `200`
-/// is a list (`ListResponse`).
-fn conditional_list(op: &mut Operation) {
-    let is_list = op.responses.responses.get("200").is_some_and(|r| {
-        matches!(r, RefOr::T(r) if r.content.get("application/json").is_some_and(|c| {
-            matches!(c, RefOr::T(c) if matches!(&c.schema, Some(RefOr::Ref(s)) if s.ref_location.contains("ListResponse_")))
-        }))
+/// A list and a calendar answer with an `ETag` of their content and `304` for
+/// `If-None-Match` ([`crate::http::pagination::respond_rendered`],
+/// [`events::calendars`]): said on every operation whose `200` is a list (`ListResponse`)
+/// or a calendar (`text/calendar`); a calendar also says `Last-Modified`.
+fn conditional_get(op: &mut Operation) {
+    let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") else { return };
+    let is_list = ok.content.get("application/json").is_some_and(|c| {
+        matches!(c, RefOr::T(c) if matches!(&c.schema, Some(RefOr::Ref(s)) if s.ref_location.contains("ListResponse_")))
     });
-    if !is_list {
-        return;
-    }
-    if let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") {
+    let is_calendar = ok.content.contains_key("text/calendar");
+    let what = match (is_list, is_calendar) {
+        (true, _) => "page",
+        (_, true) => "calendar",
+        _ => return,
+    };
+    ok.headers.insert(
+        "ETag".into(),
+        RefOr::T(header(&format!(
+            "A tag of this {what}'s content; send it in `If-None-Match` to get `304` while it is the same."
+        ))),
+    );
+    if is_calendar {
         ok.headers.insert(
-            "ETag".into(),
+            "Last-Modified".into(),
             RefOr::T(header(
-                "A tag of this page's content; send it in `If-None-Match` to get `304` while it is the same.",
+                "When what the latest-changed event in it shows last changed (a seat taken is no change). \
+                 Informative: an event that leaves the calendar does not move it, so ask with `If-None-Match`.",
             )),
         );
     }
     op.responses.responses.entry("304".into()).or_insert_with(|| {
         RefOr::T(
             ResponseBuilder::new()
-                .description("Not modified: the page is the same as the one `If-None-Match` names.")
+                .description(format!("Not modified: the {what} is the same as the one `If-None-Match` names."))
                 .build(),
         )
     });
@@ -245,7 +255,7 @@ fn conditional_list(op: &mut Operation) {
             .name("If-None-Match")
             .parameter_in(ParameterIn::Header)
             .required(Required::False)
-            .description(Some("The `ETag` of the page you have: `304` while it is the same."))
+            .description(Some(format!("The `ETag` of the {what} you have: `304` while it is the same.")))
             .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
             .build(),
     ));
@@ -460,7 +470,7 @@ fn finalize(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             }
             add_response(op, "500", &mut used);
             if method == actix_web::http::Method::GET {
-                conditional_list(op);
+                conditional_get(op);
             }
             document_headers(op, idempotency::applies(&method, path));
         }

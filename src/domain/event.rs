@@ -420,9 +420,28 @@ pub struct Event {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+    /// What a calendar entry of the event shows moved this many times (its `SEQUENCE`).
+    pub calendar_sequence: i64,
+    /// When what a calendar entry shows last moved (its `LAST-MODIFIED`).
+    pub calendar_updated_at: DateTime<Utc>,
 }
 
 impl Event {
+    /// Whether the event with `content` and `status` shows differently in a calendar: another
+    /// title, summary, start, end, time zone, venue or link, or cancelled where it was not (or
+    /// back). Seats, capacity, themes and the like are not in a calendar entry.
+    pub fn calendar_differs(&self, content: &EventContent, status: EventStatus) -> bool {
+        let (a, b) = (&self.content, content);
+        a.title != b.title
+            || a.summary != b.summary
+            || a.starts_at != b.starts_at
+            || a.ends_at != b.ends_at
+            || a.time_zone != b.time_zone
+            || a.venue != b.venue
+            || a.online_url != b.online_url
+            || (self.status == EventStatus::Cancelled) != (status == EventStatus::Cancelled)
+    }
+
     /// Every organisation that runs the event.
     pub fn organisers(&self) -> Vec<Uuid> {
         let mut all = vec![self.organiser_id];

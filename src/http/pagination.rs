@@ -156,6 +156,19 @@ pub fn parse_q(q: Option<&str>, max: usize) -> Result<Option<String>, ApiError> 
     Ok((!q.is_empty()).then(|| q.to_string()))
 }
 
+/// A filter renamed after the body field it matches (`organisation` became `organisation_id`):
+/// the new name, or the old one, still read but deprecated. Both, with different values, is a
+/// `400`.
+pub fn renamed<T: PartialEq>(new: Option<T>, old: Option<T>, names: (&str, &str)) -> Result<Option<T>, ApiError> {
+    match (new, old) {
+        (Some(new), Some(old)) if new != old => Err(ApiError::BadRequest(format!(
+            "`{}` is the old name of `{}`; give one of them, not both with different values.",
+            names.1, names.0
+        ))),
+        (new, old) => Ok(new.or(old)),
+    }
+}
+
 /// A page of a list, as every list endpoint answers it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ListResponse<T> {
@@ -198,7 +211,7 @@ pub fn page_etag(body: &[u8]) -> String {
 }
 
 /// Whether `If-None-Match` names `tag` (weak comparison) or is `*`.
-fn none_match(req: &HttpRequest, tag: &str) -> bool {
+pub fn none_match(req: &HttpRequest, tag: &str) -> bool {
     let opaque = |t: &str| t.trim().trim_start_matches("W/").to_string();
     req.headers()
         .get_all(header::IF_NONE_MATCH)

@@ -31,6 +31,7 @@ on_both_databases!(
     commitments_are_private_unless_shared_and_the_organisers_see_counts,
     the_feed_carries_events_registrations_and_commitments_to_whom_may_see_them,
     calendars_are_valid_icalendar_with_time_zones_and_cancellations,
+    a_calendar_entry_moves_only_when_what_it_shows_changes_and_answers_304_while_unchanged,
     deleting_a_person_gives_their_seat_to_the_waitlist,
     organisations_and_themes_that_events_use_stay,
 );
@@ -320,8 +321,11 @@ async fn events_filter_by_time_theme_format_mode_organiser_group_status_and_word
     assert_eq!(titles("sort=-starts_at".into()).await, ["Webinar informeel leren", "Olijfboomloopbanen"]);
     assert_eq!(titles("theme=careers-at-every-age".into()).await, ["Olijfboomloopbanen"]);
     assert_eq!(titles("format=webinar".into()).await, ["Webinar informeel leren"]);
+    assert_eq!(titles("attendance_mode=in_person".into()).await, ["Olijfboomloopbanen"]);
+    assert_eq!(titles(format!("organiser_id={}", w.b)).await, ["Webinar informeel leren"]);
+    // The old names of these two filters still work, and agree with the new ones.
     assert_eq!(titles("mode=in_person".into()).await, ["Olijfboomloopbanen"]);
-    assert_eq!(titles(format!("organiser={}", w.b)).await, ["Webinar informeel leren"]);
+    assert_eq!(titles(format!("organiser={}&organiser_id={}", w.b, w.b)).await, ["Webinar informeel leren"]);
     assert_eq!(titles("stakeholder_group=employee".into()).await, ["Webinar informeel leren"]);
     assert_eq!(titles("stakeholder_group=hr_professional".into()).await.len(), 2);
     assert_eq!(titles("q=INFORMEEL".into()).await, ["Webinar informeel leren"]);
@@ -333,7 +337,14 @@ async fn events_filter_by_time_theme_format_mode_organiser_group_status_and_word
     let list = expect(get(&app, &w.admin_b.token, "/v1/events?status=draft").await, StatusCode::OK).await;
     assert_eq!(list["data"][0]["title"], "Intervisie HR");
     // Bad filter values are refused, not ignored.
-    for query in ["format=lecture", "starts_after=tomorrow", "theme=Not_A_Slug", "sort=capacity", "organiser=x"] {
+    for query in [
+        "format=lecture",
+        "starts_after=tomorrow",
+        "theme=Not_A_Slug",
+        "sort=capacity",
+        "organiser=x",
+        "attendance_mode=online&mode=hybrid",
+    ] {
         problem(app.get(&format!("/v1/events?{query}")).send().await.unwrap(), 400).await;
     }
 }
@@ -985,6 +996,75 @@ async fn calendars_are_valid_icalendar_with_time_zones_and_cancellations(app: Te
     let event = components.iter().find(|(n, _)| n == "VEVENT").unwrap();
     assert_eq!(prop(event, "UID").2, format!("{}@events.vov.be", id_of(&winter)));
     assert!(one.contains("SUMMARY:Winterworkshop\\; met komma\\, en \\\\"), "text is escaped");
+}
+
+/// What a calendar client keeps between polls: the entry's SEQUENCE and LAST-MODIFIED, and the
+/// calendar's ETag. A seat taken changes neither the entry nor the calendar; a new start time
+/// moves both; the organiser is a cal-address with its name.
+async fn a_calendar_entry_moves_only_when_what_it_shows_changes_and_answers_304_while_unchanged(app: TestApp) {
+    let w = world(&app).await;
+    let t = &w.admin_a.token;
+    let event = create_event(&app, t, event_body(&w.a, "Kalenderproef", Some(10))).await;
+    let e = id_of(&event);
+    let path = format!("/v1/events/{e}/calendar");
+    let entry = |text: &str| {
+        let components = parse_calendar(text);
+        let (_, props) = components.into_iter().find(|(n, _)| n == "VEVENT").expect("a VEVENT");
+        let value = |name: &str| props.iter().find(|(n, ..)| n == name).map(|p| p.2.clone()).unwrap_or_default();
+        let organizer = props.iter().find(|(n, ..)| n == "ORGANIZER").cloned().expect("an ORGANIZER");
+        (value("SEQUENCE"), value("LAST-MODIFIED"), organizer)
+    };
+    let fetch = |path: String, tag: Option<String>| {
+        let mut req = app.get(&path);
+        if let Some(tag) = tag {
+            req = req.header("If-None-Match", tag);
+        }
+        async move { req.send().await.unwrap() }
+    };
+    for path in [path.clone(), "/v1/calendar".to_string()] {
+        let first = fetch(path.clone(), None).await;
+        assert_eq!(first.status(), StatusCode::OK);
+        let tag = first.headers()["etag"].to_str().unwrap().to_string();
+        assert!(first.headers().contains_key("last-modified"), "{path}");
+        let again = fetch(path.clone(), Some(tag.clone())).await;
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path}");
+        assert_eq!(again.headers()["etag"], tag.as_str());
+        assert!(again.bytes().await.unwrap().is_empty());
+        let other = fetch(path.clone(), Some("W/\"0000000000000000\"".into())).await;
+        assert_eq!(other.status(), StatusCode::OK, "{path}");
+    }
+    let first = fetch(path.clone(), None).await;
+    let tag = first.headers()["etag"].to_str().unwrap().to_string();
+    let (sequence, modified, organizer) = entry(&first.text().await.unwrap());
+    assert_eq!(sequence, "0");
+    assert_eq!(organizer.2, format!("urn:uuid:{}", w.a));
+    assert_eq!(organizer.1, [("CN".to_string(), "Zorgnet Kempen".to_string())]);
+
+    // A seat taken: the event's version moves, its calendar entry and the calendar do not.
+    expect(register(&app, &w.member_a.token, &e, None).await, StatusCode::CREATED).await;
+    assert_eq!(event_of(&app, t, &e).await["version"], 2);
+    let after_seat = fetch(path.clone(), Some(tag.clone())).await;
+    assert_eq!(after_seat.status(), StatusCode::NOT_MODIFIED, "a seat taken changes nothing a calendar shows");
+    let (sequence, same_modified, _) = entry(&fetch(path.clone(), None).await.text().await.unwrap());
+    assert_eq!((sequence.as_str(), same_modified.as_str()), ("0", modified.as_str()));
+
+    // So does a new capacity; a new start is a new SEQUENCE, LAST-MODIFIED and ETag.
+    expect(patch(&app, t, &format!("/v1/events/{e}"), None, json!({"capacity": 20})).await, StatusCode::OK).await;
+    assert_eq!(fetch(path.clone(), Some(tag.clone())).await.status(), StatusCode::NOT_MODIFIED);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let later = json!({"starts_at": at(Duration::days(31)), "ends_at": at(Duration::days(31) + Duration::hours(3))});
+    expect(patch(&app, t, &format!("/v1/events/{e}"), None, later).await, StatusCode::OK).await;
+    let moved = fetch(path.clone(), Some(tag.clone())).await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    assert_ne!(moved.headers()["etag"].to_str().unwrap(), tag);
+    let (sequence, new_modified, _) = entry(&moved.text().await.unwrap());
+    assert_eq!(sequence, "1");
+    assert!(new_modified > modified, "{new_modified} after {modified}");
+    // Cancelling is a change a calendar shows.
+    expect(patch(&app, t, &format!("/v1/events/{e}"), None, json!({"status": "cancelled"})).await, StatusCode::OK)
+        .await;
+    let (sequence, ..) = entry(&fetch(path, None).await.text().await.unwrap());
+    assert_eq!(sequence, "2");
 }
 
 // ---- people and organisations ----

@@ -203,7 +203,13 @@ async fn any_person_brings_a_challenge_and_only_its_author_and_facilitators_keep
     let all =
         ["Leren tijdens de werkuren", "Te weinig zicht op informeel leren", "Vergrijzing van het verplegend personeel"];
     assert_eq!(listed(&app, &w.member_b.token, "/v1/challenges?sort=title").await, all);
-    for filter in ["theme=careers-at-every-age", "target_group=older_workers", "size_band=large"] {
+    let (by_author, by_organisation) = (format!("author_id={}", w.member_a.id), format!("organisation_id={}", w.a));
+    // `author` and `organisation` are the old names of the last two.
+    let (old_author, old_organisation) = (format!("author={}", w.member_a.id), format!("organisation={}", w.a));
+    for filter in ["theme=careers-at-every-age", "target_group=older_workers", "size_band=large"]
+        .into_iter()
+        .chain([&by_author, &by_organisation, &old_author, &old_organisation].map(String::as_str))
+    {
         assert_eq!(
             listed(&app, &w.member_b.token, &format!("/v1/challenges?{filter}")).await,
             ["Vergrijzing van het verplegend personeel"],
@@ -1012,7 +1018,11 @@ async fn search_finds_dutch_words_whatever_the_accents_and_ranks_titles_first(ap
         sorted(search(format!("{}&theme=careers-at-every-age", q("collega"))).await),
         ["Leren in duo's over de generaties heen", "Olijfboomloopbanen in de zorg"]
     );
+    assert_eq!(search(format!("{}&organisation_id={}", q("collega"), w.b)).await, ["Opleidingsbudget per team"]);
+    // `organisation` is the old name of `organisation_id`: it still works; both must agree.
     assert_eq!(search(format!("{}&organisation={}", q("collega"), w.b)).await, ["Opleidingsbudget per team"]);
+    let old_and_new = format!("/v1/solutions?organisation_id={}&organisation={}", w.b, w.a);
+    problem(anonymous(&app, &old_and_new).await, 400).await;
     assert_eq!(
         search(format!("{}&sort=title", q("mentor"))).await,
         ["Een mentor voor elke starter", "Mentoraat voor nieuwkomers"]
@@ -1138,7 +1148,7 @@ async fn solutions_link_challenges_and_events_and_learning_records_count_adoptio
     let draft = create_solution(&app, &w.member_a.token, body).await;
 
     // Solutions by challenge and by event; drafts for their co-authors only.
-    let by_c1 = format!("/v1/solutions?challenge={}", id_of(&c1));
+    let by_c1 = format!("/v1/solutions?challenge_id={}", id_of(&c1));
     assert_eq!(listed_anonymously(&app, &by_c1).await, [title]);
     assert_eq!(listed(&app, &w.member_b.token, &by_c1).await, [title]);
     assert_eq!(
@@ -1146,7 +1156,7 @@ async fn solutions_link_challenges_and_events_and_learning_records_count_adoptio
         ["Onthaalbuddy's voor nieuwkomers", "Taalcoaching tijdens de shift"]
     );
     assert_eq!(listed_anonymously(&app, &format!("/v1/solutions?challenge={}", id_of(&c2))).await, [title]);
-    assert_eq!(listed_anonymously(&app, &format!("/v1/solutions?event={}", id_of(&event))).await, [title]);
+    assert_eq!(listed_anonymously(&app, &format!("/v1/solutions?event_id={}", id_of(&event))).await, [title]);
     assert!(listed_anonymously(&app, &format!("/v1/solutions?challenge={}", Uuid::now_v7())).await.is_empty());
     problem(anonymous(&app, "/v1/solutions?challenge=geen-uuid").await, 400).await;
     // A challenge counts the published solutions that answer it.

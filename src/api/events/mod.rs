@@ -23,7 +23,9 @@ use crate::domain::validation::merge;
 use crate::error::{ApiError, Problem, Result};
 use crate::http::conditional::{IfMatch, IfNoneMatch, created, respond_tagged, tagged};
 use crate::http::json::Json;
-use crate::http::pagination::{ListResponse, PageRequest, parse_q, render_page, respond_rendered, sort_schema};
+use crate::http::pagination::{
+    ListResponse, PageRequest, parse_q, renamed, render_page, respond_rendered, sort_schema,
+};
 use crate::policy::{self, Action, Object};
 use crate::state::AppState;
 
@@ -392,9 +394,9 @@ pub struct EventListQuery {
     #[param(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 2, max_length = 64)]
     pub theme: Option<String>,
     pub format: Option<EventFormat>,
-    pub mode: Option<AttendanceMode>,
+    pub attendance_mode: Option<AttendanceMode>,
     /// Only events this organisation organises or co-organises.
-    pub organiser: Option<Uuid>,
+    pub organiser_id: Option<Uuid>,
     /// Only events meant for this stakeholder group.
     pub stakeholder_group: Option<StakeholderGroup>,
     /// Only events in this status (drafts: only those you run).
@@ -410,6 +412,12 @@ pub struct EventListQuery {
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page, unchanged.
     pub cursor: Option<String>,
+    /// The old name of `attendance_mode`.
+    #[deprecated = "use `attendance_mode`"]
+    pub mode: Option<AttendanceMode>,
+    /// The old name of `organiser_id`.
+    #[deprecated = "use `organiser_id`"]
+    pub organiser: Option<Uuid>,
 }
 
 fn event_sort_schema() -> utoipa::openapi::Object {
@@ -441,6 +449,7 @@ fn theme_filter(theme: Option<String>) -> Result<Option<String>> {
         headers(("Link" = String, description = "`<...>; rel=\"next\"` when there is a next page"))))
 )]
 #[get("/v1/events")]
+#[allow(deprecated)] // reads the old filter names too
 async fn list_events(
     req: HttpRequest,
     caller: MaybeCaller,
@@ -455,8 +464,8 @@ async fn list_events(
         starts_before: query.starts_before.map(utc),
         theme: theme_filter(query.theme)?,
         format: query.format,
-        mode: query.mode,
-        organiser: query.organiser,
+        mode: renamed(query.attendance_mode, query.mode, ("attendance_mode", "mode"))?,
+        organiser: renamed(query.organiser_id, query.organiser, ("organiser_id", "organiser"))?,
         stakeholder_group: query.stakeholder_group,
         status: query.status,
         q: parse_q(query.q.as_deref(), 200)?,

@@ -142,13 +142,25 @@ pub struct SolutionListQuery {
     pub target_group: Option<TargetGroup>,
     /// `draft` lists the drafts you co-author (facilitators: all drafts).
     pub status: Option<SolutionStatus>,
-    /// Solutions that answer this challenge.
+    /// Solutions that answer this challenge (one of `challenge_ids`).
+    pub challenge_id: Option<Uuid>,
+    /// Solutions co-created at this event (`event_id`).
+    pub event_id: Option<Uuid>,
+    /// Solutions a co-author wrote for this organisation (a `co_authors[].organisation_id`).
+    pub organisation_id: Option<Uuid>,
+    /// Solutions this person co-authors (a `co_authors[].person_id`).
+    pub co_author_id: Option<Uuid>,
+    /// The old name of `challenge_id`.
+    #[deprecated = "use `challenge_id`"]
     pub challenge: Option<Uuid>,
-    /// Solutions co-created at this event.
+    /// The old name of `event_id`.
+    #[deprecated = "use `event_id`"]
     pub event: Option<Uuid>,
-    /// Solutions a co-author wrote for this organisation.
+    /// The old name of `organisation_id`.
+    #[deprecated = "use `organisation_id`"]
     pub organisation: Option<Uuid>,
-    /// Solutions this person co-authors.
+    /// The old name of `co_author_id`.
+    #[deprecated = "use `co_author_id`"]
     pub co_author: Option<Uuid>,
 }
 
@@ -167,6 +179,7 @@ pub struct SolutionListQuery {
         headers(("Link" = String, description = "`<...>; rel=\"next\"` when there is a next page"))))
 )]
 #[get("/v1/solutions")]
+#[allow(deprecated)] // reads the old filter names too
 pub(super) async fn list_solutions(
     req: HttpRequest,
     caller: MaybeCaller,
@@ -191,10 +204,10 @@ pub(super) async fn list_solutions(
         size_band: query.size_band,
         target_group: query.target_group,
         status: query.status,
-        challenge: query.challenge,
-        event: query.event,
-        organisation: query.organisation,
-        co_author: query.co_author,
+        challenge: renamed(query.challenge_id, query.challenge, ("challenge_id", "challenge"))?,
+        event: renamed(query.event_id, query.event, ("event_id", "event"))?,
+        organisation: renamed(query.organisation_id, query.organisation, ("organisation_id", "organisation"))?,
+        co_author: renamed(query.co_author_id, query.co_author, ("co_author_id", "co_author"))?,
     };
     let request = list_request(
         &state.cursors,

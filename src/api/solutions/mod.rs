@@ -32,7 +32,7 @@ use crate::http::conditional::{IfMatch, IfMatchRequired, IfNoneMatch, created, e
 use crate::http::json::Json;
 use crate::http::page_cache::CachedPage;
 use crate::http::pagination::{
-    CursorCodec, DEFAULT_LIMIT, ListResponse, MAX_LIMIT, PageQuery, parse_q, respond_rendered,
+    CursorCodec, DEFAULT_LIMIT, ListResponse, MAX_LIMIT, PageQuery, parse_q, renamed, respond_rendered,
 };
 use crate::policy::{self, Action, Object};
 use crate::state::AppState;

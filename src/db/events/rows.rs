@@ -30,11 +30,14 @@ pub(super) struct EventRow {
     pub(super) created_at: DateTime<Utc>,
     pub(super) updated_at: DateTime<Utc>,
     pub(super) version: i64,
+    pub(super) calendar_sequence: i64,
+    pub(super) calendar_updated_at: Option<DateTime<Utc>>,
 }
 
 pub(super) const EVENT_COLUMNS: &str = "id, organiser_id, title, summary, description, format, attendance_mode, starts_at, \
      ends_at, time_zone, venue, online_url, capacity, registration_opens_at, registration_closes_at, co_organisers, \
-     themes, stakeholder_groups, language, status, seats_taken, waitlist_length, created_at, updated_at, version";
+     themes, stakeholder_groups, language, status, seats_taken, waitlist_length, created_at, updated_at, version, \
+     calendar_sequence, calendar_updated_at";
 
 impl TryFrom<EventRow> for Event {
     type Error = StoreError;
@@ -78,6 +81,8 @@ impl TryFrom<EventRow> for Event {
             created_at: r.created_at,
             updated_at: r.updated_at,
             version: r.version,
+            calendar_sequence: r.calendar_sequence,
+            calendar_updated_at: r.calendar_updated_at.unwrap_or(r.updated_at),
         })
     }
 }

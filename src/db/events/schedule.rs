@@ -139,6 +139,8 @@ impl Store {
             created_at: at,
             updated_at: at,
             version: 1,
+            calendar_sequence: 0,
+            calendar_updated_at: at,
         };
         let changes = [event_change(&event)?];
         on_pool!(self.writer(), |p, DB| async {
@@ -148,9 +150,9 @@ impl Store {
                 "insert into events (id, organiser_id, title, summary, description, format, attendance_mode, starts_at,
                      ends_at, time_zone, venue, online_url, capacity, registration_opens_at, registration_closes_at,
                      co_organisers, themes, stakeholder_groups, language, status, search_text, created_at, updated_at,
-                     version)
+                     version, calendar_sequence, calendar_updated_at)
                  values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-                     $22, $22, 1)",
+                     $22, $22, 1, 0, $22)",
             )
             .bind(event.id)
             .bind(organiser)
@@ -219,12 +221,14 @@ impl Store {
                 )));
             }
             let c = content;
+            let calendar_moved = current.calendar_differs(content, status);
             let row: EventRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "update events set title = $2, summary = $3, description = $4, format = $5, attendance_mode = $6,
                      starts_at = $7, ends_at = $8, time_zone = $9, venue = $10, online_url = $11, capacity = $12,
                      registration_opens_at = $13, registration_closes_at = $14, co_organisers = $15, themes = $16,
                      stakeholder_groups = $17, language = $18, status = $19, search_text = $20, updated_at = $21,
-                     version = version + 1
+                     version = version + 1, calendar_sequence = calendar_sequence + $22,
+                     calendar_updated_at = $23
                  where id = $1 returning {EVENT_COLUMNS}"
             )))
             .bind(id)
@@ -248,6 +252,8 @@ impl Store {
             .bind(status.as_str())
             .bind(search_text(c))
             .bind(at)
+            .bind(i64::from(calendar_moved))
+            .bind(if calendar_moved { at } else { current.calendar_updated_at })
             .fetch_one(&mut *tx)
             .await?;
             let mut event = Event::try_from(row)?;

@@ -13,8 +13,11 @@
 //! - A time zone name `chrono-tz` does not know, an instant that falls in the repeated hour when
 //!   clocks go back (RFC 5545 §3.3.5 reads such a local time as its *first* occurrence) and a year
 //!   outside 1900–2200 are written in UTC (`...Z`) instead, so the instant is never misread.
-//! - The organiser has no e-mail address here, and `ORGANIZER` must be a cal-address, so the name
-//!   goes into `DESCRIPTION` (`Organisator: ...`), as does the online link (`Online: ...`).
+//! - `ORGANIZER` (which iTIP asks of every published event) is the organising organisation: its
+//!   name as `CN` and, as organisations have no e-mail address here, its id as the cal-address
+//!   (`urn:uuid:<organisation id>`, a URI as RFC 5545 §3.3.3 asks). Calendars that do not show
+//!   `CN` still see the name in `DESCRIPTION` (`Organisator: ...`), with the online link
+//!   (`Online: ...`).
 //! - Text is never interpreted (Markdown and HTML stay as typed), only escaped; control characters
 //!   other than newline and tab are dropped; `\r\n` and `\r` count as a newline.
 //! - An empty list gives a `VCALENDAR` without components: RFC 5545 asks for at least one, but
@@ -50,11 +53,14 @@ pub struct CalendarEvent<'a> {
     pub url: Option<&'a str>,
     /// `STATUS:CANCELLED` when true, else `STATUS:CONFIRMED`.
     pub cancelled: bool,
-    /// `SEQUENCE`: the event's version - 1, so it increases with every change (negative counts as 0).
+    /// `SEQUENCE`: how often what this entry shows changed (negative counts as 0). It must not
+    /// move for changes the entry does not show, such as a seat taken.
     pub sequence: i64,
-    /// `DTSTAMP` and `LAST-MODIFIED`.
+    /// `DTSTAMP` and `LAST-MODIFIED`: when what this entry shows last changed.
     pub updated_at: DateTime<Utc>,
-    /// The organiser's name, written in `DESCRIPTION` (`Organisator: ...`).
+    /// The organising organisation: `ORGANIZER:urn:uuid:<id>`.
+    pub organiser_id: uuid::Uuid,
+    /// The organiser's name: `CN` of `ORGANIZER`, and in `DESCRIPTION` (`Organisator: ...`).
     pub organiser_name: Option<&'a str>,
 }
 
@@ -111,6 +117,7 @@ fn write_event(out: &mut Writer, event: &CalendarEvent<'_>, start: &Stamp, end: 
     if let Some(end) = end {
         out.line(&format!("DTEND{}", end.property_value()));
     }
+    out.line(&organizer(event.organiser_id, event.organiser_name));
     if let Some(location) = event.location.as_deref().filter(|l| !l.trim().is_empty()) {
         out.text("LOCATION", location);
     }
@@ -355,6 +362,16 @@ fn escape_text_into(out: &mut String, value: &str) {
             c if c.is_control() => {}
             c => out.push(c),
         }
+    }
+}
+
+/// `ORGANIZER;CN="<name>":urn:uuid:<id>`. A parameter value cannot hold `"` or control
+/// characters (RFC 5545 §3.1), so they are dropped; quoting keeps `:`, `;` and `,` in the name.
+fn organizer(id: uuid::Uuid, name: Option<&str>) -> String {
+    let name: String = name.unwrap_or_default().chars().filter(|c| *c != '"' && !c.is_control()).collect();
+    match name.trim() {
+        "" => format!("ORGANIZER:urn:uuid:{id}"),
+        name => format!("ORGANIZER;CN=\"{name}\":urn:uuid:{id}"),
     }
 }
 

@@ -108,6 +108,7 @@ fn event(time_zone: &str, starts_at: DateTime<Utc>) -> CalendarEvent<'_> {
         cancelled: false,
         sequence: 0,
         updated_at: utc(2024, 12, 1, 8, 30),
+        organiser_id: uuid::Uuid::from_u128(0x0192_5e3a_7b1c_7d2e_8f00_0000_0000_0011),
         organiser_name: None,
     }
 }
@@ -427,9 +428,13 @@ fn calendar_properties_and_optional_fields() {
     assert_eq!(calendar.value("METHOD"), "PUBLISH");
     assert_eq!(calendar.value("X-WR-CALNAME"), "VOV");
     let vevent = vevents(&calendar)[0];
-    for absent in ["DTEND", "LOCATION", "URL", "DESCRIPTION", "ORGANIZER"] {
+    for absent in ["DTEND", "LOCATION", "URL", "DESCRIPTION"] {
         assert!(vevent.prop(absent).is_none(), "{absent} should be left out");
     }
+    // iTIP asks every published event for its organiser; without a name it is the id alone.
+    let organizer = vevent.prop("ORGANIZER").expect("ORGANIZER is always there");
+    assert_eq!(organizer.value, "urn:uuid:01925e3a-7b1c-7d2e-8f00-000000000011");
+    assert!(organizer.params.is_empty(), "{organizer:?}");
     for present in ["UID", "DTSTAMP", "DTSTART", "SUMMARY"] {
         assert!(vevent.prop(present).is_some(), "{present} is required");
     }
@@ -453,4 +458,18 @@ fn every_line_ends_in_crlf_and_output_is_deterministic() {
     assert_eq!(ics.matches('\r').count(), ics.matches("\r\n").count());
     assert!(ics.split_inclusive('\n').all(|line| line.ends_with("\r\n")));
     parse(&ics);
+}
+
+#[test]
+fn the_organiser_is_a_cal_address_with_its_name() {
+    let named = CalendarEvent {
+        organiser_name: Some("Zorgnet \"Kempen\": zorg; welzijn,\u{7} en meer"),
+        ..event("Europe/Brussels", utc(2025, 1, 15, 9, 0))
+    };
+    let calendar = parse(&render("VOV", &[named]));
+    let vevent = vevents(&calendar)[0];
+    let organizer = vevent.prop("ORGANIZER").unwrap();
+    assert_eq!(organizer.value, "urn:uuid:01925e3a-7b1c-7d2e-8f00-000000000011");
+    assert_eq!(organizer.param("CN"), Some("Zorgnet Kempen: zorg; welzijn, en meer"));
+    assert!(vevent.value("DESCRIPTION").contains("Organisator: Zorgnet \"Kempen\""));
 }
