@@ -214,7 +214,9 @@ impl Application {
                             .persist_authorization(true)
                             .display_request_duration(true)
                             .try_it_out_enabled(true)
-                            .filter(true),
+                            .filter(true)
+                            // Shows `x-demo-caller`: the demo account each example works for.
+                            .show_extensions(true),
                     ),
                 )
                 .default_service(web::to(fallback))

@@ -8,6 +8,7 @@ pub mod clients;
 pub mod comments;
 pub mod commitments;
 pub mod events;
+mod examples;
 pub mod insights;
 pub mod learning_records;
 pub mod me;
@@ -115,6 +116,7 @@ pub fn openapi_json_of(doc: utoipa::openapi::OpenApi) -> serde_json::Value {
         }
     }
     changes::type_the_feed(&mut doc);
+    examples::add_demo_examples(&mut doc);
     doc
 }
 

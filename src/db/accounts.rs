@@ -183,7 +183,7 @@ impl Store {
         scopes: &[Scope],
         secret_hash: &str,
     ) -> StoreResult<Uuid> {
-        let id = Uuid::now_v7();
+        let id = crate::db::ids::new_id(crate::db::ids::Kind::Client);
         let at = now();
         execute!(
             self.writer(),

@@ -23,6 +23,7 @@ mod error;
 pub mod events;
 pub mod feed;
 pub mod idempotency;
+pub mod ids;
 pub mod insights;
 pub mod learning;
 pub mod organisations;

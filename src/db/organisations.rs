@@ -209,8 +209,13 @@ impl Store {
         external_ref: Option<&ExternalRef>,
     ) -> StoreResult<Organisation> {
         let at = now();
-        let org =
-            Organisation { id: Uuid::now_v7(), content: content.clone(), created_at: at, updated_at: at, version: 1 };
+        let org = Organisation {
+            id: crate::db::ids::new_id(crate::db::ids::Kind::Organisation),
+            content: content.clone(),
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        };
         let changes = [Change::of(&org, true, vec![])?];
         on_pool!(self.writer(), |p| async {
             let mut tx = p.begin_write().await?;

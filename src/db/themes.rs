@@ -194,7 +194,7 @@ impl Store {
     pub async fn create_theme(&self, content: &ThemeContent) -> StoreResult<Theme> {
         let at = now();
         let theme = Theme {
-            id: Uuid::now_v7(),
+            id: crate::db::ids::new_id(crate::db::ids::Kind::Theme),
             slug: content.slug.clone(),
             label_nl: content.label_nl.clone(),
             label_en: content.label_en.clone(),

@@ -418,6 +418,9 @@ pub(super) const EVENTS: &[DemoEvent] = &[
             ("lotte", By::Themself, Then::Attends),
             ("sofie", By::Themself, Then::Attends),
             ("an", By::Themself, Then::Attends),
+            // Registered, not yet checked in (the examples check one in, mark one a no-show).
+            ("karim", By::Themself, Then::Stays),
+            ("tom", By::Themself, Then::Stays),
         ],
     },
     DemoEvent {

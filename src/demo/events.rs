@@ -87,7 +87,8 @@ pub(super) async fn seed_events(
                 *to_organiser,
                 organisation.filter(|_| *to_org),
             )?;
-            store.create_commitment(event, person, &content).await?;
+            let key = format!("{key}/{who}");
+            with_ids(&key, &[IdKind::Commitment], store.create_commitment(event, person, &content)).await?;
             Ok::<(), anyhow::Error>(())
         }
     });
@@ -119,7 +120,7 @@ pub(super) async fn seed_event(
         content.clone()
     };
     let status = if e.fate == Fate::Draft { EventStatus::Draft } else { EventStatus::Published };
-    let event = store.create_event(organiser, &opening, status).await?;
+    let event = with_ids(e.key, &[IdKind::Event], store.create_event(organiser, &opening, status)).await?;
     let mut registrations = Vec::with_capacity(e.registrations.len());
     for (who, by, then) in e.registrations {
         let (person, organisation) = people[who];
@@ -127,7 +128,8 @@ pub(super) async fn seed_event(
             By::Themself => None,
             By::Organisation => organisation,
         };
-        let (registration, _) = store.register(event.id, person, by).await?;
+        let key = format!("{}/{who}", e.key);
+        let (registration, _) = with_ids(&key, &[IdKind::Registration], store.register(event.id, person, by)).await?;
         registrations.push((registration.id, *then));
     }
     for (id, _) in registrations.iter().filter(|(_, then)| *then == Then::Cancels) {

@@ -176,6 +176,7 @@ pub(super) async fn seed_learning_records(
         return Ok(());
     }
     let today = Utc::now().date_naive();
+    let mut counts: HashMap<&str, usize> = HashMap::new();
     for (who, days_ago, kind, title, what, learned, minutes, themes, visibility) in RECORDS {
         let Some((person, organisation)) = people.get(who).copied() else { continue };
         let content = RecordContent::parse(
@@ -197,7 +198,12 @@ pub(super) async fn seed_learning_records(
             _ => Sharing::default(),
         };
         let at = crate::db::now();
-        let record = LearningRecord::manual(person, content, sharing, at);
+        let nth = counts.entry(who).or_default();
+        let key = format!("{who}/{nth}");
+        *nth += 1;
+        let record =
+            with_ids(&key, &[IdKind::LearningRecord], async { LearningRecord::manual(person, content, sharing, at) })
+                .await;
         store.create_record(&record, None).await?;
     }
     Ok(())

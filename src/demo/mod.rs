@@ -29,8 +29,11 @@ use crate::domain::solution::{
 };
 use crate::domain::theme::{Slug, ThemeContent};
 
+use crate::db::ids::Kind as IdKind;
 pub use data::*;
 use events::*;
+pub use examples::example_email;
+use ids::with_ids;
 pub use learning::*;
 use solutions::*;
 
@@ -86,7 +89,9 @@ pub async fn seed(store: &Store) -> anyhow::Result<Option<DemoClient>> {
             themes: themes.iter().map(|t| (*t).to_string()).collect(),
         };
         let external_ref = ExternalRef { system: "vov-demo".into(), id: (*reference).to_string() };
-        let (org, _) = store.upsert_organisation_by_ref(&external_ref, &content).await?;
+        let (org, _) =
+            with_ids(reference, &[IdKind::Organisation], store.upsert_organisation_by_ref(&external_ref, &content))
+                .await?;
         organisation_ids.insert(*reference, org.id);
     }
     for (email, name, group, birth_year, age_band, languages, role, org, membership_role, starts) in PEOPLE {
@@ -107,7 +112,8 @@ pub async fn seed(store: &Store) -> anyhow::Result<Option<DemoClient>> {
             starts_on: NaiveDate::parse_from_str(starts, "%Y-%m-%d")?,
             ends_on: None,
         };
-        store.create_person(&content, *role, Some(&hash), Some((organisation_ids[org], terms))).await?;
+        let created = store.create_person(&content, *role, Some(&hash), Some((organisation_ids[org], terms)));
+        with_ids(person_key(content.email.as_str()), &[IdKind::Person, IdKind::Membership], created).await?;
     }
     // The demo people by key, with their demo organisation while they are still members of it.
     let mut people = HashMap::new();
@@ -125,7 +131,9 @@ pub async fn seed(store: &Store) -> anyhow::Result<Option<DemoClient>> {
     }
     seed_events(store, &organisation_ids, &people).await?;
     seed_learning_records(store, &people).await?;
-    seed_solutions(store, &people).await?;
+    if seed_solutions(store, &people).await? {
+        examples::seed_examples(store, &hash, &people).await?;
+    }
     crowd::seed_crowd(store, &organisation_ids).await?;
     let zorgnet = organisation_ids["zorgnet"];
     let client = if store.list_clients(zorgnet).await?.is_empty() {
@@ -152,5 +160,7 @@ type People<'a> = HashMap<&'a str, (Uuid, Option<Uuid>)>;
 mod crowd;
 mod data;
 mod events;
+mod examples;
+pub mod ids;
 mod learning;
 mod solutions;

@@ -36,10 +36,11 @@ pub(super) fn demo_solution_content(
 
 /// Challenges and solutions with co-authors, revisions, endorsements, comments, and a
 /// learning record that applied each published solution.
-pub(super) async fn seed_solutions(store: &Store, people: &People<'_>) -> anyhow::Result<()> {
+/// Returns whether it seeded them (it does nothing when there are challenges already).
+pub(super) async fn seed_solutions(store: &Store, people: &People<'_>) -> anyhow::Result<bool> {
     let first_page = ListOrder::Field { sort: Sort::default(), after: None };
     if !store.list_challenges(&ChallengeFilter::default(), &first_page, 1).await?.items.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let person = |key: &str| people.get(key).copied().ok_or_else(|| anyhow::anyhow!("no demo person {key}"));
     let events = store.calendar_events(&EventFilter { drafts_of: None, ..EventFilter::default() }, 500).await?;
@@ -58,7 +59,8 @@ pub(super) async fn seed_solutions(store: &Store, people: &People<'_>) -> anyhow
             themes: c.themes.iter().map(|t| (*t).to_string()).collect(),
             status: ChallengeStatus::parse(c.status).ok_or_else(|| anyhow::anyhow!("challenge status {}", c.status))?,
         })?;
-        challenge_ids.insert(c.key, store.create_challenge(author, &content).await?.id);
+        let created = with_ids(c.key, &[IdKind::Challenge], store.create_challenge(author, &content)).await?;
+        challenge_ids.insert(c.key, created.id);
     }
     let today = Utc::now().date_naive();
     for s in SOLUTIONS {
@@ -66,8 +68,8 @@ pub(super) async fn seed_solutions(store: &Store, people: &People<'_>) -> anyhow
         let event = s.event.and_then(event_id);
         let (creator, organisation) = person(s.revisions[0].author)?;
         let content = |r: &DemoRevision, status| demo_solution_content(s, r, challenges.clone(), event, status);
-        let created = store
-            .create_solution(creator, organisation, &content(&s.revisions[0], SolutionStatus::Draft)?)
+        let draft = content(&s.revisions[0], SolutionStatus::Draft)?;
+        let created = with_ids(s.key, &[IdKind::Solution], store.create_solution(creator, organisation, &draft))
             .await
             .map_err(|e| anyhow::anyhow!("demo solution {}: {e}", s.key))?;
         let id = created.id;
@@ -88,9 +90,12 @@ pub(super) async fn seed_solutions(store: &Store, people: &People<'_>) -> anyhow
             let (p, o) = person(who)?;
             store.put_endorsement(id, p, o, Some(note)).await?;
         }
-        for (who, body, replies) in s.comments {
+        for (nth, (who, body, replies)) in s.comments.iter().enumerate() {
             let (p, _) = person(who)?;
-            let comment = store.create_comment(CommentTarget::Solution(id), None, p, body).await?;
+            // The first comment is the one the examples name.
+            let kinds: &[IdKind] = if nth == 0 { &[IdKind::Comment] } else { &[] };
+            let created = store.create_comment(CommentTarget::Solution(id), None, p, body);
+            let comment = with_ids(s.key, kinds, created).await?;
             for (who, body) in *replies {
                 let (p, _) = person(who)?;
                 store.create_comment(CommentTarget::Solution(id), Some(comment.id), p, body).await?;
@@ -123,5 +128,5 @@ pub(super) async fn seed_solutions(store: &Store, people: &People<'_>) -> anyhow
             store.create_record(&record, None).await?;
         }
     }
-    Ok(())
+    Ok(true)
 }

@@ -328,7 +328,7 @@ impl LearningRecord {
     /// A new record a person (or the demo) writes by hand: version 1, no HR reference.
     pub fn manual(person_id: Uuid, content: RecordContent, sharing: Sharing, at: DateTime<Utc>) -> Self {
         LearningRecord {
-            id: Uuid::now_v7(),
+            id: crate::db::ids::new_id(crate::db::ids::Kind::LearningRecord),
             person_id,
             content,
             sharing,

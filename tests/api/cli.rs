@@ -108,6 +108,9 @@ async fn create_admin_bootstraps_a_facilitator_on_postgres() {
     create_admin_bootstraps_a_facilitator_who_can_sign_in(Backend::Postgres).await;
 }
 
+/// The demo themes, and the one kept for the example that deletes a theme.
+const DEMO_THEMES: usize = vov::demo::THEMES.len() + 1;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_embedded_default_seeds_demo_data_on_first_start_only() {
     let (url, guard) = fresh_database(Backend::Sqlite).await;
@@ -118,7 +121,7 @@ async fn the_embedded_default_seeds_demo_data_on_first_start_only() {
     let res = app.password_grant(vov::demo::FACILITATOR_EMAIL, vov::demo::PASSWORD).await;
     assert_eq!(res.status(), StatusCode::OK);
     let themes = json(app.get("/v1/themes?limit=200").send().await.unwrap()).await;
-    assert_eq!(themes["data"].as_array().unwrap().len(), vov::demo::THEMES.len());
+    assert_eq!(themes["data"].as_array().unwrap().len(), DEMO_THEMES);
     let first_id = themes["data"][0]["id"].clone();
     // A season of events: every format and mode, past and future, one full with a waitlist,
     // no draft for anonymous callers.
@@ -199,7 +202,7 @@ async fn the_embedded_default_seeds_demo_data_on_first_start_only() {
     let again = spawn_app_with(Backend::Sqlite, settings, guard).await;
     assert!(!again.seeded, "a database with people is never seeded again");
     let themes = json(again.get("/v1/themes?limit=200").send().await.unwrap()).await;
-    assert_eq!(themes["data"].as_array().unwrap().len(), vov::demo::THEMES.len());
+    assert_eq!(themes["data"].as_array().unwrap().len(), DEMO_THEMES);
     assert_eq!(themes["data"][0]["id"], first_id);
 }
 
@@ -214,7 +217,7 @@ async fn postgres_is_never_seeded_by_serve() {
     let out = vov(&url).arg("seed-demo").output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let themes = json(app.get("/v1/themes?limit=200").send().await.unwrap()).await;
-    assert_eq!(themes["data"].as_array().unwrap().len(), vov::demo::THEMES.len());
+    assert_eq!(themes["data"].as_array().unwrap().len(), DEMO_THEMES);
 }
 
 #[test]

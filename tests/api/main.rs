@@ -8,6 +8,7 @@ mod cli;
 mod clients;
 mod errors;
 mod events;
+mod examples;
 mod idempotency;
 mod insights;
 mod learning;

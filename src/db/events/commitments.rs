@@ -29,7 +29,7 @@ impl Store {
     ) -> StoreResult<Commitment> {
         let at = now();
         let c = Commitment {
-            id: Uuid::now_v7(),
+            id: crate::db::ids::new_id(crate::db::ids::Kind::Commitment),
             event_id: event.id,
             person_id,
             content: content.clone(),

@@ -77,6 +77,8 @@ const LANE_BATCH: usize = 200;
 
 /// A registration waiting in its event's lane.
 pub(crate) struct Waiting {
+    /// The id the registration gets (taken on the caller's task, where ids may be planned).
+    id: Uuid,
     person: Uuid,
     organisation: Option<Uuid>,
     reply: tokio::sync::oneshot::Sender<Result<(Registration, Event), RegisterError>>,

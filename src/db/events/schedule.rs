@@ -131,7 +131,7 @@ impl Store {
     ) -> StoreResult<Event> {
         let at = now();
         let event = Event {
-            id: Uuid::now_v7(),
+            id: crate::db::ids::new_id(crate::db::ids::Kind::Event),
             organiser_id: organiser,
             content: content.clone(),
             status,

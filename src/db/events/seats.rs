@@ -1,6 +1,7 @@
 //! Registrations: seats handed out in order, the waitlist, cancellations, attendance.
 
 use super::*;
+use crate::db::ids::{Kind, new_id};
 
 impl Store {
     // ---- registrations ----
@@ -23,7 +24,7 @@ impl Store {
         let lead = {
             let mut lanes = self.seat_lanes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             let lane = lanes.entry(event_id).or_default();
-            lane.waiting.push(Waiting { person: person_id, organisation, reply });
+            lane.waiting.push(Waiting { id: new_id(Kind::Registration), person: person_id, organisation, reply });
             !std::mem::replace(&mut lane.draining, true)
         };
         if lead {
@@ -61,7 +62,8 @@ impl Store {
                 let n = lane.waiting.len().min(LANE_BATCH);
                 lane.waiting.drain(..n).collect()
             };
-            let items: Vec<(Uuid, Option<Uuid>)> = batch.iter().map(|w| (w.person, w.organisation)).collect();
+            let items: Vec<(Uuid, Uuid, Option<Uuid>)> =
+                batch.iter().map(|w| (w.id, w.person, w.organisation)).collect();
             let results = match self.register_batch(event_id, &items).await {
                 Ok(results) => results,
                 // One item broke the whole transaction (say, a person deleted meanwhile):
@@ -84,13 +86,13 @@ impl Store {
         }
     }
 
-    /// Registers `items` (person, registering organisation) for an event in one transaction,
+    /// Registers `items` (new registration id, person, registering organisation) for an event in one transaction,
     /// in order. A closed event refuses them all; someone already registered is refused
     /// alone. `Err` when the transaction itself failed.
     async fn register_batch(
         &self,
         event_id: Uuid,
-        items: &[(Uuid, Option<Uuid>)],
+        items: &[(Uuid, Uuid, Option<Uuid>)],
     ) -> StoreResult<Vec<Result<(Registration, Event), RegisterError>>> {
         let n = i64::try_from(items.len()).unwrap_or(i64::MAX);
         on_pool!(self.writer(), |p, DB| async {
@@ -112,7 +114,7 @@ impl Store {
             );
             qb.push_bind(event_id).push(" and person_id in (");
             let mut list = qb.separated(", ");
-            for (person, _) in items {
+            for (_, person, _) in items {
                 list.push_bind(*person);
             }
             qb.push(")");
@@ -120,7 +122,7 @@ impl Store {
             let mut seats = event.seats;
             let mut outcome: Vec<Result<Uuid, RegisterError>> = Vec::with_capacity(items.len());
             let mut rows: Vec<(Uuid, Uuid, RegistrationStatus, i64, Option<Uuid>)> = Vec::new();
-            for (i, (person, organisation)) in items.iter().enumerate() {
+            for (i, (id, person, organisation)) in items.iter().enumerate() {
                 if let Some((_, existing)) = active.iter().find(|(p, _)| p == person) {
                     outcome.push(Err(RegisterError::AlreadyRegistered(*existing)));
                     continue;
@@ -135,11 +137,10 @@ impl Store {
                         RegistrationStatus::Confirmed
                     }
                 };
-                let id = Uuid::now_v7();
                 let arrival = arrivals - n + 1 + i64::try_from(i).unwrap_or(0);
-                rows.push((id, *person, status, arrival, *organisation));
-                active.push((*person, id));
-                outcome.push(Ok(id));
+                rows.push((*id, *person, status, arrival, *organisation));
+                active.push((*person, *id));
+                outcome.push(Ok(*id));
             }
             if rows.is_empty() {
                 tx.commit().await?;

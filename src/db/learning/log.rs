@@ -504,7 +504,7 @@ impl Store {
                     }
                     None => {
                         let record = LearningRecord {
-                            id: Uuid::now_v7(),
+                            id: crate::db::ids::new_id(crate::db::ids::Kind::LearningRecord),
                             person_id: item.person_id,
                             content: item.content.clone(),
                             sharing: Sharing::default(),

@@ -78,7 +78,7 @@ impl Store {
         let _rights = self.rights.changing();
         let at = now();
         let m = Membership {
-            id: Uuid::now_v7(),
+            id: crate::db::ids::new_id(crate::db::ids::Kind::Membership),
             person_id,
             organisation_id,
             terms,

@@ -194,10 +194,16 @@ impl Store {
         // Rights may change: the cached ones go when this is done.
         let _rights = self.rights.changing();
         let at = now();
-        let person =
-            Person { id: Uuid::now_v7(), content: content.clone(), role, created_at: at, updated_at: at, version: 1 };
+        let person = Person {
+            id: crate::db::ids::new_id(crate::db::ids::Kind::Person),
+            content: content.clone(),
+            role,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        };
         let membership = membership.map(|(organisation_id, terms)| Membership {
-            id: Uuid::now_v7(),
+            id: crate::db::ids::new_id(crate::db::ids::Kind::Membership),
             person_id: person.id,
             organisation_id,
             terms,

@@ -131,7 +131,7 @@ impl Store {
                     }
                     (None, None) => None,
                 };
-                let person_id = target.unwrap_or_else(Uuid::now_v7);
+                let person_id = target.unwrap_or_else(|| crate::db::ids::new_id(crate::db::ids::Kind::Person));
                 match claimed_emails.get(item.content.email.key()) {
                     Some(other) if *other != person_id => {
                         results.push(Err(ItemConflict::conflict("/email", "is used by another item of this request")));
@@ -207,7 +207,7 @@ impl Store {
                 let membership = match here.get(&person_id) {
                     None => {
                         let m = Membership {
-                            id: Uuid::now_v7(),
+                            id: crate::db::ids::new_id(crate::db::ids::Kind::Membership),
                             person_id,
                             organisation_id,
                             terms: item.membership,

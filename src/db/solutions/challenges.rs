@@ -56,7 +56,7 @@ impl Store {
     #[tracing::instrument(skip(self, content))]
     pub async fn create_challenge(&self, author: Uuid, content: &ChallengeContent) -> StoreResult<Challenge> {
         let at = now();
-        let id = Uuid::now_v7();
+        let id = crate::db::ids::new_id(crate::db::ids::Kind::Challenge);
         let [title, summary, body] = challenge_search(content);
         on_pool!(self.writer(), |p| {
             async {

@@ -61,7 +61,7 @@ impl Store {
         content: &SolutionContent,
     ) -> StoreResult<Solution> {
         let at = now();
-        let id = Uuid::now_v7();
+        let id = crate::db::ids::new_id(crate::db::ids::Kind::Solution);
         let [title, summary, body] = solution_search(content);
         let published_at = (content.status == SolutionStatus::Published).then_some(at);
         on_pool!(self.writer(), |p, DB| {

@@ -133,7 +133,7 @@ impl Store {
         body: &str,
     ) -> StoreResult<Comment> {
         let at = now();
-        let id = Uuid::now_v7();
+        let id = crate::db::ids::new_id(crate::db::ids::Kind::Comment);
         let (challenge, solution) = match target {
             CommentTarget::Challenge(c) => (Some(c), None),
             CommentTarget::Solution(s) => (None, Some(s)),
