@@ -248,8 +248,8 @@ async fn list_challenges(
         size_band: query.size_band,
         target_group: query.target_group,
         status: query.status,
-        author: renamed(query.author_id, query.author, ("author_id", "author"))?,
-        organisation: renamed(query.organisation_id, query.organisation, ("organisation_id", "organisation"))?,
+        author: renamed(query.author_id, query.author),
+        organisation: renamed(query.organisation_id, query.organisation),
     };
     let request = list_request(
         &state.cursors,

@@ -157,16 +157,11 @@ pub fn parse_q(q: Option<&str>, max: usize) -> Result<Option<String>, ApiError> 
 }
 
 /// A filter renamed after the body field it matches (`organisation` became `organisation_id`):
-/// the new name, or the old one, still read but deprecated. Both, with different values, is a
-/// `400`.
-pub fn renamed<T: PartialEq>(new: Option<T>, old: Option<T>, names: (&str, &str)) -> Result<Option<T>, ApiError> {
-    match (new, old) {
-        (Some(new), Some(old)) if new != old => Err(ApiError::BadRequest(format!(
-            "`{}` is the old name of `{}`; give one of them, not both with different values.",
-            names.1, names.0
-        ))),
-        (new, old) => Ok(new.or(old)),
-    }
+/// the new name, or the old one, still read but deprecated. When both are given the new one
+/// counts: the old name is an alias, and each alone is a valid request, so both together are
+/// too.
+pub fn renamed<T>(new: Option<T>, old: Option<T>) -> Option<T> {
+    new.or(old)
 }
 
 /// A page of a list, as every list endpoint answers it.

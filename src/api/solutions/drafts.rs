@@ -204,10 +204,10 @@ pub(super) async fn list_solutions(
         size_band: query.size_band,
         target_group: query.target_group,
         status: query.status,
-        challenge: renamed(query.challenge_id, query.challenge, ("challenge_id", "challenge"))?,
-        event: renamed(query.event_id, query.event, ("event_id", "event"))?,
-        organisation: renamed(query.organisation_id, query.organisation, ("organisation_id", "organisation"))?,
-        co_author: renamed(query.co_author_id, query.co_author, ("co_author_id", "co_author"))?,
+        challenge: renamed(query.challenge_id, query.challenge),
+        event: renamed(query.event_id, query.event),
+        organisation: renamed(query.organisation_id, query.organisation),
+        co_author: renamed(query.co_author_id, query.co_author),
     };
     let request = list_request(
         &state.cursors,
