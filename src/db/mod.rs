@@ -38,6 +38,15 @@ pub(crate) use error::is_unique_violation;
 pub use error::{Conflict, Found, Rule, StoreError, StoreResult};
 pub use page::{Keyset, SortValue};
 
+/// The values of an `in (...)` list, padded to a power of two by repeating the last one (which
+/// changes nothing in an `in`), so that the statement has one of a few texts and can be
+/// prepared once per connection and cached, instead of parsed (and, on PostgreSQL, described
+/// in a round trip of its own) on every request (decision 12).
+pub(crate) fn padded_list<T: Copy>(values: &[T]) -> impl Iterator<Item = T> + '_ {
+    let padding = values.len().next_power_of_two() - values.len();
+    values.iter().copied().chain(values.last().copied().into_iter().cycle().take(padding))
+}
+
 /// Runs `$body` with `$p` bound to the concrete pool of the backend in use. The body is
 /// compiled once per backend, so it must be valid SQL for both (`$1` placeholders work in
 /// SQLite and PostgreSQL alike). The second form also names the `sqlx::Database` type.
@@ -219,13 +228,18 @@ impl Store {
                         .await?;
                     Backend::Sqlite { reader: pool.clone(), writer: pool }
                 } else {
+                    // No ping before each checkout (decision 12): a connection that broke is
+                    // found by its next statement (the request answers 503) and by the ping
+                    // sqlx makes when it is returned, which closes it.
                     let writer = SqlitePoolOptions::new()
                         .max_connections(1)
+                        .test_before_acquire(false)
                         .acquire_timeout(acquire)
                         .connect_with(options.clone())
                         .await?;
                     let reader = SqlitePoolOptions::new()
                         .max_connections(settings.db_max_connections)
+                        .test_before_acquire(false)
                         .acquire_timeout(acquire)
                         .connect_with(options.pragma("query_only", "ON"))
                         .await?;
@@ -236,8 +250,10 @@ impl Store {
                 let options = PgConnectOptions::from_str(url)?
                     .application_name("vov")
                     .options([("statement_timeout", format!("{}s", settings.db_statement_timeout_secs))]);
+                // No ping before each checkout: a round trip per statement otherwise (decision 12).
                 let pool = PgPoolOptions::new()
                     .max_connections(settings.db_max_connections)
+                    .test_before_acquire(false)
                     .acquire_timeout(acquire)
                     .connect_with(options)
                     .await
@@ -448,4 +464,20 @@ impl Store {
 /// A stored value the code does not know (the database's checks should make it impossible).
 pub(crate) fn invalid_stored(what: &str) -> StoreError {
     StoreError::Other(anyhow::anyhow!("stored {what} is not valid"))
+}
+
+#[cfg(test)]
+mod padded_list_tests {
+    use super::padded_list;
+
+    #[test]
+    fn an_in_list_is_padded_to_a_power_of_two_with_its_last_value() {
+        assert_eq!(padded_list(&[1, 2, 3]).collect::<Vec<_>>(), [1, 2, 3, 3]);
+        assert_eq!(padded_list(&[7]).collect::<Vec<_>>(), [7]);
+        assert_eq!(padded_list(&[1, 2, 3, 4]).collect::<Vec<_>>(), [1, 2, 3, 4]);
+        assert_eq!(padded_list::<u8>(&[]).count(), 0);
+        // A page of 50 and one of 60 share a text: 64 values.
+        assert_eq!(padded_list(&[0u8; 50]).count(), 64);
+        assert_eq!(padded_list(&[0u8; 60]).count(), 64);
+    }
 }

@@ -69,11 +69,12 @@ impl Store {
             qb.push_bind(today).push(" and (m.ends_on is null or m.ends_on >= ").push_bind(today).push(")");
             qb.push(" and m.person_id in (");
             let mut list = qb.separated(", ");
-            for id in people {
-                list.push_bind(*id);
+            for id in crate::db::padded_list(people) {
+                list.push_bind(id);
             }
             qb.push(") order by o.name");
-            qb.build_query_as().persistent(false).fetch_all(p).await
+            // One of a few texts (see `padded_list`): prepared once per connection and cached.
+            qb.build_query_as().fetch_all(p).await
         })?)
     }
 
