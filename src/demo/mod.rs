@@ -131,9 +131,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<Option<DemoClient>> {
     }
     seed_events(store, &organisation_ids, &people).await?;
     seed_learning_records(store, &people).await?;
-    if seed_solutions(store, &people).await? {
-        examples::seed_examples(store, &hash, &people).await?;
-    }
+    let fresh_season = seed_solutions(store, &people).await?;
     crowd::seed_crowd(store, &organisation_ids).await?;
     let zorgnet = organisation_ids["zorgnet"];
     let client = if store.list_clients(zorgnet).await?.is_empty() {
@@ -151,6 +149,10 @@ pub async fn seed(store: &Store) -> anyhow::Result<Option<DemoClient>> {
     } else {
         None
     };
+    // After the demo client: the examples add a second client of Zorgnet Kempen.
+    if fresh_season {
+        examples::seed_examples(store, &hash, &people).await?;
+    }
     tracing::info!("demo data seeded");
     Ok(client)
 }

@@ -94,7 +94,8 @@ fn documented_requests(doc: &Value) -> (Vec<Tried>, Vec<String>) {
 }
 
 async fn every_documented_request_example_succeeds_against_the_demo_data(app: TestApp) {
-    vov::demo::seed(&app.store).await.unwrap();
+    let client = vov::demo::seed(&app.store).await.unwrap();
+    assert!(client.is_some(), "the first seeding makes (and the first start prints) the demo integration client");
     let doc: Value = app.get("/openapi.json").send().await.unwrap().json().await.unwrap();
     let (mut requests, missing) = documented_requests(&doc);
     assert!(missing.is_empty(), "examples missing:\n{}", missing.join("\n"));
