@@ -19,9 +19,8 @@ pub const LEERPUNT: Uuid = id(0x8f01);
 /// Mira Peeters (member, employee at Zorgnet Kempen) and her membership there.
 pub const MIRA: Uuid = id(0x8d11);
 pub const MIRA_AT_ZORGNET: Uuid = id(0x8d13);
-/// Jonas Claes (Zorgnet Kempen's admin) and Pieter Maes.
+/// Jonas Claes (Zorgnet Kempen's admin), co-author of the tandem-learning solution.
 pub const JONAS: Uuid = id(0x8d31);
-pub const PIETER: Uuid = id(0x8d32);
 /// Zorgnet Kempen's HR staff synced by `sdworx`: `EMP-00042` (Ann Hermans), `EMP-00043`
 /// (Bert Smets), `EMP-00044` (Chris Wuyts).
 pub const ANN: Uuid = id(0x8f11);
@@ -45,11 +44,10 @@ pub const MIRA_FOR_FEEDBACK: Uuid = id(0x8f51);
 pub const SOFIE_FOR_FEEDBACK: Uuid = id(0x8f52);
 /// A draft event of Zorgnet Kempen (the one to delete).
 pub const DRAFT_EVENT: Uuid = id(0x8f22);
-/// The HR learning network (completed): Karim's and Tom's registrations, confirmed, not yet
-/// checked in; Mira's attended one.
+/// Karim's and Tom's registrations for the HR learning network (completed): confirmed, not
+/// yet checked in.
 pub const KARIM_AT_HR_NETWORK: Uuid = id(0x8f53);
 pub const TOM_AT_HR_NETWORK: Uuid = id(0x8f54);
-pub const HR_NETWORK: Uuid = id(0x8f23);
 /// The 55+ intervision (completed), Mira's attendance and commitment there, and Pieter's.
 pub const INTERVISION_55: Uuid = id(0x8f24);
 pub const MIRA_AT_INTERVISION_55: Uuid = id(0x8f55);
@@ -78,7 +76,6 @@ const PLANNED: &[(Kind, &str, Uuid)] = &[
     (Kind::Person, "mira", MIRA),
     (Kind::Membership, "mira", MIRA_AT_ZORGNET),
     (Kind::Person, "jonas", JONAS),
-    (Kind::Person, "pieter", PIETER),
     (Kind::Person, "ann", ANN),
     (Kind::Person, "bert", BERT),
     (Kind::Person, "chris", CHRIS),
@@ -91,7 +88,6 @@ const PLANNED: &[(Kind, &str, Uuid)] = &[
     (Kind::Theme, "unused", UNUSED_THEME),
     (Kind::Event, "feedback-intervisie", FEEDBACK_INTERVISION),
     (Kind::Event, "draft", DRAFT_EVENT),
-    (Kind::Event, "lerend-netwerk-hr", HR_NETWORK),
     (Kind::Event, "intervisie-55", INTERVISION_55),
     (Kind::Registration, "feedback-intervisie/mira", MIRA_FOR_FEEDBACK),
     (Kind::Registration, "feedback-intervisie/sofie", SOFIE_FOR_FEEDBACK),
