@@ -1,4 +1,5 @@
-//! Prometheus metrics: request counts and latencies by route and status, pool usage.
+//! Prometheus metrics: request counts and latencies by route and status, pool usage and
+//! checkouts.
 
 use std::sync::Arc;
 
@@ -16,6 +17,11 @@ struct RequestLabels {
     method: String,
     route: String,
     status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CheckoutLabels {
+    pool: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -37,6 +43,9 @@ struct Inner {
     requests: Family<RequestLabels, Counter>,
     latency: HistogramFamily,
     pool: Family<PoolLabels, Gauge>,
+    checkouts: Family<CheckoutLabels, Counter>,
+    /// One scrape at a time brings `checkouts` up to the store's counts.
+    scrape: std::sync::Mutex<()>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -56,6 +65,7 @@ impl Metrics {
         let requests = Family::<RequestLabels, Counter>::default();
         let latency: HistogramFamily = Family::new_with_constructor(latency_histogram);
         let pool = Family::<PoolLabels, Gauge>::default();
+        let checkouts = Family::<CheckoutLabels, Counter>::default();
         registry.register(
             "http_requests",
             "HTTP requests answered, by method, route template and status",
@@ -71,7 +81,13 @@ impl Metrics {
             "Database pool connections by pool and state (idle, in_use, max)",
             pool.clone(),
         );
-        Self { inner: Arc::new(Inner { registry, requests, latency, pool }) }
+        registry.register(
+            "db_checkouts",
+            "Database pool checkouts by pool: a statement outside a transaction, or a transaction",
+            checkouts.clone(),
+        );
+        let scrape = std::sync::Mutex::new(());
+        Self { inner: Arc::new(Inner { registry, requests, latency, pool, checkouts, scrape }) }
     }
 
     /// Records one answered request. `route` must be a route template (bounded cardinality).
@@ -88,10 +104,13 @@ impl Metrics {
 
     /// Renders the Prometheus text format, with pool gauges read at scrape time.
     pub fn render(&self, store: &Store) -> String {
+        let _one_at_a_time = self.inner.scrape.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         for usage in store.pool_usage() {
             for (state, value) in [("idle", usage.idle), ("in_use", usage.in_use), ("max", usage.max)] {
                 self.inner.pool.get_or_create(&PoolLabels { pool: usage.name, state }).set(i64::from(value));
             }
+            let counter = self.inner.checkouts.get_or_create(&CheckoutLabels { pool: usage.name });
+            counter.inc_by(usage.checkouts.saturating_sub(counter.get()));
         }
         let mut out = String::with_capacity(4096);
         // Writing into a String cannot fail.

@@ -72,7 +72,8 @@ async fn get_ready(state: web::Data<AppState>) -> Result<HttpResponse> {
 ///
 /// Request counts and latency histograms by method, route template and status
 /// (`vov_http_requests_total`, `vov_http_request_duration_seconds`), and database pool
-/// usage (`vov_db_pool_connections`), in the Prometheus text format.
+/// usage (`vov_db_pool_connections`) and checkouts (`vov_db_checkouts_total`: a statement
+/// outside a transaction, or a transaction), in the Prometheus text format.
 #[utoipa::path(
     tag = "System",
     operation_id = "get_metrics",

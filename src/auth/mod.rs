@@ -129,7 +129,7 @@ pub(crate) async fn still_valid(req: &HttpRequest, caller: Option<Caller>) -> Re
         }
         Subject::Client(id) => id,
     };
-    match state.store.get_client(id).await? {
+    match state.store.client_grant(id, state.today()).await? {
         Some(client) if !client.revoked && client.organisation_id == caller.organisation_id => {
             caller.scopes.retain(|s| client.scopes.contains(s));
             Ok(Some(caller))

@@ -1,8 +1,9 @@
 //! People's credentials, integration clients and refresh tokens.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
+use super::rights_cache::{ClientGrant, Entry, Lookup};
 use super::{BeginWrite, Store, StoreError, StoreResult, execute, now, on_pool};
 use crate::auth::rights::{PersonRole, Scope};
 use crate::domain::account::Email;
@@ -222,6 +223,23 @@ impl Store {
         .transpose()
     }
 
+    /// What a client may do now (see [`crate::db::rights_cache`]): read at most once a
+    /// second per client, and at once after this instance changed a client.
+    pub async fn client_grant(&self, id: Uuid, today: NaiveDate) -> StoreResult<Option<ClientGrant>> {
+        let generation = match self.rights.get(id, today) {
+            Lookup::Hit(Entry::Client(grant)) => return Ok(grant),
+            Lookup::Hit(Entry::Person(_)) => self.rights.generation(),
+            Lookup::Miss(generation) => generation,
+        };
+        let grant = self.get_client(id).await?.map(|c| ClientGrant {
+            organisation_id: c.organisation_id,
+            scopes: c.scopes,
+            revoked: c.revoked,
+        });
+        self.rights.put(id, today, generation, Entry::Client(grant.clone()));
+        Ok(grant)
+    }
+
     /// The clients of an organisation, oldest first.
     #[tracing::instrument(skip(self))]
     pub async fn list_clients(&self, organisation_id: Uuid) -> StoreResult<Vec<ClientSummary>> {
@@ -268,6 +286,7 @@ impl Store {
     /// Marks a client revoked: its secret no longer yields tokens.
     #[tracing::instrument(skip(self))]
     pub async fn revoke_client(&self, id: Uuid) -> StoreResult<()> {
+        let _rights = self.rights.changing();
         execute!(
             self.writer(),
             "update api_clients set revoked_at = $2, updated_at = $2, version = version + 1 where id = $1",

@@ -134,6 +134,13 @@ pub trait FeedWriter {
 
 /// Writes `changes` on a connection inside the caller's transaction: the entries, their
 /// audiences, and the removal of what they supersede. Generic over the database.
+/// Whether a multi-row insert of `rows` rows is prepared once and cached: the few short
+/// ones every single write makes are (a handful of texts per connection), a batch's are not
+/// (they would fill the statement cache with texts used once).
+fn cached(rows: usize) -> bool {
+    rows <= 4
+}
+
 async fn write_changes<DB>(conn: &mut DB::Connection, changes: &[Change]) -> Result<(), sqlx::Error>
 where
     DB: sqlx::Database + sqlx::database::HasStatementCache,
@@ -166,7 +173,8 @@ where
     // A person who leaves an organisation gets two changes of one version: a
     // tombstone for the organisation and an update for everyone else.
     qb.push(" returning seq, resource_id, version, operation");
-    let seqs: Vec<(i64, Uuid, i64, String)> = qb.build_query_as().persistent(false).fetch_all(&mut *conn).await?;
+    let seqs: Vec<(i64, Uuid, i64, String)> =
+        qb.build_query_as().persistent(cached(changes.len())).fetch_all(&mut *conn).await?;
     let first = seqs.iter().map(|(seq, ..)| *seq).min().unwrap_or(0);
     let seq_of: std::collections::HashMap<(Uuid, i64, String), i64> =
         seqs.into_iter().map(|(seq, id, version, op)| ((id, version, op), seq)).collect();
@@ -183,7 +191,7 @@ where
         qb.push_values(chunk, |mut row, (a, seq)| {
             row.push_bind(*a).push_bind(*seq);
         });
-        qb.build().persistent(false).execute(&mut *conn).await?;
+        qb.build().persistent(cached(chunk.len())).execute(&mut *conn).await?;
     }
     // An update or a delete replaces every earlier entry with content: those
     // were addressed to whom could read the resource then, not now.

@@ -137,6 +137,8 @@ pub struct Store {
     seat_lanes: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Uuid, events::Lane>>>,
     /// People's rights as recently read (see [`Store::person_rights`]).
     rights: rights_cache::RightsCache,
+    /// Pool checkouts asked for, by the reader and by the writer (see [`Store::reader`]).
+    checkouts: std::sync::Arc<[std::sync::atomic::AtomicU64; 2]>,
 }
 
 /// What differs between the two databases in code that is otherwise the same for both.
@@ -181,6 +183,8 @@ pub struct PoolUsage {
     pub idle: u32,
     pub in_use: u32,
     pub max: u32,
+    /// Checkouts asked for since the start (see [`Store::reader`]).
+    pub checkouts: u64,
 }
 
 /// The current time at the precision both databases store (microseconds).
@@ -261,7 +265,7 @@ impl Store {
                 Backend::Postgres(pool)
             }
         };
-        Ok(Self { backend, seat_lanes: Default::default(), rights: Default::default() })
+        Ok(Self { backend, seat_lanes: Default::default(), rights: Default::default(), checkouts: Default::default() })
     }
 
     /// Applies pending migrations (idempotent; PostgreSQL serialises concurrent starts
@@ -283,7 +287,11 @@ impl Store {
     }
 
     /// The pool for reads.
+    ///
+    /// Every call counts as one pool checkout (`vov_db_checkouts_total`): each use is one
+    /// statement on the pool, or one transaction or connection held for several.
     pub(crate) fn reader(&self) -> Pool<'_> {
+        self.checkouts[0].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match &self.backend {
             Backend::Sqlite { reader, .. } => Pool::Sqlite(reader),
             Backend::Postgres(p) => Pool::Postgres(p),
@@ -292,6 +300,7 @@ impl Store {
 
     /// The pool for writes (and for reads that must see the latest write).
     pub(crate) fn writer(&self) -> Pool<'_> {
+        self.checkouts[1].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match &self.backend {
             Backend::Sqlite { writer, .. } => Pool::Sqlite(writer),
             Backend::Postgres(p) => Pool::Postgres(p),
@@ -362,14 +371,18 @@ impl Store {
     }
 
     pub fn pool_usage(&self) -> Vec<PoolUsage> {
-        fn usage<DB: sqlx::Database>(name: &'static str, pool: &sqlx::Pool<DB>) -> PoolUsage {
+        fn usage<DB: sqlx::Database>(name: &'static str, pool: &sqlx::Pool<DB>, checkouts: u64) -> PoolUsage {
             let size = pool.size();
             let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
-            PoolUsage { name, idle, in_use: size.saturating_sub(idle), max: pool.options().get_max_connections() }
+            let max = pool.options().get_max_connections();
+            PoolUsage { name, idle, in_use: size.saturating_sub(idle), max, checkouts }
         }
+        let [read, write] = [0, 1].map(|i| self.checkouts[i].load(std::sync::atomic::Ordering::Relaxed));
         match &self.backend {
-            Backend::Sqlite { reader, writer } => vec![usage("sqlite_reader", reader), usage("sqlite_writer", writer)],
-            Backend::Postgres(p) => vec![usage("postgres", p)],
+            Backend::Sqlite { reader, writer } => {
+                vec![usage("sqlite_reader", reader, read), usage("sqlite_writer", writer, write)]
+            }
+            Backend::Postgres(p) => vec![usage("postgres", p, read + write)],
         }
     }
 

@@ -298,6 +298,8 @@ impl Store {
     /// Deletes an organisation that has no memberships and organises no events.
     #[tracing::instrument(skip(self))]
     pub async fn delete_organisation(&self, id: Uuid, expected_version: Option<i64>) -> StoreResult<()> {
+        // Its clients are revoked with it.
+        let _rights = self.rights.changing();
         let deleted: Option<i64> = on_pool!(self.writer(), |p| async {
             let mut tx = p.begin_write().await?;
             let members: i64 = sqlx::query_scalar("select count(*) from memberships where organisation_id = $1")

@@ -1,7 +1,8 @@
-//! People's rights as recently read: their network role and the organisations they
-//! administer, kept for at most [`TTL`] so that every authenticated request does not cost a
-//! query. A write on this instance that can change someone's rights (a role, a membership,
-//! an erasure) empties the cache when it is done ([`RightsCache::changing`]); another
+//! Callers' rights as recently read, kept for at most [`TTL`] so that every authenticated
+//! request does not cost a query: a person's network role and the organisations they
+//! administer, an integration client's organisation, scopes and revocation. A write on
+//! this instance that can change someone's rights (a role, a membership, an erasure, a
+//! client revoked) empties the cache when it is done ([`RightsCache::changing`]); another
 //! instance's cache follows within `TTL`.
 
 use std::collections::HashMap;
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use crate::auth::rights::PersonRole;
+use crate::auth::rights::{PersonRole, Scope};
 
 /// How long an entry is trusted.
 pub const TTL: Duration = Duration::from_secs(1);
@@ -21,11 +22,26 @@ const MAX_ENTRIES: usize = 10_000;
 /// A person's rights: `None` when the person does not exist.
 pub type Rights = Option<(PersonRole, Vec<Uuid>)>;
 
+/// What an integration client may do now: `None` when it does not exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientGrant {
+    pub organisation_id: Option<Uuid>,
+    pub scopes: Vec<Scope>,
+    pub revoked: bool,
+}
+
+/// One caller's rights as read.
+#[derive(Debug, Clone)]
+pub enum Entry {
+    Person(Rights),
+    Client(Option<ClientGrant>),
+}
+
 #[derive(Default)]
 struct Inner {
     /// Moves on with every change, so that a read that raced a change is not kept.
     generation: u64,
-    entries: HashMap<(Uuid, NaiveDate), (Instant, Rights)>,
+    entries: HashMap<(Uuid, NaiveDate), (Instant, Entry)>,
 }
 
 #[derive(Default, Clone)]
@@ -33,7 +49,7 @@ pub struct RightsCache(Arc<Mutex<Inner>>);
 
 /// What a lookup found: the rights, or the generation to store a fresh read under.
 pub enum Lookup {
-    Hit(Rights),
+    Hit(Entry),
     Miss(u64),
 }
 
@@ -42,16 +58,22 @@ impl RightsCache {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub fn get(&self, person: Uuid, today: NaiveDate) -> Lookup {
+    pub fn get(&self, caller: Uuid, today: NaiveDate) -> Lookup {
         let inner = self.inner();
-        match inner.entries.get(&(person, today)) {
+        match inner.entries.get(&(caller, today)) {
             Some((at, rights)) if at.elapsed() < TTL => Lookup::Hit(rights.clone()),
             _ => Lookup::Miss(inner.generation),
         }
     }
 
+    /// The generation to store a fresh read under (for a lookup that found another kind of
+    /// caller under the id: ids are never shared, so only ever in theory).
+    pub fn generation(&self) -> u64 {
+        self.inner().generation
+    }
+
     /// Keeps a read made at `generation`, unless rights changed since.
-    pub fn put(&self, person: Uuid, today: NaiveDate, generation: u64, rights: Rights) {
+    pub fn put(&self, caller: Uuid, today: NaiveDate, generation: u64, rights: Entry) {
         let mut inner = self.inner();
         if inner.generation != generation {
             return;
@@ -59,7 +81,7 @@ impl RightsCache {
         if inner.entries.len() >= MAX_ENTRIES {
             inner.entries.clear();
         }
-        inner.entries.insert((person, today), (Instant::now(), rights));
+        inner.entries.insert((caller, today), (Instant::now(), rights));
     }
 
     /// Held by a write that may change rights: when it is dropped (after the write's
@@ -93,14 +115,14 @@ mod tests {
         let cache = RightsCache::default();
         let p = Uuid::now_v7();
         let Lookup::Miss(generation) = cache.get(p, today()) else { panic!("an empty cache has nothing") };
-        cache.put(p, today(), generation, Some((PersonRole::Facilitator, vec![])));
-        assert!(matches!(cache.get(p, today()), Lookup::Hit(Some((PersonRole::Facilitator, _)))));
+        cache.put(p, today(), generation, Entry::Person(Some((PersonRole::Facilitator, vec![]))));
+        assert!(matches!(cache.get(p, today()), Lookup::Hit(Entry::Person(Some((PersonRole::Facilitator, _))))));
         // Another day is another question (memberships start and end by date).
         assert!(matches!(cache.get(p, today().succ_opt().unwrap()), Lookup::Miss(_)));
         drop(cache.changing());
         assert!(matches!(cache.get(p, today()), Lookup::Miss(_)), "a change empties it");
         // A read that started before the change is not kept after it.
-        cache.put(p, today(), generation, Some((PersonRole::Facilitator, vec![])));
+        cache.put(p, today(), generation, Entry::Person(Some((PersonRole::Facilitator, vec![]))));
         assert!(matches!(cache.get(p, today()), Lookup::Miss(_)));
     }
 }

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod checkouts;
 mod cli;
 mod clients;
 mod errors;

@@ -51,6 +51,7 @@ async fn metrics_count_requests_by_route_template_and_status(app: TestApp) {
     assert!(text.contains(r#"route="unmatched",status="404"} 1"#), "{text}");
     assert!(text.contains("vov_http_request_duration_seconds_bucket"), "{text}");
     assert!(text.contains("vov_db_pool_connections"), "{text}");
+    assert!(text.contains("# TYPE vov_db_checkouts counter"), "{text}");
     assert!(!text.contains(&id.to_string()), "ids must not become labels");
 }
 

@@ -72,8 +72,8 @@ pub(super) async fn list_person_memberships(
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let access = access_of(&caller)?;
-    let person = state.store.get_person(id).await.or_not_found(|| no_person(id))?;
-    let view = view_of(&state, &access, &person).await?.ok_or_else(|| no_person(id))?;
+    let (_, ties) = state.store.get_person_tied(id).await.or_not_found(|| no_person(id))?;
+    let view = view_of(&access, id, &ties).ok_or_else(|| no_person(id))?;
     let readable = if access.is_facilitator() || access.person_id() == Some(id) {
         None
     } else if view == PersonViewKind::Full {
@@ -189,8 +189,8 @@ pub(super) async fn check_linkable(
     person_id: Uuid,
     organisation_id: Uuid,
 ) -> Result<()> {
-    let visible = match state.store.get_person(person_id).await.found()? {
-        Some(p) => view_of(state, access, &p).await?.is_some(),
+    let visible = match state.store.get_person_tied(person_id).await.found()? {
+        Some((_, ties)) => view_of(access, person_id, &ties).is_some(),
         None => false,
     };
     if !visible {

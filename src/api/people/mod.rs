@@ -19,7 +19,7 @@ use crate::auth::access::Access;
 use crate::auth::password;
 use crate::auth::rights::{PersonRole, Role};
 use crate::db::feed::feed_resource;
-use crate::db::people::{PersonFilter, PersonSort, PersonUpsert, RefFilter, UpsertRights};
+use crate::db::people::{PersonFilter, PersonSort, PersonUpsert, RefFilter, Tie, UpsertRights};
 use crate::db::refs::{ExternalRef, Upserted};
 use crate::db::{Found, StoreError};
 use crate::domain::account::check_password;
@@ -289,18 +289,20 @@ fn no_membership(id: Uuid) -> ApiError {
     ApiError::not_found(format!("No membership with id {id}."))
 }
 
-/// How a caller may see a person: `None` when not at all (404).
-async fn view_of(state: &AppState, access: &Access, person: &Person) -> Result<Option<PersonViewKind>> {
-    if access.is_facilitator() || access.person_id() == Some(person.id) {
-        return Ok(Some(PersonViewKind::Full));
+/// How a caller may see a person, from the person's memberships ([`Store::ties`], current
+/// or not): `None` when not at all (404).
+fn view_of(access: &Access, person: Uuid, ties: &[Tie]) -> Option<PersonViewKind> {
+    if access.is_facilitator() || access.person_id() == Some(person) {
+        return Some(PersonViewKind::Full);
     }
-    let orgs: Vec<Uuid> = state.store.memberships_of_people(&[person.id]).await?.into_iter().map(|(_, o)| o).collect();
-    let shares = access.readable_organisations().is_some_and(|r| orgs.iter().any(|o| r.contains(o)));
-    Ok(match access {
+    let shares = access
+        .readable_organisations()
+        .is_some_and(|r| ties.iter().any(|t| t.person_id == person && r.contains(&t.organisation_id)));
+    match access {
         _ if shares => Some(PersonViewKind::Full),
         Access::Person { .. } => Some(PersonViewKind::Network),
         _ => None,
-    })
+    }
 }
 
 /// Whether a caller may change a person's profile ([`policy`]: themselves, facilitators, and
@@ -312,23 +314,47 @@ async fn may_edit(state: &AppState, access: &Access, person_id: Uuid) -> Result<
     Ok(policy::decide(Some(access), Action::Change, &object).allowed())
 }
 
-async fn affiliations_of(state: &AppState, people: &[Uuid]) -> Result<Vec<(Uuid, Affiliation)>> {
+/// A person's organisations today, each once, by name.
+async fn affiliations_of(state: &AppState, person: Uuid) -> Result<Vec<Affiliation>> {
     Ok(state
         .store
-        .affiliations(people, state.today())
+        .affiliations(&[person], state.today())
         .await?
         .into_iter()
-        .map(|(person, id, name)| (person, Affiliation { id, name }))
+        .map(|(_, id, name)| Affiliation { id, name })
         .collect())
 }
 
-fn pick(affiliations: &[(Uuid, Affiliation)], person: Uuid) -> Vec<Affiliation> {
-    affiliations.iter().filter(|(p, _)| *p == person).map(|(_, a)| a.clone()).collect()
+/// A person's organisations today, from their memberships ([`Store::ties`]): each once, by
+/// name.
+fn affiliations(ties: &[Tie], person: Uuid, today: NaiveDate) -> Vec<Affiliation> {
+    let mut seen = Vec::new();
+    ties.iter()
+        .filter(|t| t.person_id == person && t.current(today))
+        .filter(|t| {
+            let new = !seen.contains(&t.organisation_id);
+            seen.push(t.organisation_id);
+            new
+        })
+        .map(|t| Affiliation { id: t.organisation_id, name: t.name.clone() })
+        .collect()
 }
 
+/// A person as `access` may see them (`None`: not at all).
 pub(crate) async fn render(state: &AppState, access: &Access, person: &Person) -> Result<Option<PersonView>> {
-    let Some(kind) = view_of(state, access, person).await? else { return Ok(None) };
-    let affiliations = pick(&affiliations_of(state, &[person.id]).await?, person.id);
+    let ties = state.store.ties(&[person.id]).await?;
+    render_tied(state, access, person, &ties).await
+}
+
+/// [`render`], with the person's memberships already read.
+pub(crate) async fn render_tied(
+    state: &AppState,
+    access: &Access,
+    person: &Person,
+    ties: &[Tie],
+) -> Result<Option<PersonView>> {
+    let Some(kind) = view_of(access, person.id, ties) else { return Ok(None) };
+    let affiliations = affiliations(ties, person.id, state.today());
     let mut view = match kind {
         PersonViewKind::Full => PersonView::full(person, Some(affiliations)),
         PersonViewKind::Network => PersonView::network(person, affiliations),

@@ -264,24 +264,15 @@ pub(super) async fn list_people(
         query.sort.as_deref(),
         query.cursor.as_deref(),
     )?;
-    let page =
+    let (page, ties) =
         state.store.list_people(&filter, state.today(), page_req.sort, page_req.after.as_ref(), page_req.limit).await?;
     let ids: Vec<Uuid> = page.items.iter().map(|p| p.id).collect();
-    let affiliations = affiliations_of(&state, &ids).await?;
-    let full: Vec<Uuid> = match &access {
-        Access::Facilitator { .. } | Access::Client { .. } => ids.clone(),
-        Access::Person { id, admin_of } => {
-            let memberships = state.store.memberships_of_people(&ids).await?;
-            ids.iter()
-                .copied()
-                .filter(|p| p == id || memberships.iter().any(|(m, o)| m == p && admin_of.contains(o)))
-                .collect()
-        }
-    };
+    let full: Vec<Uuid> =
+        ids.iter().copied().filter(|p| view_of(&access, *p, &ties) == Some(PersonViewKind::Full)).collect();
     // References exist only where the caller's organisations have members: those shown in full.
     let mut refs = own_refs(&state, &access, &full).await?;
     Ok(respond_page(&req, &state.cursors, &page_req, page, |p| {
-        let orgs = pick(&affiliations, p.id);
+        let orgs = affiliations(&ties, p.id, state.today());
         let mut view =
             if full.contains(&p.id) { PersonView::full(&p, Some(orgs)) } else { PersonView::network(&p, orgs) };
         view.external_refs = refs.remove(&p.id).unwrap_or_default();
@@ -341,8 +332,8 @@ pub(super) async fn get_person(
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let access = access_of(&caller)?;
-    let person = state.store.get_person(id).await.or_not_found(|| no_person(id))?;
-    let view = render(&state, &access, &person).await?.ok_or_else(|| no_person(id))?;
+    let (person, ties) = state.store.get_person_tied(id).await.or_not_found(|| no_person(id))?;
+    let view = render_tied(&state, &access, &person, &ties).await?.ok_or_else(|| no_person(id))?;
     Ok(respond_tagged(&req, person.version, &view))
 }
 
@@ -377,8 +368,8 @@ pub(super) async fn update_person(
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let access = access_of(&caller)?;
-    let current = state.store.get_person(id).await.or_not_found(|| no_person(id))?;
-    if view_of(&state, &access, &current).await?.is_none() {
+    let (current, ties) = state.store.get_person_tied(id).await.or_not_found(|| no_person(id))?;
+    if view_of(&access, id, &ties).is_none() {
         return Err(no_person(id));
     }
     if !may_edit(&state, &access, id).await? {

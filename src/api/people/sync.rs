@@ -318,7 +318,7 @@ pub(super) async fn create_organisation_person(
     check_admin_rights(&access, id, &[terms.role])?;
     let (person, membership) = state.store.create_person(&content, PersonRole::Member, None, Some((id, terms))).await?;
     let membership = membership.expect("created with the person");
-    let affiliations = pick(&affiliations_of(&state, &[person.id]).await?, person.id);
+    let affiliations = affiliations_of(&state, person.id).await?;
     Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/v1/people/{}", person.id))).json(
         UpsertedPerson {
             result: Upserted::Created,
@@ -384,7 +384,7 @@ pub(super) async fn upsert_person_by_ref(
         .await?;
     match results.pop().expect("one result per item") {
         Ok(outcome) => {
-            let affiliations = pick(&affiliations_of(&state, &[outcome.person.id]).await?, outcome.person.id);
+            let affiliations = affiliations_of(&state, outcome.person.id).await?;
             let mut person = PersonView::full(&outcome.person, Some(affiliations));
             add_own_refs(&state, &access, std::slice::from_mut(&mut person)).await?;
             let mut membership = MembershipView::from(&outcome.membership);

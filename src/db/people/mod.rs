@@ -22,6 +22,7 @@ use crate::domain::person::{
     AgeBand, Membership, MembershipRole, MembershipTerms, Person, PersonContent, StakeholderGroup,
 };
 
+pub use rows::Tie;
 use rows::*;
 
 /// Fields a people list can be sorted by; `name` is the default.

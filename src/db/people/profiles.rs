@@ -12,9 +12,11 @@ impl Store {
         person_id: Uuid,
         today: NaiveDate,
     ) -> StoreResult<Option<(PersonRole, Vec<Uuid>)>> {
+        use crate::db::rights_cache::{Entry, Lookup};
         let generation = match self.rights.get(person_id, today) {
-            crate::db::rights_cache::Lookup::Hit(rights) => return Ok(rights),
-            crate::db::rights_cache::Lookup::Miss(generation) => generation,
+            Lookup::Hit(Entry::Person(rights)) => return Ok(rights),
+            Lookup::Hit(Entry::Client(_)) => self.rights.generation(),
+            Lookup::Miss(generation) => generation,
         };
         let rows: Vec<(String, Option<Uuid>)> = on_pool!(self.reader(), |p| {
             sqlx::query_as(
@@ -35,7 +37,7 @@ impl Store {
                 rows.iter().filter_map(|(_, org)| *org).collect(),
             )),
         };
-        self.rights.put(person_id, today, generation, rights.clone());
+        self.rights.put(person_id, today, generation, Entry::Person(rights.clone()));
         Ok(rights)
     }
 
@@ -54,6 +56,50 @@ impl Store {
             qb.push(")");
             qb.build_query_as().persistent(false).fetch_all(p).await
         })?)
+    }
+
+    /// Every membership of `people` (current or not) with its organisation's name, in
+    /// order of that name: one statement, cached (see `padded_list`).
+    pub async fn ties(&self, people: &[Uuid]) -> StoreResult<Vec<Tie>> {
+        if people.is_empty() {
+            return Ok(vec![]);
+        }
+        let rows: Vec<TieRow> =
+            on_pool!(self.reader(), |p, DB| ties_query::<DB>(people).build_query_as().fetch_all(p).await)?;
+        Ok(rows.into_iter().map(Tie::from).collect())
+    }
+
+    /// A person with every membership of theirs (see [`Store::ties`]), in one statement.
+    #[tracing::instrument(skip(self))]
+    pub async fn get_person_tied(&self, id: Uuid) -> StoreResult<(Person, Vec<Tie>)> {
+        let rows: Vec<PersonTieRow> = on_pool!(self.reader(), |p| {
+            sqlx::query_as(
+                "select p.id, p.email, p.display_name, p.role, p.stakeholder_group, p.birth_year, p.age_band,
+                        p.languages, p.created_at, p.updated_at, p.version,
+                        m.organisation_id, o.name as organisation_name, m.starts_on, m.ends_on
+                 from people p
+                 left join memberships m on m.person_id = p.id
+                 left join organisations o on o.id = m.organisation_id
+                 where p.id = $1
+                 order by o.name, m.organisation_id",
+            )
+            .bind(id)
+            .fetch_all(p)
+            .await
+        })?;
+        let mut ties = Vec::with_capacity(rows.len());
+        let mut person = None;
+        for row in rows {
+            if let (Some(organisation_id), Some(name), Some(starts_on)) =
+                (row.organisation_id, row.organisation_name, row.starts_on)
+            {
+                ties.push(Tie { person_id: id, organisation_id, name, starts_on, ends_on: row.ends_on });
+            }
+            if person.is_none() {
+                person = Some(row.person);
+            }
+        }
+        Ok((person.ok_or(StoreError::NotFound)?.try_into()?, ties))
     }
 
     /// `(person, organisation id, organisation name)` for every current membership of `people`.
@@ -86,11 +132,13 @@ impl Store {
         sort: Sort<PersonSort>,
         after: Option<&Keyset>,
         limit: usize,
-    ) -> StoreResult<Page<Person>> {
+    ) -> StoreResult<(Page<Person>, Vec<Tie>)> {
         if filter.within.as_ref().is_some_and(Vec::is_empty) {
-            return Ok(Page { items: vec![], next: None });
+            return Ok((Page { items: vec![], next: None }, vec![]));
         }
-        let rows: Vec<PersonRow> = on_pool!(self.reader(), |p, DB| {
+        // The page and its people's memberships on one connection: one checkout.
+        let (rows, ties): (Vec<PersonRow>, Vec<TieRow>) = on_pool!(self.reader(), |p, DB| {
+            let mut conn = p.acquire().await?;
             let mut qb = QueryBuilder::<DB>::new(format!("select {PERSON_COLUMNS} from people where 1 = 1"));
             if let Some(within) = &filter.within {
                 qb.push(
@@ -156,16 +204,24 @@ impl Store {
                 qb.push(" and search_text like ").push_bind(contains_pattern(&fold(q))).push(" escape '\\'");
             }
             sort.push_page(&mut qb, after, limit);
-            qb.build_query_as().fetch_all(p).await
-        })?;
-        Page::<Person>::try_from_rows(rows, limit, |person| {
+            let rows: Vec<PersonRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
+            let people: Vec<Uuid> = rows.iter().take(limit).map(|r| r.id).collect();
+            let ties = if people.is_empty() {
+                vec![]
+            } else {
+                ties_query::<DB>(&people).build_query_as().fetch_all(&mut *conn).await?
+            };
+            (rows, ties)
+        });
+        let page = Page::<Person>::try_from_rows(rows, limit, |person| {
             let value = match sort.field {
                 PersonSort::Name => SortValue::Text(person.content.name.clone()),
                 PersonSort::CreatedAt => SortValue::Time(person.created_at),
                 PersonSort::UpdatedAt => SortValue::Time(person.updated_at),
             };
             Keyset { value, id: person.id }
-        })
+        })?;
+        Ok((page, ties.into_iter().map(Tie::from).collect()))
     }
 
     #[tracing::instrument(skip(self))]

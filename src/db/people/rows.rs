@@ -8,6 +8,60 @@ pub(super) const PERSON_COLUMNS: &str = "id, email, display_name, role, stakehol
 pub(super) const MEMBERSHIP_COLUMNS: &str =
     "id, person_id, organisation_id, role, starts_on, ends_on, created_at, updated_at, version";
 
+/// A membership as a person's view needs it: the organisation, its name, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tie {
+    pub person_id: Uuid,
+    pub organisation_id: Uuid,
+    pub name: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+}
+
+impl Tie {
+    /// Whether the membership is in force on `day`.
+    pub fn current(&self, day: NaiveDate) -> bool {
+        self.starts_on <= day && self.ends_on.is_none_or(|end| end >= day)
+    }
+}
+
+pub(super) type TieRow = (Uuid, Uuid, String, NaiveDate, Option<NaiveDate>);
+
+impl From<TieRow> for Tie {
+    fn from((person_id, organisation_id, name, starts_on, ends_on): TieRow) -> Self {
+        Tie { person_id, organisation_id, name, starts_on, ends_on }
+    }
+}
+
+/// The memberships of `people` with their organisations' names (see [`Tie`]), by name.
+pub(super) fn ties_query<DB>(people: &[Uuid]) -> QueryBuilder<DB>
+where
+    DB: sqlx::Database,
+    Uuid: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let mut qb = QueryBuilder::<DB>::new(
+        "select m.person_id, m.organisation_id, o.name, m.starts_on, m.ends_on
+         from memberships m join organisations o on o.id = m.organisation_id where m.person_id in (",
+    );
+    let mut list = qb.separated(", ");
+    for id in crate::db::padded_list(people) {
+        list.push_bind(id);
+    }
+    qb.push(") order by o.name, m.organisation_id");
+    qb
+}
+
+/// A person with one of their memberships (none: `None`s), see [`Store::get_person_tied`].
+#[derive(sqlx::FromRow)]
+pub(super) struct PersonTieRow {
+    #[sqlx(flatten)]
+    pub(super) person: PersonRow,
+    pub(super) organisation_id: Option<Uuid>,
+    pub(super) organisation_name: Option<String>,
+    pub(super) starts_on: Option<NaiveDate>,
+    pub(super) ends_on: Option<NaiveDate>,
+}
+
 #[derive(sqlx::FromRow)]
 pub(super) struct PersonRow {
     pub(super) id: Uuid,
