@@ -67,9 +67,14 @@ pub async fn observe(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
     let request_id = request_id_from(&req);
-    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_string());
+    let state = req.app_data::<web::Data<AppState>>();
+    // The API's own table first: actix's lookup tries every route's regular expression.
+    let route = state
+        .and_then(|s| s.routes.template(req.path()).map(str::to_string))
+        .or_else(|| req.match_pattern())
+        .unwrap_or_else(|| "unmatched".to_string());
     let method = req.method().clone();
-    let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
+    let metrics = state.map(|s| s.metrics.clone());
     let span = tracing::info_span!(
         "request",
         method = %method,

@@ -195,9 +195,7 @@ where
     }
     // An update or a delete replaces every earlier entry with content: those
     // were addressed to whom could read the resource then, not now.
-    let mut superseded: Vec<Uuid> = changes.iter().filter(|c| c.supersedes()).map(|c| c.resource_id).collect();
-    superseded.sort_unstable();
-    superseded.dedup();
+    let superseded = superseded(&changes);
     for chunk in superseded.chunks(1000) {
         let mut qb = QueryBuilder::<DB>::new("delete from changes where operation <> 'delete' and seq < ");
         qb.push_bind(first).push(" and resource_id in (");
@@ -208,8 +206,32 @@ where
         qb.push(")");
         qb.build().persistent(false).execute(&mut *conn).await?;
     }
-    // A withdrawal alone (the resource did not change): whoever it names no
-    // longer reads the resource's earlier entries.
+    withdraw_earlier::<DB>(conn, &changes, &superseded, first).await
+}
+
+/// The resources whose earlier entries `changes` replace, sorted.
+fn superseded(changes: &[&Change]) -> Vec<Uuid> {
+    let mut superseded: Vec<Uuid> = changes.iter().filter(|c| c.supersedes()).map(|c| c.resource_id).collect();
+    superseded.sort_unstable();
+    superseded.dedup();
+    superseded
+}
+
+/// A withdrawal alone (the resource did not change): whoever it names no longer reads the
+/// resource's entries before `first` (the first of this write's).
+async fn withdraw_earlier<DB>(
+    conn: &mut DB::Connection,
+    changes: &[&Change],
+    superseded: &[Uuid],
+    first: i64,
+) -> Result<(), sqlx::Error>
+where
+    DB: sqlx::Database + sqlx::database::HasStatementCache,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'q> Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
     for w in changes.iter().filter(|c| c.withdrawal && superseded.binary_search(&c.resource_id).is_err()) {
         let mut qb = QueryBuilder::<DB>::new(
             "delete from change_audience where seq in (select seq from changes where resource_id = ",
@@ -240,9 +262,67 @@ impl FeedWriter for PgConnection {
         if changes.is_empty() {
             return Ok(());
         }
-        // Hold the feed lock from here to commit, so seq order is commit order.
-        sqlx::query("select pg_advisory_xact_lock($1)").bind(FEED_LOCK).execute(&mut *self).await?;
-        write_changes::<sqlx::Postgres>(self, changes).await
+        let changes = settle(changes);
+        let superseded = superseded(&changes);
+        // One statement, the same text for any number of changes (prepared once, cached):
+        // it takes the feed lock (held to commit, so seq order is commit order), inserts the
+        // entries in order with their audiences, and removes what they supersede (the
+        // statement does not see its own inserts, so only earlier entries go).
+        let (mut types, mut ids, mut versions, mut operations, mut bodies, mut public) =
+            (vec![], vec![], vec![], vec![], vec![], vec![]);
+        let (mut audience, mut audience_of) = (vec![], vec![]);
+        for (n, c) in changes.iter().enumerate() {
+            types.push(c.resource_type.as_str());
+            ids.push(c.resource_id);
+            versions.push(c.version);
+            operations.push(c.operation.as_str());
+            bodies.push(c.body.as_deref());
+            public.push(c.public);
+            for a in &c.audience {
+                audience.push(*a);
+                audience_of.push(i64::try_from(n + 1).unwrap_or(i64::MAX));
+            }
+        }
+        let first: Option<i64> = sqlx::query_scalar(
+            "with feed_lock as materialized (select pg_advisory_xact_lock($1)),
+             input as (
+                 select * from unnest($2::text[], $3::uuid[], $4::bigint[], $5::text[], $6::text[], $7::boolean[])
+                     with ordinality as i (resource_type, resource_id, version, operation, body, public, n)
+             ),
+             entries as (
+                 insert into changes (resource_type, resource_id, version, operation, body, public, changed_at)
+                 select i.resource_type, i.resource_id, i.version, i.operation, i.body, i.public, $8
+                 from input i cross join feed_lock
+                 order by i.n
+                 returning seq, resource_id, version, operation
+             ),
+             audiences as (
+                 insert into change_audience (audience_id, seq)
+                 select distinct a.audience_id, e.seq
+                 from unnest($9::uuid[], $10::bigint[]) as a (audience_id, n)
+                 join input i on i.n = a.n
+                 join entries e on e.resource_id = i.resource_id and e.version = i.version
+                                and e.operation = i.operation
+             ),
+             replaced as (
+                 delete from changes where operation <> 'delete' and resource_id = any($11::uuid[])
+             )
+             select min(seq) from entries",
+        )
+        .bind(FEED_LOCK)
+        .bind(types)
+        .bind(ids)
+        .bind(versions)
+        .bind(operations)
+        .bind(bodies)
+        .bind(public)
+        .bind(now())
+        .bind(audience)
+        .bind(audience_of)
+        .bind(&superseded)
+        .fetch_one(&mut *self)
+        .await?;
+        withdraw_earlier::<sqlx::Postgres>(self, &changes, &superseded, first.unwrap_or(0)).await
     }
 }
 
