@@ -109,8 +109,10 @@ pub fn authenticate(req: &HttpRequest) -> Result<Option<Caller>, ApiError> {
 /// A token holds only while what it speaks for does, and grants no more than that has
 /// now. A person's role and the organisations they administer are read live: a demoted
 /// facilitator is a member from their next request, a deleted person's token answers 401.
-/// A revoked client (or one whose organisation was deleted) is refused at once, not when
-/// its token expires, and a token never carries more scopes than its client has now.
+/// A revoked client (or one whose organisation was deleted) is refused at once on the
+/// instance that revoked it and within a second on others (its rights are kept that long,
+/// see [`crate::db::rights_cache`]), not when its token expires, and a token never carries
+/// more scopes than its client has now.
 pub(crate) async fn still_valid(req: &HttpRequest, caller: Option<Caller>) -> Result<Option<Caller>, ApiError> {
     let Some(mut caller) = caller else { return Ok(None) };
     let state = req
