@@ -306,12 +306,13 @@ fn view_of(access: &Access, person: Uuid, ties: &[Tie]) -> Option<PersonViewKind
 }
 
 /// Whether a caller may change a person's profile ([`policy`]: themselves, facilitators, and
-/// those who manage one of the person's organisations).
-async fn may_edit(state: &AppState, access: &Access, person_id: Uuid) -> Result<bool> {
+/// those who manage one of the person's organisations), from the person's memberships
+/// ([`Store::ties`], current or not).
+fn may_edit(access: &Access, person_id: Uuid, ties: &[Tie]) -> bool {
     let organisations: Vec<Uuid> =
-        state.store.memberships_of_people(&[person_id]).await?.into_iter().map(|(_, o)| o).collect();
+        ties.iter().filter(|t| t.person_id == person_id).map(|t| t.organisation_id).collect();
     let object = Object::Person { id: person_id, organisations: &organisations };
-    Ok(policy::decide(Some(access), Action::Change, &object).allowed())
+    policy::decide(Some(access), Action::Change, &object).allowed()
 }
 
 /// A person's organisations today, each once, by name.

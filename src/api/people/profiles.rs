@@ -372,7 +372,7 @@ pub(super) async fn update_person(
     if view_of(&access, id, &ties).is_none() {
         return Err(no_person(id));
     }
-    if !may_edit(&state, &access, id).await? {
+    if !may_edit(&access, id, &ties) {
         return Err(ApiError::Forbidden("You may change only your own profile and your members'.".into()));
     }
     let patch = body.0;
@@ -405,7 +405,8 @@ pub(super) async fn update_person(
             other => other.into(),
         })?;
     }
-    let view = render(&state, &access, &person).await?.ok_or_else(|| no_person(id))?;
+    // A profile change leaves the memberships as read above.
+    let view = render_tied(&state, &access, &person, &ties).await?.ok_or_else(|| no_person(id))?;
     Ok(tagged(person.version, &view))
 }
 
