@@ -12,7 +12,6 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::task::JoinHandle;
-use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::jwt::TokenKeys;
@@ -163,11 +162,9 @@ impl Application {
             settings.access_token_ttl_secs,
         );
         let cursors = CursorCodec::new(secret.expose_secret().as_bytes());
-        let doc = api::openapi();
-        let routes = RouteTable::from_openapi(&doc);
-        // Built once: the document's model and its JSON tree are large next to the bytes kept.
-        let openapi_json = web::Bytes::from(serde_json::to_vec(&api::openapi_json_of(doc))?);
-        crate::auth::password::warm_up();
+        // The committed document, built into the binary: nothing of it is built at start.
+        let routes = RouteTable::from_spec(api::OPENAPI)?;
+        let openapi_json = web::Bytes::from(api::compact_json(api::OPENAPI));
 
         let seeded = settings.demo_data && store.kind() == DatabaseKind::Sqlite && store.is_empty().await?;
         let demo_client = if seeded { demo::seed(&store).await? } else { None };
@@ -200,9 +197,7 @@ impl Application {
             let state = app_state.clone();
             let cors = cors(&state.settings);
             App::new()
-                .into_utoipa_app()
                 .configure(api::routes)
-                .into_app()
                 .app_data(state)
                 .app_data(web::QueryConfig::default().error_handler(error::query_error))
                 .app_data(web::PathConfig::default().error_handler(error::path_error))
@@ -232,7 +227,7 @@ impl Application {
         .run();
 
         let tasks = spawn_background_tasks(&state);
-        // Building the OpenAPI document (and seeding) takes some 20 MB that is free again now.
+        // Seeding the demo data takes memory that is free again now.
         give_back_free_memory();
         Ok(Self { port, server, state, tasks, seeded, demo_client })
     }

@@ -1,5 +1,6 @@
 //! The OAuth 2.0 token endpoint (RFC 6749) and token revocation (RFC 7009).
 
+use crate::api::Routes;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, post, web};
@@ -8,7 +9,6 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::Subject;
@@ -22,7 +22,7 @@ use crate::http::json::read_body;
 use crate::http::rate_limit::{Decision, RateLimiter};
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Routes) {
     cfg.service(post_token).service(post_revoke);
 }
 

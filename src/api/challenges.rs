@@ -1,11 +1,11 @@
 //! Challenges: questions stakeholders bring to the network. Every signed-in caller reads
 //! them; people bring them; the author and facilitators edit and close them.
 
+use crate::api::Routes;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::organisations::ThemeSlug;
@@ -26,7 +26,7 @@ use crate::http::pagination::{ListResponse, parse_q, renamed};
 use crate::policy::{self, Action, Object};
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Routes) {
     cfg.service(list_challenges)
         .service(create_challenge)
         .service(get_challenge)

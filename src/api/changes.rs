@@ -1,11 +1,11 @@
 //! The change feed: everything created, updated or deleted after a cursor, in commit order.
 
+use crate::api::Routes;
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::organisations::{OrganisationRef, own_refs};
@@ -15,7 +15,7 @@ use crate::db::feed::{Operation, ResourceType};
 use crate::error::{ApiError, Problem, Result};
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Routes) {
     cfg.service(list_changes);
 }
 

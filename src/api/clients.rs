@@ -1,12 +1,12 @@
 //! Integration clients: the machine identities (HR systems, partner back ends) that act for
 //! one organisation within the scopes its admins grant. A secret is shown once.
 
+use crate::api::Routes;
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::auth::{CLIENT_SECRET_PREFIX, new_secret};
@@ -22,7 +22,7 @@ use crate::error::{ApiError, Problem, Result};
 use crate::http::json::Json;
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Routes) {
     cfg.service(list_clients).service(create_client).service(rotate_client_secret).service(revoke_client);
 }
 

@@ -1,11 +1,11 @@
 //! Comments on challenges and solutions, with replies one level deep. Authors edit and
 //! delete their own; facilitators hide abusive ones (kept, but their text is not shown).
 
+use crate::api::Routes;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::events::access_of;
@@ -25,7 +25,7 @@ use crate::http::pagination::{ListResponse, PageQuery};
 use crate::policy::{self, Action, Object};
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Routes) {
     cfg.service(list_challenge_comments)
         .service(comment_challenge)
         .service(list_solution_comments)

@@ -2,11 +2,11 @@
 //! the owner unless they share it with the organiser or with one of their organisations;
 //! the organisers see how many participants made commitments and how many are done.
 
+use crate::api::Routes;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::events::visible_event;
@@ -24,7 +24,7 @@ use crate::http::pagination::{ListResponse, PageRequest, respond_page};
 use crate::policy::{self, Action, Object};
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Routes) {
     cfg.service(create_commitment)
         .service(list_event_commitments)
         .service(commitment_summary)

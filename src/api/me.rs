@@ -1,9 +1,9 @@
 //! Who am I.
 
+use crate::api::Routes;
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::rights::{Role, Scope};
@@ -11,7 +11,7 @@ use crate::auth::{Caller, Subject};
 use crate::error::Result;
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Routes) {
     cfg.service(get_me);
 }
 

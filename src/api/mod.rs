@@ -21,6 +21,7 @@ pub mod system;
 pub mod themes;
 
 use actix_web::App;
+use actix_web::dev::HttpServiceFactory;
 use utoipa::OpenApi;
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
@@ -28,8 +29,8 @@ use utoipa::openapi::security::{
     ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
 };
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, Ref, RefOr, Required, Type};
-use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::{AppExt, OpenApiFactory};
 
 use crate::auth::rights::Scope;
 use crate::error::{PROBLEM_JSON, Problem};
@@ -66,8 +67,36 @@ pub const TOKEN_URL: &str = "/v1/auth/token";
 )]
 struct ApiDoc;
 
+/// Where the handlers are registered: utoipa's configuration, which also gathers every
+/// operation's paths and schemas, when the OpenAPI document is built; actix's own in the
+/// server's workers, which need no document (gathering it costs each worker some 20 MB for
+/// a moment at start, decision 12).
+pub trait Routes {
+    fn service<F>(&mut self, factory: F) -> &mut Self
+    where
+        F: HttpServiceFactory + OpenApiFactory + 'static;
+}
+
+impl Routes for ServiceConfig<'_> {
+    fn service<F>(&mut self, factory: F) -> &mut Self
+    where
+        F: HttpServiceFactory + OpenApiFactory + 'static,
+    {
+        ServiceConfig::service(self, factory)
+    }
+}
+
+impl Routes for actix_web::web::ServiceConfig {
+    fn service<F>(&mut self, factory: F) -> &mut Self
+    where
+        F: HttpServiceFactory + OpenApiFactory + 'static,
+    {
+        actix_web::web::ServiceConfig::service(self, factory)
+    }
+}
+
 /// Registers every documented route (the one list of the API's operations).
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Routes) {
     system::routes(cfg);
     auth::routes(cfg);
     me::routes(cfg);
@@ -87,9 +116,38 @@ pub fn routes(cfg: &mut ServiceConfig) {
     insights::routes(cfg);
 }
 
-/// The OpenAPI document, as served at `/openapi.json` and committed in `openapi/`.
+/// The OpenAPI document served at `/openapi.json`: `openapi/openapi.json`, built into the
+/// binary. `tests/api/openapi.rs` fails when it differs from what the code generates
+/// ([`openapi_json`]), so serving it is serving the code's document, without building the
+/// document's model at start (decision 12).
+pub static OPENAPI: &[u8] = include_bytes!("../../openapi/openapi.json");
+
+/// `json` without the white space between its tokens (what `serde_json::to_vec` writes).
+pub fn compact_json(json: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in json {
+        if in_string {
+            out.push(b);
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+            in_string = b == b'"';
+            out.push(b);
+        }
+    }
+    out
+}
+
+/// The OpenAPI document built from the code: what `openapi/openapi.json` holds.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, doc) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes).split_for_parts();
+    let (_, doc) =
+        App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(|cfg| routes(cfg)).split_for_parts();
     finalize(doc)
 }
 
@@ -97,12 +155,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// cross-field rule "a birth year or an age band, not both" (`not`), and the change feed's
 /// entries typed by their `type` ([`changes::type_the_feed`]).
 pub fn openapi_json() -> serde_json::Value {
-    openapi_json_of(openapi())
-}
-
-/// [`openapi_json`] of a document already built (it is not built twice at start).
-pub fn openapi_json_of(doc: utoipa::openapi::OpenApi) -> serde_json::Value {
-    let mut doc = serde_json::to_value(doc).expect("the OpenAPI document serialises");
+    let mut doc = serde_json::to_value(openapi()).expect("the OpenAPI document serialises");
     for name in ["NewPerson", "PersonPatch", "NewOrganisationPerson", "PersonRecord", "BatchItem"] {
         if let Some(schema) = doc.pointer_mut(&format!("/components/schemas/{name}")).and_then(|s| s.as_object_mut()) {
             schema.insert(
@@ -487,4 +540,17 @@ fn finalize(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
         components.headers.insert((*component).to_string(), RefOr::T(header(description)));
     }
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_json_drops_only_the_space_between_tokens() {
+        // Keys in order, as `serde_json` writes them.
+        let pretty = "{\n  \"a b\": [1, 2],\n  \"n\": null,\n  \"q\\\" \\\\\": \"x\\ty \\\\\"\n}\n";
+        let value: serde_json::Value = serde_json::from_str(pretty).unwrap();
+        assert_eq!(compact_json(pretty.as_bytes()), serde_json::to_vec(&value).unwrap());
+    }
 }

@@ -1,12 +1,12 @@
 //! Organisations: the stakeholders of the network. Every signed-in caller reads them;
 //! facilitators create and delete them; an organisation's admins edit it.
 
+use crate::api::Routes;
 use actix_web::http::header::{self, HeaderName};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::Caller;
@@ -28,7 +28,7 @@ use crate::http::pagination::{ListResponse, PageRequest, parse_q, respond_page, 
 use crate::policy::{self, Action, Object};
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Routes) {
     cfg.service(list_organisations)
         .service(create_organisation)
         .service(upsert_organisation_by_ref)

@@ -1,11 +1,11 @@
 //! The person's rights under the GDPR: a copy of everything the service holds about them
 //! (articles 15 and 20), and erasure (article 17).
 
+use crate::api::Routes;
 use actix_web::{HttpResponse, delete, get, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::challenges::ChallengeView;
@@ -22,7 +22,7 @@ use crate::db::learning::RecordFilter;
 use crate::error::{ApiError, Problem, Result};
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Routes) {
     cfg.service(export_me).service(erase_me);
 }
 

@@ -3,12 +3,12 @@
 //! handed out twice; a cancelled seat goes to the first on the waitlist at once. The
 //! organisers check people in and record no-shows.
 
+use crate::api::Routes;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::events::visible_event;
@@ -25,7 +25,7 @@ use crate::http::pagination::{ListResponse, PageRequest, respond_page};
 use crate::policy::{self, Action, Object};
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Routes) {
     cfg.service(register)
         .service(list_event_registrations)
         .service(list_my_registrations)

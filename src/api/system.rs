@@ -1,15 +1,15 @@
 //! Liveness, readiness and metrics.
 
+use crate::api::Routes;
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::config::DatabaseKind;
 use crate::error::{ApiError, Result};
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Routes) {
     cfg.service(get_live).service(get_ready).service(get_metrics);
 }
 

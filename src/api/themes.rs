@@ -4,11 +4,11 @@
 //! cursor pages; a single resource with an ETag; create with `Location`; JSON Merge Patch
 //! with `If-Match`; delete. Rights are one visible line per handler.
 
+use crate::api::Routes;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::rights::Role;
@@ -25,7 +25,7 @@ use crate::http::json::Json;
 use crate::http::pagination::{ListResponse, PageRequest, parse_q, respond_page, sort_schema};
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Routes) {
     cfg.service(list_themes).service(create_theme).service(get_theme).service(update_theme).service(delete_theme);
 }
 

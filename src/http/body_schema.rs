@@ -67,8 +67,12 @@ fn validator(name: &str) -> Option<Arc<Validator>> {
 
 fn compile(name: &str) -> Option<Arc<Validator>> {
     static COMPONENTS: OnceLock<Value> = OnceLock::new();
-    let components =
-        COMPONENTS.get_or_init(|| crate::api::openapi_json().get("components").cloned().unwrap_or(Value::Null));
+    let components = COMPONENTS.get_or_init(|| {
+        serde_json::from_slice::<Value>(crate::api::OPENAPI)
+            .ok()
+            .and_then(|mut doc| doc.get_mut("components").map(Value::take))
+            .unwrap_or(Value::Null)
+    });
     components.pointer(&format!("/schemas/{name}"))?;
     let root = serde_json::json!({
         "$ref": format!("#/components/schemas/{name}"),

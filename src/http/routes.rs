@@ -1,8 +1,7 @@
 //! What no route serves: 405 with `Allow` when the path exists under other methods,
-//! else 404; and the route template of a path, for metrics. The table is built from the
-//! OpenAPI document, so it cannot drift.
+//! else 404; and the route template of a path, for metrics. The table is read from the
+//! OpenAPI document the service serves, which a test keeps equal to the code's.
 
-use actix_web::dev::ResourceDef;
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -12,27 +11,28 @@ use crate::state::AppState;
 /// Path templates and the methods each serves.
 #[derive(Debug, Default)]
 pub struct RouteTable {
-    routes: Vec<(ResourceDef, Vec<Method>)>,
-    /// The templates split into segments (`None`: a parameter), by number of segments.
+    /// The templates split into segments, by number of segments.
     templates: std::collections::HashMap<usize, Vec<Template>>,
 }
 
 #[derive(Debug)]
 struct Template {
     path: String,
+    /// `None`: a parameter.
     segments: Vec<Option<String>>,
     literals: usize,
+    methods: Vec<Method>,
 }
 
 impl Template {
-    fn new(path: &str) -> Self {
+    fn new(path: &str, methods: Vec<Method>) -> Self {
         let segments: Vec<Option<String>> = path
             .split('/')
             .skip(1)
             .map(|s| if s.starts_with('{') && s.ends_with('}') { None } else { Some(s.to_string()) })
             .collect();
         let literals = segments.iter().filter(|s| s.is_some()).count();
-        Template { path: path.to_string(), segments, literals }
+        Template { path: path.to_string(), segments, literals, methods }
     }
 
     fn matches(&self, segments: &[&str]) -> bool {
@@ -43,35 +43,36 @@ impl Template {
     }
 }
 
+/// What the table needs of an OpenAPI document: its paths and their operations' methods.
+#[derive(serde::Deserialize)]
+struct Paths {
+    paths: std::collections::BTreeMap<String, std::collections::BTreeMap<String, serde::de::IgnoredAny>>,
+}
+
 impl RouteTable {
-    pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> Self {
-        let mut routes = Vec::new();
-        for (path, item) in &doc.paths.paths {
+    /// The table of an OpenAPI document in JSON (the one the service serves, [`crate::api::OPENAPI`]):
+    /// only its paths and methods are read.
+    pub fn from_spec(json: &[u8]) -> Result<Self, serde_json::Error> {
+        let Paths { paths } = serde_json::from_slice(json)?;
+        let mut templates: std::collections::HashMap<usize, Vec<Template>> = Default::default();
+        let mut add = |template: Template| templates.entry(template.segments.len()).or_default().push(template);
+        for (path, item) in &paths {
             let mut methods = Vec::new();
-            if item.get.is_some() {
-                methods.push(Method::GET);
-                methods.push(Method::HEAD);
+            if item.contains_key("get") {
+                methods.extend([Method::GET, Method::HEAD]);
             }
-            for (method, op) in [
-                (Method::POST, &item.post),
-                (Method::PUT, &item.put),
-                (Method::PATCH, &item.patch),
-                (Method::DELETE, &item.delete),
-            ] {
-                if op.is_some() {
+            for (key, method) in
+                [("post", Method::POST), ("put", Method::PUT), ("patch", Method::PATCH), ("delete", Method::DELETE)]
+            {
+                if item.contains_key(key) {
                     methods.push(method);
                 }
             }
-            routes.push((ResourceDef::new(path.as_str()), methods));
+            add(Template::new(path, methods));
         }
         // Served outside the OpenAPI document.
-        routes.push((ResourceDef::new("/openapi.json"), vec![Method::GET, Method::HEAD]));
-        let mut templates: std::collections::HashMap<usize, Vec<Template>> = Default::default();
-        for path in doc.paths.paths.keys() {
-            let template = Template::new(path);
-            templates.entry(template.segments.len()).or_default().push(template);
-        }
-        Self { routes, templates }
+        add(Template::new("/openapi.json", vec![Method::GET, Method::HEAD]));
+        Ok(Self { templates })
     }
 
     /// The API route template `path` falls under (`/v1/people/{id}`), without the regular
@@ -80,18 +81,17 @@ impl RouteTable {
     /// with more literal segments wins (`/v1/people/by-ref/...` over `/v1/people/{id}/...`).
     /// `None` for paths outside the OpenAPI document.
     pub fn template(&self, path: &str) -> Option<&str> {
-        let segments: Vec<&str> = path.split('/').skip(1).collect();
-        self.templates
-            .get(&segments.len())?
-            .iter()
-            .filter(|t| t.matches(&segments))
-            .max_by_key(|t| t.literals)
-            .map(|t| t.path.as_str())
+        self.find(path).filter(|t| t.path != "/openapi.json").map(|t| t.path.as_str())
     }
 
     /// The methods served at `path`, if any route matches it.
     pub fn allowed(&self, path: &str) -> Option<&[Method]> {
-        self.routes.iter().find(|(def, _)| def.is_match(path)).map(|(_, methods)| methods.as_slice())
+        self.find(path).map(|t| t.methods.as_slice())
+    }
+
+    fn find(&self, path: &str) -> Option<&Template> {
+        let segments: Vec<&str> = path.split('/').skip(1).collect();
+        self.templates.get(&segments.len())?.iter().filter(|t| t.matches(&segments)).max_by_key(|t| t.literals)
     }
 }
 
@@ -118,23 +118,55 @@ pub async fn fallback(req: HttpRequest, state: web::Data<AppState>) -> Result<Ht
 
 #[cfg(test)]
 mod tests {
+    use actix_web::dev::ResourceDef;
+
     use super::*;
 
     fn table() -> (RouteTable, Vec<String>) {
         let doc = crate::api::openapi();
         let paths = doc.paths.paths.keys().cloned().collect();
-        (RouteTable::from_openapi(&doc), paths)
+        (RouteTable::from_spec(crate::api::OPENAPI).unwrap(), paths)
+    }
+
+    /// A path that `template` matches, with a value for each parameter.
+    fn sample(template: &str) -> String {
+        template
+            .split('/')
+            .map(|s| if s.starts_with('{') { "x-1".to_string() } else { s.to_string() })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    #[test]
+    fn every_path_allows_the_methods_the_code_serves_there() {
+        let doc = crate::api::openapi();
+        let (routes, _) = table();
+        for (path, item) in &doc.paths.paths {
+            let mut expected = Vec::new();
+            if item.get.is_some() {
+                expected.extend([Method::GET, Method::HEAD]);
+            }
+            for (method, op) in [
+                (Method::POST, &item.post),
+                (Method::PUT, &item.put),
+                (Method::PATCH, &item.patch),
+                (Method::DELETE, &item.delete),
+            ] {
+                if op.is_some() {
+                    expected.push(method);
+                }
+            }
+            assert_eq!(routes.allowed(&sample(path)), Some(expected.as_slice()), "{path}");
+        }
+        assert_eq!(routes.allowed("/openapi.json"), Some([Method::GET, Method::HEAD].as_slice()));
+        assert_eq!(routes.allowed("/v1/nothing/here"), None);
     }
 
     #[test]
     fn every_api_path_is_found_under_its_own_template() {
         let (routes, paths) = table();
         for path in paths {
-            let sample: String = path
-                .split('/')
-                .map(|s| if s.starts_with('{') { "x-1".to_string() } else { s.to_string() })
-                .collect::<Vec<_>>()
-                .join("/");
+            let sample = sample(&path);
             assert_eq!(routes.template(&sample), Some(path.as_str()), "{sample}");
             // Actix's own lookup agrees.
             assert!(ResourceDef::new(path.as_str()).is_match(&sample), "{sample}");

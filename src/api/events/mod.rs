@@ -1,12 +1,12 @@
 //! Learning events: anyone reads published ones; the organising organisations' admins
 //! (and facilitators) create, edit, publish, cancel and complete them. Also as iCalendar.
 
+use crate::api::Routes;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::organisations::ThemeSlug;
@@ -31,7 +31,7 @@ use crate::state::AppState;
 
 pub use calendars::*;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Routes) {
     cfg.service(events_calendar)
         .service(list_events)
         .service(create_event)

@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::api::Routes;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, put, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api::privacy::{account_gone, people_only};
 use crate::auth::Caller;
@@ -33,7 +33,7 @@ pub use solutions::*;
 pub const TAG_INSIGHTS: &str = "Insights";
 const TEXT_CSV: &str = "text/csv; charset=utf-8";
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Routes) {
     cfg.service(list_insights)
         .service(learning_participation)
         .service(event_to_action)

@@ -2,13 +2,13 @@
 //! summaries, records made from an attended event or a done commitment, and the HR
 //! systems' sync (upsert by reference, batches, CSV import).
 
+use crate::api::Routes;
 use actix_web::ResponseError;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::events::visible_event;
@@ -49,7 +49,7 @@ pub use sync::*;
 /// Most items of a batch, and rows of a CSV import.
 pub const BATCH_MAX: usize = 1000;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Routes) {
     cfg.service(create_record)
         .service(list_records)
         .service(get_record)

@@ -6,12 +6,12 @@
 //! administer. An integration client sees, in full, only the people of its organisation
 //! (`people:read`), and manages them with `people:write`. Anonymous callers see nothing.
 
+use crate::api::Routes;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::Caller;
@@ -47,7 +47,7 @@ pub use memberships::*;
 pub use profiles::*;
 pub use sync::*;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Routes) {
     cfg.service(list_people)
         .service(create_person)
         .service(get_person)

@@ -2,12 +2,12 @@
 //! revision, edits guarded by a required `If-Match`, co-authors, endorsements and search.
 //! Drafts are read by their co-authors (and facilitators); published solutions by anyone.
 
+use crate::api::Routes;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::events::{access_of, visible_event};
@@ -41,7 +41,7 @@ pub use co_authors::*;
 pub use drafts::*;
 pub use endorsements::*;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Routes) {
     cfg.service(list_solutions)
         .service(create_solution)
         .service(get_solution)
