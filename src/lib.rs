@@ -16,6 +16,7 @@ pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod policy;
+pub mod scim;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
