@@ -453,6 +453,29 @@ impl Filter {
         self.matches_in(resource, None, rules)
     }
 
+    /// Whether `value`, one value of the multi-valued attribute `attr`, matches this filter
+    /// of a value path (`attr[filter]`), whose paths name sub-attributes of `attr`.
+    pub fn matches_value(&self, value: &Value, attr: &AttrPath, rules: &dyn CaseRules) -> bool {
+        value.is_object() && self.matches_in(value, Some(attr), rules)
+    }
+
+    /// The pairs of sub-attribute and string that this filter requires and nothing else
+    /// (`type eq "work"`, or several joined by `and`): what a value must hold to match, so
+    /// that a value can be made for it. `None` for any other filter.
+    pub fn equalities(&self) -> Option<Vec<(&str, &str)>> {
+        match self {
+            Filter::Compare(p, CompareOp::Eq, CompValue::String(v)) if p.uri.is_none() && p.sub.is_none() => {
+                Some(vec![(p.name.as_str(), v.as_str())])
+            }
+            Filter::And(a, b) => {
+                let mut pairs = a.equalities()?;
+                pairs.extend(b.equalities()?);
+                Some(pairs)
+            }
+            _ => None,
+        }
+    }
+
     /// `parent`: inside a value filter, the attribute whose values are being tested.
     fn matches_in(&self, node: &Value, parent: Option<&AttrPath>, rules: &dyn CaseRules) -> bool {
         match self {

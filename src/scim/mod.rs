@@ -2,3 +2,5 @@
 //! to people and memberships.
 
 pub mod filter;
+pub mod patch;
+pub mod schema;
