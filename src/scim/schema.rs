@@ -34,6 +34,12 @@ pub struct Attribute {
     pub required: bool,
     pub case_exact: bool,
     pub mutability: Mutability,
+    /// Unique among the organisation's resources of its type (`uniqueness: server`).
+    pub unique: bool,
+    /// Returned whatever `attributes` asks (`returned: always`), as `id` is.
+    pub always_returned: bool,
+    /// For a reference: what it refers to (`User`, `Group`, `uri`).
+    pub reference_types: &'static [&'static str],
     pub description: &'static str,
     pub sub_attributes: &'static [Attribute],
 }
@@ -46,6 +52,9 @@ const fn attr(name: &'static str, kind: Type, description: &'static str) -> Attr
         required: false,
         case_exact: false,
         mutability: Mutability::ReadWrite,
+        unique: false,
+        always_returned: false,
+        reference_types: &[],
         description,
         sub_attributes: &[],
     }
@@ -69,6 +78,21 @@ impl Attribute {
 
     const fn read_only(mut self) -> Self {
         self.mutability = Mutability::ReadOnly;
+        self
+    }
+
+    const fn unique(mut self) -> Self {
+        self.unique = true;
+        self
+    }
+
+    const fn always(mut self) -> Self {
+        self.always_returned = true;
+        self
+    }
+
+    const fn to(mut self, types: &'static [&'static str]) -> Self {
+        self.reference_types = types;
         self
     }
 
@@ -160,11 +184,12 @@ const META: Attribute = attr("meta", Type::Complex, "When the resource was creat
         attr("resourceType", Type::String, "`User` or `Group`.").exact().read_only(),
         attr("created", Type::DateTime, "When it was created.").read_only(),
         attr("lastModified", Type::DateTime, "When it last changed.").read_only(),
-        attr("location", Type::Reference, "Its URL.").exact().read_only(),
+        attr("location", Type::Reference, "Its URL.").exact().read_only().to(&["uri"]),
         attr("version", Type::String, "Its version, as the `ETag` header gives it.").exact().read_only(),
     ]);
 
-const ID: Attribute = attr("id", Type::String, "The service's id for the resource.").exact().read_only();
+const ID: Attribute =
+    attr("id", Type::String, "The service's id for the resource.").exact().read_only().unique().always();
 
 const EXTERNAL_ID: Attribute =
     attr("externalId", Type::String, "The identity provider's own id for the resource.").exact();
@@ -181,7 +206,8 @@ static USER_SCHEMA: Schema = Schema {
             Type::String,
             "Unique in the organisation, ignoring case: the identity provider's sign-in name.",
         )
-        .required(),
+        .required()
+        .unique(),
         attr("name", Type::Complex, "The person's name in parts.").with(&[
             attr("formatted", Type::String, "The full name, as it is displayed."),
             attr("familyName", Type::String, "The family name."),
@@ -206,7 +232,7 @@ static USER_SCHEMA: Schema = Schema {
             .read_only()
             .with(&[
                 attr("value", Type::String, "The group's id.").exact().read_only(),
-                attr("$ref", Type::Reference, "The group's URL.").exact().read_only(),
+                attr("$ref", Type::Reference, "The group's URL.").exact().read_only().to(&["Group"]),
                 attr("display", Type::String, "The group's name.").read_only(),
             ]),
         META,
@@ -223,7 +249,7 @@ static ENTERPRISE_USER_SCHEMA: Schema = Schema {
         attr("organization", Type::String, "The part of the organisation the person belongs to."),
         attr("manager", Type::Complex, "The person's manager, a user of the same organisation.").with(&[
             attr("value", Type::String, "The manager's id.").exact(),
-            attr("$ref", Type::Reference, "The manager's URL.").exact().read_only(),
+            attr("$ref", Type::Reference, "The manager's URL.").exact().read_only().to(&["User"]),
             attr("displayName", Type::String, "The manager's name.").read_only(),
         ]),
     ],
@@ -236,10 +262,10 @@ static GROUP_SCHEMA: Schema = Schema {
     attributes: &[
         ID,
         EXTERNAL_ID,
-        attr("displayName", Type::String, "The group's name, unique in the organisation.").required(),
+        attr("displayName", Type::String, "The group's name, unique in the organisation.").required().unique(),
         attr("members", Type::Complex, "The users in the group.").multi().with(&[
             attr("value", Type::String, "The user's id.").exact(),
-            attr("$ref", Type::Reference, "The user's URL.").exact().read_only(),
+            attr("$ref", Type::Reference, "The user's URL.").exact().read_only().to(&["User"]),
             attr("display", Type::String, "The user's name.").read_only(),
             attr("type", Type::String, "`User`.").exact(),
         ]),
