@@ -3,5 +3,6 @@
 
 pub mod discovery;
 pub mod filter;
+pub mod messages;
 pub mod patch;
 pub mod schema;

@@ -45,29 +45,7 @@ pub struct Operation {
     pub value: Option<Value>,
 }
 
-/// SCIM's `scimType` for what was refused (RFC 7644 §3.12).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScimType {
-    InvalidSyntax,
-    InvalidPath,
-    InvalidFilter,
-    InvalidValue,
-    NoTarget,
-    Mutability,
-}
-
-impl ScimType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::InvalidSyntax => "invalidSyntax",
-            Self::InvalidPath => "invalidPath",
-            Self::InvalidFilter => "invalidFilter",
-            Self::InvalidValue => "invalidValue",
-            Self::NoTarget => "noTarget",
-            Self::Mutability => "mutability",
-        }
-    }
-}
+pub use super::messages::ScimType;
 
 /// A refused request: always `400`, with its `scimType` and what to fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
