@@ -445,6 +445,11 @@ pub trait CaseRules {
     /// For `name.sub` (`sub` is `None` for a top-level attribute), in the schema `uri` names
     /// or the resource's own.
     fn case_exact(&self, uri: Option<&str>, name: &str, sub: Option<&str>) -> bool;
+
+    /// Whether the attribute is a `dateTime`, compared as instants (RFC 3339, any offset).
+    fn is_date_time(&self, _uri: Option<&str>, _name: &str, _sub: Option<&str>) -> bool {
+        false
+    }
 }
 
 impl Filter {
@@ -483,18 +488,23 @@ impl Filter {
             Filter::Or(a, b) => a.matches_in(node, parent, rules) || b.matches_in(node, parent, rules),
             Filter::Not(a) => !a.matches_in(node, parent, rules),
             Filter::Present(path) => named(node, path, parent.is_some()).iter().any(|v| present(v)),
-            Filter::Compare(path, CompareOp::Ne, value) => {
-                !Filter::Compare(path.clone(), CompareOp::Eq, value.clone()).matches_in(node, parent, rules)
-            }
-            Filter::Compare(path, _, CompValue::Null) => {
-                !named(node, path, parent.is_some()).iter().any(|v| present(v))
+            Filter::Compare(path, op, CompValue::Null) => {
+                let present = named(node, path, parent.is_some()).iter().any(|v| present(v));
+                if *op == CompareOp::Ne { present } else { !present }
             }
             Filter::Compare(path, op, value) => {
-                let exact = match parent {
-                    Some(p) => rules.case_exact(p.uri.as_deref(), &p.name, Some(&path.name)),
-                    None => rules.case_exact(path.uri.as_deref(), &path.name, path.sub.as_deref()),
+                let (uri, name, sub) = match parent {
+                    Some(p) => (p.uri.as_deref(), p.name.as_str(), Some(path.name.as_str())),
+                    None => (path.uri.as_deref(), path.name.as_str(), path.sub.as_deref()),
                 };
-                leaves(node, path, parent.is_some()).iter().any(|v| compare(v, *op, value, exact))
+                let how = How { exact: rules.case_exact(uri, name, sub), instants: rules.is_date_time(uri, name, sub) };
+                let leaves = leaves(node, path, parent.is_some());
+                match op {
+                    // Some value differs (RFC 7644: a multi-valued attribute matches when any
+                    // of its values does); an attribute without a value differs from anything.
+                    CompareOp::Ne => leaves.is_empty() || leaves.iter().any(|v| !compare(v, CompareOp::Eq, value, how)),
+                    op => leaves.iter().any(|v| compare(v, *op, value, how)),
+                }
             }
             Filter::ValuePath(path, inner) => {
                 values(node, path).iter().any(|v| v.is_object() && inner.matches_in(v, Some(path), rules))
@@ -510,8 +520,22 @@ pub fn member<'a>(object: &'a Value, key: &str) -> Option<&'a Value> {
 
 /// The values of `path`'s attribute (not its sub-attribute), each element of an array.
 fn values<'a>(resource: &'a Value, path: &AttrPath) -> Vec<&'a Value> {
-    // An extension's attributes sit under its URI; the core schema's at the top.
-    let holder = path.uri.as_deref().and_then(|uri| member(resource, uri)).unwrap_or(resource);
+    // An extension's attributes sit under its URI; the core schema's (the first of
+    // `schemas`) at the top. Another URI names nothing here.
+    let holder = match path.uri.as_deref() {
+        None => resource,
+        Some(uri) => match member(resource, uri) {
+            Some(extension) => extension,
+            None if member(resource, "schemas")
+                .and_then(|s| s.get(0))
+                .and_then(Value::as_str)
+                .is_some_and(|core| core.eq_ignore_ascii_case(uri)) =>
+            {
+                resource
+            }
+            None => return Vec::new(),
+        },
+    };
     match member(holder, &path.name) {
         Some(Value::Array(items)) => items.iter().collect(),
         Some(v) => vec![v],
@@ -556,13 +580,23 @@ fn fold(s: &str, exact: bool) -> std::borrow::Cow<'_, str> {
     if exact { s.into() } else { s.to_lowercase().into() }
 }
 
-fn compare(actual: &Value, op: CompareOp, expected: &CompValue, exact: bool) -> bool {
+/// How strings compare: with their case, and as instants (a `dateTime`).
+#[derive(Clone, Copy)]
+struct How {
+    exact: bool,
+    instants: bool,
+}
+
+fn compare(actual: &Value, op: CompareOp, expected: &CompValue, how: How) -> bool {
     let order = match (actual, expected) {
         (Value::String(a), CompValue::String(e)) => {
             // Timestamps compare as instants, whatever their offsets and fractions.
-            let instants =
-                chrono::DateTime::parse_from_rfc3339(a).ok().zip(chrono::DateTime::parse_from_rfc3339(e).ok());
-            let (a, e) = (fold(a, exact), fold(e, exact));
+            let instants = if how.instants {
+                chrono::DateTime::parse_from_rfc3339(a).ok().zip(chrono::DateTime::parse_from_rfc3339(e).ok())
+            } else {
+                None
+            };
+            let (a, e) = (fold(a, how.exact), fold(e, how.exact));
             match op {
                 CompareOp::Co => return a.contains(e.as_ref()),
                 CompareOp::Sw => return a.starts_with(e.as_ref()),

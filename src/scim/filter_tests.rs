@@ -12,6 +12,10 @@ impl CaseRules for Rules {
             || (name.eq_ignore_ascii_case("emails") && sub.is_none_or(|s| s.eq_ignore_ascii_case("value")))
             || name.eq_ignore_ascii_case("employeeNumber"))
     }
+
+    fn is_date_time(&self, _uri: Option<&str>, name: &str, sub: Option<&str>) -> bool {
+        name.eq_ignore_ascii_case("meta") && sub.is_some_and(|s| s.eq_ignore_ascii_case("lastModified"))
+    }
 }
 
 fn path(name: &str, sub: Option<&str>) -> AttrPath {
@@ -110,6 +114,7 @@ fn schema_uris_keep_their_dots_and_extensions_are_found_under_theirs() {
     assert!(matches(r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "26118915""#));
     assert!(matches(r#"urn:ietf:params:scim:schemas:core:2.0:User:name.familyName eq "Jensen""#));
     assert!(!matches(r#"employeeNumber eq "701984""#), "an extension's attribute needs its URI");
+    assert!(!matches(r#"urn:example:other:2.0:User:userName pr"#), "another schema's URI names nothing here");
 }
 
 #[test]
@@ -131,6 +136,10 @@ fn multi_valued_attributes_match_when_any_value_does() {
     assert!(matches(r#"emails[type eq "work" and value co "@example.com"]"#));
     assert!(!matches(r#"emails[type eq "home" and value co "@example.com"]"#), "both on one value");
     assert!(matches(r#"emails[not (type eq "work")]"#));
+    // `ne` too matches when any value does: a user with a work and a home address.
+    assert!(matches(r#"emails.type ne "work""#));
+    assert!(matches(r#"nickName ne "x""#), "an attribute without a value differs from anything");
+    assert!(!matches(r#"userName ne "bjensen@example.com""#));
     assert!(!matches(r#"ims[type eq "xmpp"]"#));
 }
 
@@ -147,6 +156,11 @@ fn presence_null_numbers_booleans_and_instants() {
     assert!(matches(r#"meta.lastModified eq "2026-05-13T06:42:34.000+02:00""#));
     assert!(matches(r#"meta.lastModified gt "2026-05-13T04:42:33.999Z""#));
     assert!(!matches(r#"meta.lastModified lt "2026-01-01T00:00:00Z""#));
+    // Only a `dateTime` compares as an instant: other strings compare as strings.
+    let mut u = user();
+    u["externalId"] = json!("2026-05-13T04:42:34Z");
+    let f = parse(r#"externalId eq "2026-05-13T06:42:34+02:00""#).unwrap();
+    assert!(!f.matches(&u, &Rules));
     // A type that does not compare never matches, whatever the operator.
     assert!(!matches(r#"loginCount eq "12""#) && !matches(r#"active eq "true""#));
 }

@@ -71,7 +71,7 @@ impl Page {
 
     /// How many resources come before the page (the SQL `offset`).
     pub fn offset(self) -> usize {
-        self.start_index - 1
+        self.start_index.saturating_sub(1)
     }
 }
 

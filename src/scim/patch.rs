@@ -191,6 +191,7 @@ fn at_path(
     // The sub-attribute the path reaches, after a dot or after a value filter.
     let sub_name = path.attr.sub.as_deref().or(path.sub.as_deref());
     let sub = match sub_name {
+        Some(name) if attr.sub(name).is_none() && attr.ignores(name) => return Ok(()),
         Some(name) => Some(attr.sub(name).ok_or_else(|| {
             error(ScimType::InvalidPath, format!("`{written}`: `{}` has no sub-attribute `{name}`.", attr.name))
         })?),
@@ -210,6 +211,10 @@ fn at_path(
         }
         return Err(error(ScimType::Mutability, format!("`{written}` is read-only.")));
     }
+    let unassigns = op == Op::Remove || value.is_some_and(Value::is_null);
+    if unassigns && sub.is_none() && path.filter.is_none() && attr.required {
+        return Err(error(ScimType::Mutability, format!("`{written}` is required: it can be replaced, not removed.")));
+    }
     let create = op != Op::Remove;
     let Some(holder) = holder(resource, uri, create) else { return Ok(()) };
     canonical_key(holder, attr.name);
@@ -220,7 +225,7 @@ fn at_path(
         // The whole attribute.
         (None, None) => match op {
             Op::Remove => match value {
-                Some(listed) if attr.multi_valued => {
+                Some(listed) if attr.multi_valued && !is_empty(listed) => {
                     let listed = as_list(listed);
                     if let Some(Value::Array(items)) = holder.get_mut(key) {
                         items.retain(|item| !listed.iter().any(|l| same_value(item, l, attr)));
@@ -231,7 +236,7 @@ fn at_path(
                 }
             },
             Op::Add | Op::Replace => {
-                let value = value.expect("checked when read");
+                let value = value.ok_or_else(no_value)?;
                 if value.is_null() {
                     holder.remove(key);
                 } else if attr.multi_valued {
@@ -246,12 +251,10 @@ fn at_path(
                     let new = coerce(value, attr, &written)?;
                     let merged = match (holder.remove(key), new) {
                         (Some(Value::Object(mut old)), Value::Object(new)) => {
-                            for (k, v) in new {
-                                old.insert(k, v);
-                            }
+                            merge_into(&mut old, new);
                             Value::Object(old)
                         }
-                        (_, new) => new,
+                        (_, new) => without_nulls(new),
                     };
                     holder.insert(key.to_string(), merged);
                 } else {
@@ -270,6 +273,10 @@ fn at_path(
                 Some(Value::Array(items)) => {
                     for item in items.iter_mut().filter_map(Value::as_object_mut) {
                         set_sub(item, sub.name, new.clone());
+                    }
+                    // `emails.primary` = true on every value: the first one stays primary.
+                    if !items.is_empty() {
+                        one_primary(items, 0);
                     }
                 }
                 Some(Value::Object(object)) => set_sub(object, sub.name, new),
@@ -310,7 +317,7 @@ fn at_path(
                         }
                     }
                     Op::Add | Op::Replace => {
-                        let value = value.expect("checked when read");
+                        let value = value.ok_or_else(no_value)?;
                         let new = match sub {
                             Some(sub) if !value.is_null() => Some(coerce(value, sub, &written)?),
                             Some(_) => None,
@@ -335,7 +342,7 @@ fn at_path(
                                 (Some(sub), Some(new)) => {
                                     made.insert(sub.name.to_string(), new);
                                 }
-                                (None, Some(Value::Object(new))) => made.extend(new),
+                                (None, Some(Value::Object(new))) => merge_into(&mut made, new),
                                 _ => return Ok(()),
                             }
                             items.push(Value::Object(made));
@@ -349,7 +356,7 @@ fn at_path(
                                             set_sub(item, sub.name, new.clone());
                                         }
                                     }
-                                    (None, Some(new)) => items[i] = new.clone(),
+                                    (None, Some(new)) => items[i] = without_nulls(new.clone()),
                                     (None, None) => {}
                                 }
                             }
@@ -439,19 +446,21 @@ fn coerce(value: &Value, attr: &Attribute, written: &str) -> Result<Value, Error
             Value::Object(members) => {
                 let mut out = Map::new();
                 for (k, v) in members {
+                    if attr.sub(k).is_none() && attr.ignores(k) {
+                        continue;
+                    }
                     let sub = attr.sub(k).ok_or_else(|| {
                         error(
                             ScimType::InvalidValue,
                             format!("`{written}`: `{}` has no sub-attribute `{k}`.", attr.name),
                         )
                     })?;
-                    if v.is_null() {
-                        continue;
-                    }
                     if sub.mutability == Mutability::ReadOnly {
                         continue;
                     }
-                    out.insert(sub.name.to_string(), coerce(v, sub, written)?);
+                    // null unassigns (RFC 7643 §2.5): kept here, so that a merge removes it.
+                    let v = if v.is_null() { Value::Null } else { coerce(v, sub, written)? };
+                    out.insert(sub.name.to_string(), v);
                 }
                 Value::Object(out)
             }
@@ -464,6 +473,34 @@ fn coerce(value: &Value, attr: &Attribute, written: &str) -> Result<Value, Error
             _ => return Err(wrong("an object")),
         },
     })
+}
+
+fn no_value() -> Error {
+    error(ScimType::InvalidValue, "`add` and `replace` need a `value`.")
+}
+
+/// Whether a `remove`'s value lists nothing (null or `[]`): then the whole attribute goes.
+fn is_empty(value: &Value) -> bool {
+    value.is_null() || value.as_array().is_some_and(Vec::is_empty)
+}
+
+/// `new`'s members into `old`; a null member unassigns.
+fn merge_into(old: &mut Map<String, Value>, new: Map<String, Value>) {
+    for (k, v) in new {
+        if v.is_null() {
+            old.remove(&k);
+        } else {
+            old.insert(k, v);
+        }
+    }
+}
+
+/// An object without its null members (unassigned, RFC 7643 §2.5).
+fn without_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(o) => Value::Object(o.into_iter().filter(|(_, v)| !v.is_null()).collect()),
+        v => v,
+    }
 }
 
 fn is_primary(value: &Value) -> bool {
@@ -498,13 +535,18 @@ fn same_value(a: &Value, b: &Value, attr: &Attribute) -> bool {
 /// `items` with `new` added: a value already there is replaced by the new one.
 fn merge_values(mut items: Vec<Value>, new: Vec<Value>, attr: &Attribute) -> Vec<Value> {
     for value in new {
+        // A value already there takes what is new of it (RFC 7644 §3.5.2.1: no change
+        // otherwise), so that re-sending it does not drop what it had.
         let at = match items.iter().position(|item| same_value(item, &value, attr)) {
             Some(i) => {
-                items[i] = value;
+                match (&mut items[i], value) {
+                    (Value::Object(old), Value::Object(new)) => merge_into(old, new),
+                    (old, new) => *old = new,
+                }
                 i
             }
             None => {
-                items.push(value);
+                items.push(without_nulls(value));
                 items.len() - 1
             }
         };

@@ -122,7 +122,12 @@ fn names_in_paths_and_values_ignore_case_and_are_kept_as_the_schema_writes_them(
 fn complex_attributes_merge_multi_valued_ones_add_or_are_replaced_whole() {
     let u = patched(json!([{"op": "replace", "path": "name", "value": {"givenName": "Anna"}}]));
     assert_eq!(u["name"], json!({"givenName": "Anna", "familyName": "Peeters"}), "other parts stay");
-    // Adding a value that is there (case aside, by its rule) replaces it; one primary stays.
+    // Adding a value that is there (case aside, by its rule) takes what is new of it and
+    // keeps the rest; one primary stays.
+    let u = patched(
+        json!([{"op": "add", "path": "emails", "value": [{"value": "AN.PEETERS@example.be", "type": "work"}]}]),
+    );
+    assert_eq!(u["emails"], json!([{"value": "AN.PEETERS@example.be", "type": "work", "primary": true}]));
     let u = patched(json!([{"op": "add", "path": "emails", "value": [
         {"value": "AN.PEETERS@example.be", "type": "work"},
         {"value": "an@home.example", "type": "home", "primary": true}
@@ -130,7 +135,7 @@ fn complex_attributes_merge_multi_valued_ones_add_or_are_replaced_whole() {
     assert_eq!(
         u["emails"],
         json!([
-            {"value": "AN.PEETERS@example.be", "type": "work"},
+            {"value": "AN.PEETERS@example.be", "type": "work", "primary": false},
             {"value": "an@home.example", "type": "home", "primary": true}
         ])
     );
@@ -138,9 +143,26 @@ fn complex_attributes_merge_multi_valued_ones_add_or_are_replaced_whole() {
     assert_eq!((u["emails"][0]["primary"].clone(), u["emails"][1]["primary"].clone()), (json!(false), json!(true)));
     let u = patched(json!([{"op": "replace", "path": "emails", "value": [{"value": "only@y.example"}]}]));
     assert_eq!(u["emails"], json!([{"value": "only@y.example"}]));
-    // null is unassigned.
+    // null is unassigned, of an attribute or of a sub-attribute.
     let u = patched(json!([{"op": "replace", "path": "displayName", "value": null}]));
     assert!(u.get("displayName").is_none());
+    let u = patched(json!([{"op": "replace", "path": "name", "value": {"givenName": null}}]));
+    assert_eq!(u["name"], json!({"familyName": "Peeters"}));
+    // `primary` set on every value leaves one primary.
+    let mut u = user();
+    u["emails"] = json!([{"value": "a@x.example"}, {"value": "b@x.example"}]);
+    patch(&mut u, json!([{"op": "replace", "path": "emails.primary", "value": true}]), &USERS).unwrap();
+    assert_eq!((u["emails"][0]["primary"].clone(), u["emails"][1]["primary"].clone()), (json!(true), json!(false)));
+}
+
+#[test]
+fn a_required_attribute_is_replaced_never_removed() {
+    assert_eq!(refused(json!([{"op": "remove", "path": "userName"}])), ScimType::Mutability);
+    assert_eq!(refused(json!([{"op": "replace", "path": "userName", "value": null}])), ScimType::Mutability);
+    assert_eq!(refused(json!([{"op": "replace", "value": {"userName": null}}])), ScimType::Mutability);
+    let mut group = json!({"id": "g", "displayName": "Opleiding"});
+    let err = patch(&mut group, json!([{"op": "remove", "path": "displayName"}]), &GROUPS).unwrap_err();
+    assert_eq!(err.scim_type, ScimType::Mutability);
 }
 
 #[test]
@@ -154,6 +176,12 @@ fn remove_takes_a_path_with_or_without_a_filter_or_a_list_of_values() {
     assert_eq!(v["emails"], json!([{"value": "w@x.example", "type": "work"}]), "nothing matched, nothing removed");
     patch(&mut v, json!([{"op": "remove", "path": "emails[type eq \"work\"].type"}]), &USERS).unwrap();
     assert_eq!(v["emails"], json!([{"value": "w@x.example"}]));
+    let mut w = v.clone();
+    patch(&mut w, json!([{"op": "remove", "path": "emails", "value": null}]), &USERS).unwrap();
+    assert!(w.get("emails").is_none(), "a null value lists nothing: all values go");
+    let mut w = v.clone();
+    patch(&mut w, json!([{"op": "remove", "path": "emails", "value": []}]), &USERS).unwrap();
+    assert!(w.get("emails").is_none(), "an empty list lists nothing: all values go");
     patch(&mut v, json!([{"op": "remove", "path": "emails"}]), &USERS).unwrap();
     assert!(v.get("emails").is_none());
     assert_eq!(refused(json!([{"op": "remove"}])), ScimType::NoTarget);
@@ -177,6 +205,17 @@ fn unknown_names_are_refused_standard_ones_not_kept_are_ignored() {
     assert_eq!(refused(json!([{"op": "replace", "path": "name.nickname", "value": "x"}])), ScimType::InvalidPath);
     assert_eq!(refused(json!([{"op": "add", "value": {"favouriteColour": "x"}}])), ScimType::InvalidPath);
     assert_eq!(refused(json!([{"op": "add", "path": "name", "value": {"middle": "x"}}])), ScimType::InvalidValue);
+    // Sub-attributes and extension attributes RFC 7643 defines are ignored too.
+    let u = patched(json!([
+        {"op": "add", "path": "name", "value": {"middleName": "Maria", "givenName": "An"}},
+        {"op": "replace", "path": "name.honorificPrefix", "value": "Dr."},
+        {"op": "add", "path": "emails", "value": [{"value": "x@y.example", "display": "X"}]},
+        {"op": "replace", "path": format!("{ENTERPRISE_USER}:costCenter"), "value": "4130"},
+        {"op": "add", "value": {ENTERPRISE_USER: {"division": "Zorg", "department": "HR"}}}
+    ]));
+    assert_eq!(u["name"], json!({"givenName": "An", "familyName": "Peeters"}));
+    assert_eq!(u["emails"][1], json!({"value": "x@y.example"}));
+    assert_eq!(u[ENTERPRISE_USER], json!({"department": "HR"}));
     let u = patched(json!([
         {"op": "Add", "path": "title", "value": "Lead"},
         {"op": "Replace", "path": "phoneNumbers[type eq \"work\"].value", "value": "+32 9 000 00 00"},

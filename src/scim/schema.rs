@@ -42,6 +42,9 @@ pub struct Attribute {
     pub reference_types: &'static [&'static str],
     pub description: &'static str,
     pub sub_attributes: &'static [Attribute],
+    /// Sub-attributes RFC 7643 defines that this service does not keep: sent, they are
+    /// ignored.
+    pub ignored_subs: &'static [&'static str],
 }
 
 const fn attr(name: &'static str, kind: Type, description: &'static str) -> Attribute {
@@ -57,6 +60,7 @@ const fn attr(name: &'static str, kind: Type, description: &'static str) -> Attr
         reference_types: &[],
         description,
         sub_attributes: &[],
+        ignored_subs: &[],
     }
 }
 
@@ -96,6 +100,16 @@ impl Attribute {
         self
     }
 
+    const fn ignoring(mut self, subs: &'static [&'static str]) -> Self {
+        self.ignored_subs = subs;
+        self
+    }
+
+    /// Whether `name` is a sub-attribute RFC 7643 defines that is not kept.
+    pub fn ignores(&self, name: &str) -> bool {
+        self.ignored_subs.iter().any(|n| n.eq_ignore_ascii_case(name))
+    }
+
     const fn with(mut self, sub: &'static [Attribute]) -> Self {
         self.sub_attributes = sub;
         self
@@ -114,6 +128,10 @@ pub struct Schema {
     pub name: &'static str,
     pub description: &'static str,
     pub attributes: &'static [Attribute],
+    /// Attributes RFC 7643 defines for this schema that this service does not keep: sent,
+    /// they are ignored (identity providers send their default mappings); any other unknown
+    /// name is refused.
+    pub ignored: &'static [&'static str],
 }
 
 impl Schema {
@@ -128,10 +146,6 @@ impl Schema {
 pub struct Resource {
     pub core: &'static Schema,
     pub extensions: &'static [&'static Schema],
-    /// Attributes RFC 7643 defines for the core schema that this service does not keep: sent,
-    /// they are ignored (identity providers send their default mappings); any other unknown
-    /// name is refused.
-    pub ignored: &'static [&'static str],
 }
 
 /// Where a name leads: the schema it belongs to (`None`: the core) and the attribute.
@@ -155,8 +169,7 @@ impl Resource {
             let uri = (schema.id != self.core.id).then_some(schema.id);
             return Some(Found::Kept(uri, a));
         }
-        (schema.id == self.core.id && self.ignored.iter().any(|n| n.eq_ignore_ascii_case(name)))
-            .then_some(Found::Ignored)
+        schema.ignored.iter().any(|n| n.eq_ignore_ascii_case(name)).then_some(Found::Ignored)
     }
 
     /// An extension schema by URI, ignoring case.
@@ -166,6 +179,16 @@ impl Resource {
 }
 
 impl CaseRules for Resource {
+    fn is_date_time(&self, uri: Option<&str>, name: &str, sub: Option<&str>) -> bool {
+        match self.find(uri, name) {
+            Some(Found::Kept(_, a)) => match sub {
+                Some(sub) => a.sub(sub).is_some_and(|s| s.kind == Type::DateTime),
+                None => a.kind == Type::DateTime,
+            },
+            _ => false,
+        }
+    }
+
     fn case_exact(&self, uri: Option<&str>, name: &str, sub: Option<&str>) -> bool {
         match self.find(uri, name) {
             Some(Found::Kept(_, a)) => match sub {
@@ -198,6 +221,22 @@ static USER_SCHEMA: Schema = Schema {
     id: USER,
     name: "User",
     description: "A person with a membership of the credential's organisation.",
+    ignored: &[
+        "nickName",
+        "profileUrl",
+        "title",
+        "userType",
+        "locale",
+        "timezone",
+        "password",
+        "phoneNumbers",
+        "ims",
+        "photos",
+        "addresses",
+        "entitlements",
+        "roles",
+        "x509Certificates",
+    ],
     attributes: &[
         ID,
         EXTERNAL_ID,
@@ -208,11 +247,13 @@ static USER_SCHEMA: Schema = Schema {
         )
         .required()
         .unique(),
-        attr("name", Type::Complex, "The person's name in parts.").with(&[
-            attr("formatted", Type::String, "The full name, as it is displayed."),
-            attr("familyName", Type::String, "The family name."),
-            attr("givenName", Type::String, "The given name."),
-        ]),
+        attr("name", Type::Complex, "The person's name in parts.")
+            .ignoring(&["middleName", "honorificPrefix", "honorificSuffix"])
+            .with(&[
+                attr("formatted", Type::String, "The full name, as it is displayed."),
+                attr("familyName", Type::String, "The family name."),
+                attr("givenName", Type::String, "The given name."),
+            ]),
         attr("displayName", Type::String, "The name shown in the network."),
         attr("preferredLanguage", Type::String, "The language the person prefers (`nl`, `nl-BE`, `en`, ...)."),
         attr("active", Type::Boolean, "`false` ends the membership, `true` restores it; nothing is deleted."),
@@ -222,6 +263,7 @@ static USER_SCHEMA: Schema = Schema {
             "E-mail addresses; the primary (or first) one is the person's address in the network.",
         )
         .multi()
+        .ignoring(&["display"])
         .with(&[
             attr("value", Type::String, "The address."),
             attr("type", Type::String, "`work`, `home` or `other`."),
@@ -243,6 +285,7 @@ static ENTERPRISE_USER_SCHEMA: Schema = Schema {
     id: ENTERPRISE_USER,
     name: "EnterpriseUser",
     description: "The person's place in the organisation.",
+    ignored: &["costCenter", "division"],
     attributes: &[
         attr("employeeNumber", Type::String, "The organisation's number for the person."),
         attr("department", Type::String, "The department the person works in."),
@@ -259,6 +302,7 @@ static GROUP_SCHEMA: Schema = Schema {
     id: GROUP,
     name: "Group",
     description: "A team or department of the credential's organisation.",
+    ignored: &[],
     attributes: &[
         ID,
         EXTERNAL_ID,
@@ -274,26 +318,7 @@ static GROUP_SCHEMA: Schema = Schema {
 };
 
 /// A User, with the enterprise extension.
-pub static USERS: Resource = Resource {
-    core: &USER_SCHEMA,
-    extensions: &[&ENTERPRISE_USER_SCHEMA],
-    ignored: &[
-        "nickName",
-        "profileUrl",
-        "title",
-        "userType",
-        "locale",
-        "timezone",
-        "password",
-        "phoneNumbers",
-        "ims",
-        "photos",
-        "addresses",
-        "entitlements",
-        "roles",
-        "x509Certificates",
-    ],
-};
+pub static USERS: Resource = Resource { core: &USER_SCHEMA, extensions: &[&ENTERPRISE_USER_SCHEMA] };
 
 /// A Group.
-pub static GROUPS: Resource = Resource { core: &GROUP_SCHEMA, extensions: &[], ignored: &[] };
+pub static GROUPS: Resource = Resource { core: &GROUP_SCHEMA, extensions: &[] };
