@@ -166,6 +166,9 @@ fn print_demo_client(client: &demo::DemoClient) {
     println!("    client_id:     {}", client.client_id);
     println!("    client_secret: {}", client.secret);
     println!("    organisation:  {}", client.organisation_id);
+    println!("  Its identity provider's SCIM token ({}, scope scim), shown once:", demo::scim::SCIM_CLIENT_NAME);
+    println!("    SCIM base URL: /scim/v2");
+    println!("    SCIM token:    {}", client.scim_token);
 }
 
 fn display_host(host: &str) -> &str {

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::auth::{CLIENT_SECRET_PREFIX, new_secret};
 use crate::auth::Caller;
+use crate::auth::SCIM_TOKEN_PREFIX;
 use crate::auth::access::Access;
 use crate::auth::password;
 use crate::auth::rights::Scope;
@@ -23,7 +24,12 @@ use crate::http::json::Json;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut impl Routes) {
-    cfg.service(list_clients).service(create_client).service(rotate_client_secret).service(revoke_client);
+    cfg.service(list_clients)
+        .service(create_client)
+        .service(rotate_client_secret)
+        .service(revoke_client)
+        .service(make_scim_token)
+        .service(remove_scim_token);
 }
 
 /// An integration client (never its secret).
@@ -246,6 +252,97 @@ async fn revoke_client(
     let client = client_of(&state, id, client_id).await?;
     if client.revoked_at.is_none() {
         state.store.revoke_client(client_id).await?;
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A client's static SCIM token, shown only in this answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "client_id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d14",
+    "scim_token": "vov_scim_Jx0c8xkq2m1g0dVqf3n0pW4k1f2C5b6a9Yy8Zz7Qq6Q",
+    "created_at": "2026-12-07T09:00:00Z",
+    "scim_base_url": "/scim/v2"
+}))]
+pub struct ScimToken {
+    pub client_id: Uuid,
+    /// The identity provider's "secret token": `Authorization: Bearer <scim_token>` under
+    /// `/scim/v2`. Keep it safe: it is stored only as a hash and cannot be shown again.
+    pub scim_token: String,
+    pub created_at: DateTime<Utc>,
+    /// Where SCIM is, below the service's address (the identity provider's "tenant URL" is
+    /// the service's address followed by this).
+    pub scim_base_url: String,
+}
+
+/// Make a client's SCIM token
+///
+/// For identity providers that take one static token (Entra ID's "Secret Token", Okta's
+/// "HTTP Header" authentication): a token that stands for this client under `/scim/v2`
+/// only, with the `scim` scope alone. Making a new one replaces the previous one at once.
+/// The client must hold the `scim` scope. The organisation's admins and facilitators.
+#[utoipa::path(
+    tag = "Stakeholders",
+    operation_id = "make_scim_token",
+    params(("id" = Uuid, Path, description = "The organisation's id"), ("client_id" = Uuid, Path, description = "The client's id")),
+    responses(
+        (status = 201, description = "The token, in this answer only.", body = ScimToken),
+        (status = 403, description = "Only the organisation's admins and facilitators.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The client is revoked, or does not hold the `scim` scope.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/organisations/{id}/clients/{client_id}/scim-token")]
+async fn make_scim_token(
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let (id, client_id) = path.into_inner();
+    managed(&caller, &state, id).await?;
+    let client = client_of(&state, id, client_id).await?;
+    if client.revoked_at.is_some() {
+        return Err(ApiError::conflict("The client is revoked; create a new one.", None));
+    }
+    if !client.scopes.contains(&Scope::Scim) {
+        return Err(ApiError::conflict("The client does not hold the `scim` scope; create one that does.", None));
+    }
+    let token = new_secret(SCIM_TOKEN_PREFIX);
+    let hash = <sha2::Sha256 as sha2::Digest>::digest(token.as_bytes());
+    let created_at = state.store.set_scim_token(client_id, Some(&hash)).await?.unwrap_or_else(Utc::now);
+    Ok(HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::LOCATION, format!("/v1/organisations/{id}/clients")))
+        .json(ScimToken {
+            client_id,
+            scim_token: token,
+            created_at,
+            scim_base_url: crate::api::scim::BASE_PATH.into(),
+        }))
+}
+
+/// Remove a client's SCIM token
+///
+/// The token stops working at once; the client and its access tokens stay.
+#[utoipa::path(
+    tag = "Stakeholders",
+    operation_id = "remove_scim_token",
+    params(("id" = Uuid, Path, description = "The organisation's id"), ("client_id" = Uuid, Path, description = "The client's id")),
+    responses(
+        (status = 204, description = "Removed (or there was none)."),
+        (status = 403, description = "Only the organisation's admins and facilitators.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/v1/organisations/{id}/clients/{client_id}/scim-token")]
+async fn remove_scim_token(
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let (id, client_id) = path.into_inner();
+    managed(&caller, &state, id).await?;
+    let client = client_of(&state, id, client_id).await?;
+    if client.revoked_at.is_none() {
+        state.store.set_scim_token(client_id, None).await?;
     }
     Ok(HttpResponse::NoContent().finish())
 }

@@ -16,9 +16,14 @@ const SOFIE_EMAIL: &str = "sofie.lievens@lievens-hout.example";
 const PIETER_EMAIL: &str = "pieter.maes@leerhuislimburg.example";
 const LOTTE_EMAIL: &str = "lotte.janssens@opleidingsfondsmetaal.example";
 
+/// Who tries the SCIM operations on the demo: the demo identity provider's token, printed
+/// with the demo client at the first start.
+pub const SCIM_CALLER: &str = "the SCIM token of Zorgnet Kempen Entra ID (printed at the first start)";
+
 /// Who tries an operation on the demo: the facilitator unless named here.
 fn caller(method: &str, path: &str) -> &'static str {
     match (method, path) {
+        (_, p) if p.starts_with("/scim/") => SCIM_CALLER,
         ("delete", "/v1/me") => example_email("eva"),
         (_, p) if p == "/v1/me" || p.starts_with("/v1/me/") => MIRA_EMAIL,
         (_, p) if p.starts_with("/v1/insights") => POLICY_READER_EMAIL,
@@ -57,6 +62,7 @@ fn path_example(method: &str, path: &str, name: &str) -> Option<String> {
         ("external_id", "delete", p) if p.contains("/people/") => Some("EMP-00044".into()),
         ("external_id", _, "/v1/organisations/by-ref/{system}/{external_id}") => Some("ORG-0042".into()),
         ("external_id", ..) => Some("EMP-00042".into()),
+        ("client_id", _, p) if p.ends_with("/scim-token") => id(SCIM_SPARE_CLIENT),
         ("client_id", ..) => id(REPORTING_CLIENT),
         ("person_id", ..) => id(JONAS),
         ("number", ..) => None, // an integer: see `add_demo_examples`
@@ -86,6 +92,12 @@ fn path_example(method: &str, path: &str, name: &str) -> Option<String> {
         ("id", "patch" | "delete", "/v1/solutions/{id}") => id(MIRA_DRAFT),
         ("id", _, p) if p.starts_with("/v1/solutions/") => id(TANDEM_SOLUTION),
         ("id", _, p) if p.starts_with("/v1/themes/") => id(UNUSED_THEME),
+        ("id", "delete", "/scim/v2/Users/{id}") => id(SCIM_BRAM),
+        ("id", _, "/scim/v2/Users/{id}") => id(SCIM_HANNE),
+        ("id", "delete", "/scim/v2/Groups/{id}") => id(SCIM_PROJECT),
+        ("id", _, "/scim/v2/Groups/{id}") => id(SCIM_TEAM),
+        ("id", _, "/scim/v2/ResourceTypes/{id}") => Some("User".into()),
+        ("id", _, "/scim/v2/Schemas/{id}") => Some(crate::scim::schema::USER.into()),
         _ => None,
     }
 }
@@ -186,6 +198,23 @@ fn body_example(method: &str, path: &str) -> Option<Value> {
         ("put", "/v1/solutions/{id}/endorsements/me") => {
             Some(json!({"note": "Sterk voorbeeld. Ik stel het voor aan de bedrijven van ons sectorfonds."}))
         }
+        // Hanne Verhoeven, as Okta sends her whole.
+        ("put", "/scim/v2/Users/{id}") => Some(json!({
+            "schemas": [crate::scim::schema::USER, crate::scim::schema::ENTERPRISE_USER],
+            "id": SCIM_HANNE, "externalId": "entra-hanne", "userName": "hanne.verhoeven@zorgnetkempen.example",
+            "name": {"givenName": "Hanne", "familyName": "Verhoeven"}, "displayName": "Hanne Verhoeven",
+            "emails": [{"value": "hanne.verhoeven@zorgnetkempen.example", "type": "work", "primary": true}],
+            "preferredLanguage": "nl-BE", "active": true,
+            crate::scim::schema::ENTERPRISE_USER: {"department": "Thuiszorg Geel", "employeeNumber": "2107"}
+        })),
+        // As Entra sends a change of department and a deactivation.
+        ("patch", "/scim/v2/Users/{id}") => Some(json!({
+            "schemas": [crate::scim::patch::PATCH_OP],
+            "Operations": [
+                {"op": "Replace", "path": format!("{}:department", crate::scim::schema::ENTERPRISE_USER), "value": "Woonzorg"},
+                {"op": "Replace", "path": "active", "value": "False"}
+            ]
+        })),
         ("post", "/v1/themes") => Some(json!({
             "slug": "intergenerational-learning", "label_nl": "Intergenerationeel leren",
             "label_en": "Intergenerational learning",

@@ -8,7 +8,7 @@ pub mod clients;
 pub mod comments;
 pub mod commitments;
 pub mod events;
-mod examples;
+pub mod examples;
 pub mod insights;
 pub mod learning_records;
 pub mod me;
@@ -16,6 +16,7 @@ pub mod organisations;
 pub mod people;
 pub mod privacy;
 pub mod registrations;
+pub mod scim;
 pub mod solutions;
 pub mod system;
 pub mod themes;
@@ -60,6 +61,7 @@ pub const TOKEN_URL: &str = "/v1/auth/token";
         (name = "Themes", description = "The network's curated taxonomy (lifelong learning, informal learning, careers at every age, ...) with Dutch and English labels. Anyone reads; facilitators curate."),
         (name = "Insights", description = "For policy: aggregated, anonymised figures on lifelong learning in the network (who learns, at what age, in which sectors), with disclosure control so that no figure is about fewer than `k` people; and each person's choice to be counted."),
         (name = "Sync", description = "For HR systems and partners: upserts by external reference, batches, and a change feed that never misses or repeats a change."),
+        (name = "SCIM", description = "SCIM 2.0 (RFC 7643, RFC 7644) for identity providers (Entra ID, Okta, ...): an organisation's users and groups, provisioned with no code. One credential is one organisation: an integration client with the `scim` scope, by an access token or by the static SCIM token its admin makes (POST /v1/organisations/{id}/clients/{client_id}/scim-token). Answers and errors are `application/scim+json`; see the README, \"Connect your identity provider\"."),
         (name = "System", description = "Liveness, readiness and Prometheus metrics for operators."),
     ),
     security(("oauth2" = []), ("bearer" = [])),
@@ -114,6 +116,7 @@ pub fn routes(cfg: &mut impl Routes) {
     comments::routes(cfg);
     privacy::routes(cfg);
     insights::routes(cfg);
+    scim::routes(cfg);
 }
 
 /// The OpenAPI document served at `/openapi.json`: `openapi/openapi.json`, built into the
@@ -493,6 +496,16 @@ fn finalize(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             if path.starts_with("/v1/auth/") {
                 add_response(op, "500", &mut used);
                 document_headers(op, false);
+                continue;
+            }
+            // SCIM answers its own error schema, and documents its errors itself.
+            if path.starts_with("/scim/") {
+                let idempotent = idempotency::applies(&method, path);
+                if idempotent {
+                    op.parameters.get_or_insert_with(Vec::new).push(RefOr::T(idempotency_key_parameter()));
+                }
+                scim::document_errors(op);
+                document_headers(op, idempotent);
                 continue;
             }
             if idempotency::applies(&method, path) {

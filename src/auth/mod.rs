@@ -106,6 +106,38 @@ pub fn authenticate(req: &HttpRequest) -> Result<Option<Caller>, ApiError> {
     state.tokens.verify(token).map(Some)
 }
 
+/// What a static SCIM token starts with (an identity provider's "secret token").
+pub const SCIM_TOKEN_PREFIX: &str = "vov_scim_";
+
+/// The caller of a SCIM request (`/scim/v2`), or `None` without a token: an access token as
+/// anywhere else, or a static SCIM token, which stands for its integration client with the
+/// `scim` scope alone and works nowhere but under `/scim/v2`. Checked live as
+/// [`still_valid`] checks every token.
+pub async fn scim_caller(req: &HttpRequest) -> Result<Option<Caller>, ApiError> {
+    let Some(token) = bearer_token(req)? else { return Ok(None) };
+    let caller = if token.starts_with(SCIM_TOKEN_PREFIX) {
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
+        let hash = <sha2::Sha256 as sha2::Digest>::digest(token.as_bytes());
+        match state.store.client_of_scim_token(&hash).await? {
+            Some((id, organisation_id)) => Caller {
+                subject: Subject::Client(id),
+                roles: vec![Role::Integration],
+                scopes: vec![Scope::Scim],
+                organisation_id,
+                admin_of: vec![],
+            },
+            None => {
+                return Err(ApiError::Unauthorized("This SCIM token is not valid (it may have been replaced).".into()));
+            }
+        }
+    } else {
+        authenticate(req)?.ok_or_else(|| ApiError::Unauthorized("This needs a bearer token.".into()))?
+    };
+    still_valid(req, Some(caller)).await
+}
+
 /// A token holds only while what it speaks for does, and grants no more than that has
 /// now. A person's role and the organisations they administer are read live: a demoted
 /// facilitator is a member from their next request, a deleted person's token answers 401.

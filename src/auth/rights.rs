@@ -105,6 +105,10 @@ pub enum Scope {
     /// Only facilitators grant it.
     #[serde(rename = "insights:read")]
     InsightsRead,
+    /// Provision the people of the client's organisation, their memberships and its groups
+    /// over SCIM 2.0 (`/scim/v2`), as an identity provider does.
+    #[serde(rename = "scim")]
+    Scim,
 }
 
 impl Scope {
@@ -116,6 +120,7 @@ impl Scope {
         Scope::LearningRecordsRead,
         Scope::LearningRecordsWrite,
         Scope::InsightsRead,
+        Scope::Scim,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -126,6 +131,7 @@ impl Scope {
             Scope::LearningRecordsRead => "learning-records:read",
             Scope::LearningRecordsWrite => "learning-records:write",
             Scope::InsightsRead => "insights:read",
+            Scope::Scim => "scim",
         }
     }
 
@@ -137,6 +143,7 @@ impl Scope {
             Scope::LearningRecordsRead => "Read the learning records shared with the client's organisation",
             Scope::LearningRecordsWrite => "Sync the learning records of the client's organisation's members",
             Scope::InsightsRead => "Read the network's insights for policy (granted by facilitators only)",
+            Scope::Scim => "Provision the client's organisation's people and groups over SCIM 2.0",
         }
     }
 

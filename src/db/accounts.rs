@@ -283,6 +283,32 @@ impl Store {
         if n == 1 { Ok(()) } else { Err(StoreError::NotFound) }
     }
 
+    /// Gives a client a new SCIM token (its SHA-256): the previous one stops working at once.
+    #[tracing::instrument(skip(self, token_hash))]
+    pub async fn set_scim_token(&self, id: Uuid, token_hash: Option<&[u8]>) -> StoreResult<Option<DateTime<Utc>>> {
+        let at = token_hash.map(|_| now());
+        let n = execute!(
+            self.writer(),
+            "update api_clients set scim_token_hash = $2, scim_token_created_at = $3 where id = $1 and revoked_at is null",
+            id,
+            token_hash,
+            at
+        )?;
+        if n == 1 { Ok(at) } else { Err(StoreError::NotFound) }
+    }
+
+    /// The client (and its organisation) a SCIM token stands for, by the token's SHA-256.
+    pub async fn client_of_scim_token(&self, token_hash: &[u8]) -> StoreResult<Option<(Uuid, Option<Uuid>)>> {
+        Ok(on_pool!(self.reader(), |p| {
+            sqlx::query_as(
+                "select id, organisation_id from api_clients where scim_token_hash = $1 and revoked_at is null",
+            )
+            .bind(token_hash)
+            .fetch_optional(p)
+            .await
+        })?)
+    }
+
     /// Marks a client revoked: its secret no longer yields tokens.
     #[tracing::instrument(skip(self))]
     pub async fn revoke_client(&self, id: Uuid) -> StoreResult<()> {

@@ -12,6 +12,10 @@ pub enum Rule {
     Unique,
     /// A person's e-mail address is unique in the network.
     EmailTaken,
+    /// A SCIM user's `userName` is unique in its organisation, ignoring case.
+    UserNameTaken,
+    /// A SCIM group's `displayName` is unique in its organisation, ignoring case.
+    GroupNameTaken,
     /// A theme's slug is unique.
     SlugTaken,
     /// An organisation's enterprise number is unique.
@@ -41,6 +45,8 @@ impl Rule {
     pub fn pointer(self) -> Option<&'static str> {
         match self {
             Rule::EmailTaken => Some("/email"),
+            Rule::UserNameTaken => Some("/userName"),
+            Rule::GroupNameTaken => Some("/displayName"),
             Rule::SlugTaken => Some("/slug"),
             Rule::EnterpriseNumberTaken => Some("/enterprise_number"),
             Rule::ReferenceOfAnotherPerson => Some("/person_id"),

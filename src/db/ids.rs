@@ -21,6 +21,7 @@ pub enum Kind {
     Comment,
     Client,
     Theme,
+    Group,
 }
 
 tokio::task_local! {

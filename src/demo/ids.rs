@@ -69,6 +69,17 @@ pub const MIRA_DRAFT: Uuid = id(0x8f92);
 pub const SOLUTION_COMMENT: Uuid = id(0x8fa1);
 pub const CHALLENGE_COMMENT: Uuid = id(0x8fa2);
 
+/// Zorgnet Kempen's identity provider over SCIM: Hanne Verhoeven (a user to read and change)
+/// and Bram Wouters (the user to deprovision); the team Zorgteam Geel (Hanne in it) and
+/// Projectteam 2026 (the group to delete).
+pub const SCIM_HANNE: Uuid = id(0x8fb1);
+pub const SCIM_BRAM: Uuid = id(0x8fb2);
+pub const SCIM_TEAM: Uuid = id(0x8fc1);
+pub const SCIM_PROJECT: Uuid = id(0x8fc2);
+/// A second client of Zorgnet Kempen with the `scim` scope and no token yet (the one whose
+/// SCIM token the examples make and remove).
+pub const SCIM_SPARE_CLIENT: Uuid = id(0x8fb9);
+
 /// The planned ids by kind and demo key.
 const PLANNED: &[(Kind, &str, Uuid)] = &[
     (Kind::Organisation, "zorgnet", ZORGNET),
@@ -105,6 +116,11 @@ const PLANNED: &[(Kind, &str, Uuid)] = &[
     (Kind::Solution, "mira-draft", MIRA_DRAFT),
     (Kind::Comment, "tandemleren-zorg", SOLUTION_COMMENT),
     (Kind::Comment, "kennis-doorgeven-zorg", CHALLENGE_COMMENT),
+    (Kind::Person, "scim/hanne", SCIM_HANNE),
+    (Kind::Person, "scim/bram", SCIM_BRAM),
+    (Kind::Group, "scim/zorgteam", SCIM_TEAM),
+    (Kind::Group, "scim/project", SCIM_PROJECT),
+    (Kind::Client, "scim/spare", SCIM_SPARE_CLIENT),
 ];
 
 /// The ids planned for the objects of `kinds` of demo `key`.

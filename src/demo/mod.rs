@@ -53,6 +53,9 @@ pub struct DemoClient {
     pub organisation_id: Uuid,
     pub client_id: Uuid,
     pub secret: String,
+    /// The demo identity provider's client (`scim` scope) and its static SCIM token.
+    pub scim_client_id: Uuid,
+    pub scim_token: String,
 }
 
 /// Seeds the demo data; safe to run again (what exists is left alone). Returns the demo
@@ -145,7 +148,8 @@ pub async fn seed(store: &Store) -> anyhow::Result<Option<DemoClient>> {
                 &secret_hash,
             )
             .await?;
-        Some(DemoClient { organisation_id: zorgnet, client_id, secret })
+        let (scim_client_id, scim_token) = scim::seed_scim(store, zorgnet).await?;
+        Some(DemoClient { organisation_id: zorgnet, client_id, secret, scim_client_id, scim_token })
     } else {
         None
     };
@@ -165,4 +169,5 @@ mod events;
 mod examples;
 pub mod ids;
 mod learning;
+pub mod scim;
 mod solutions;

@@ -9,7 +9,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError, web};
 use sha2::{Digest, Sha256};
 
-use crate::auth::{authenticate, still_valid};
+use crate::auth::{authenticate, scim_caller, still_valid};
 use crate::db::idempotency::{Begin, StoredResponse};
 use crate::error::ApiError;
 use crate::http::json::read_body;
@@ -28,7 +28,9 @@ const KEPT_HEADERS: [HeaderName; 5] =
 /// the path): every POST of the API except the OAuth endpoints, whose responses (tokens)
 /// must never be stored or replayed.
 pub fn applies(method: &Method, route: &str) -> bool {
-    method == Method::POST && route.starts_with("/v1/") && !route.starts_with("/v1/auth/")
+    method == Method::POST
+        && ((route.starts_with("/v1/") && !route.starts_with("/v1/auth/"))
+            || (route.starts_with("/scim/v2/") && !route.ends_with("/.search")))
 }
 
 fn check_key(value: &HeaderValue) -> Result<String, ApiError> {
@@ -97,9 +99,13 @@ pub async fn idempotency(
     // Keys are kept per caller, and only for a caller that still exists: a revoked client or
     // an erased person neither replays an answer nor leaves a new key behind (the handler
     // answers 401, which is not stored).
-    let caller = match authenticate(req.request()) {
-        Ok(Some(caller)) => still_valid(req.request(), Some(caller)).await.ok().flatten(),
-        Ok(None) | Err(_) => None,
+    let caller = if req.path().starts_with("/scim/") {
+        scim_caller(req.request()).await.ok().flatten()
+    } else {
+        match authenticate(req.request()) {
+            Ok(Some(caller)) => still_valid(req.request(), Some(caller)).await.ok().flatten(),
+            Ok(None) | Err(_) => None,
+        }
     };
     let Some(owner) = caller.map(|c| c.owner_key()) else {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);

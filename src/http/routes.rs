@@ -109,11 +109,26 @@ pub async fn head_as_get(
 }
 
 /// The default service: 405 or 404 as problems.
-pub async fn fallback(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    Err(match state.routes.allowed(req.path()) {
+pub async fn fallback(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, actix_web::Error> {
+    let error = match state.routes.allowed(req.path()) {
         Some(methods) if !methods.is_empty() => ApiError::MethodNotAllowed(methods.to_vec()),
         _ => ApiError::not_found(format!("There is nothing at {}; see /docs for the API.", req.path())),
-    })
+    };
+    // SCIM clients read SCIM errors (with `Allow` kept on a 405).
+    if req.path().starts_with("/scim/") {
+        let allow = match &error {
+            ApiError::MethodNotAllowed(methods) => {
+                Some(methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", "))
+            }
+            _ => None,
+        };
+        let mut res = actix_web::ResponseError::error_response(&crate::api::scim::ScimError::from(error));
+        if let Some(allow) = allow.and_then(|a| actix_web::http::header::HeaderValue::from_str(&a).ok()) {
+            res.headers_mut().insert(actix_web::http::header::ALLOW, allow);
+        }
+        return Ok(res);
+    }
+    Err(error.into())
 }
 
 #[cfg(test)]

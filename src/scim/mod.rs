@@ -3,6 +3,8 @@
 
 pub mod discovery;
 pub mod filter;
+pub mod group;
 pub mod messages;
 pub mod patch;
 pub mod schema;
+pub mod user;

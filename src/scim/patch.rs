@@ -122,6 +122,36 @@ pub fn operations(body: &Value) -> Result<Vec<Operation>, Error> {
 /// half changed: apply to a copy).
 pub fn apply(resource: &mut Value, operations: &[Operation], schema: &Resource) -> Result<(), Error> {
     for operation in operations {
+        // A path that is an extension's URN names the extension's object as a whole.
+        let whole = operation
+            .path
+            .as_ref()
+            .filter(|p| p.filter.is_none() && p.sub.is_none() && p.attr.sub.is_none())
+            .and_then(|p| p.attr.uri.as_ref().and_then(|uri| schema.extension(&format!("{uri}:{}", p.attr.name))));
+        if let Some(extension) = whole {
+            match (operation.op, &operation.value) {
+                (Op::Remove, _) => {
+                    if let Some(root) = resource.as_object_mut() {
+                        root.retain(|k, _| !k.eq_ignore_ascii_case(extension.id));
+                    }
+                }
+                (_, Some(value @ Value::Object(_))) => {
+                    let wrapped = Operation {
+                        op: operation.op,
+                        path: None,
+                        value: Some(Value::Object(Map::from_iter([(extension.id.to_string(), value.clone())]))),
+                    };
+                    apply(resource, std::slice::from_ref(&wrapped), schema)?;
+                }
+                _ => {
+                    return Err(error(
+                        ScimType::InvalidValue,
+                        format!("`{}` takes an object of its attributes.", extension.id),
+                    ));
+                }
+            }
+            continue;
+        }
         match (&operation.path, &operation.value) {
             (Some(path), value) => at_path(resource, operation.op, path, value.as_ref(), schema)?,
             (None, Some(Value::Object(members))) => {
@@ -131,6 +161,9 @@ pub fn apply(resource: &mut Value, operations: &[Operation], schema: &Resource) 
                     }
                     if let (Some(extension), Value::Object(inner)) = (schema.extension(key), value) {
                         for (name, value) in inner {
+                            if name.eq_ignore_ascii_case("schemas") {
+                                continue;
+                            }
                             let attr = AttrPath { uri: Some(extension.id.to_string()), name: name.clone(), sub: None };
                             let path = PatchPath { attr, filter: None, sub: None };
                             at_path(resource, operation.op, &path, Some(value), schema)?;

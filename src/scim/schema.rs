@@ -290,9 +290,9 @@ static ENTERPRISE_USER_SCHEMA: Schema = Schema {
         attr("employeeNumber", Type::String, "The organisation's number for the person."),
         attr("department", Type::String, "The department the person works in."),
         attr("organization", Type::String, "The part of the organisation the person belongs to."),
-        attr("manager", Type::Complex, "The person's manager, a user of the same organisation.").with(&[
+        attr("manager", Type::Complex, "The person's manager, by the id of their SCIM user (kept as given).").with(&[
             attr("value", Type::String, "The manager's id.").exact(),
-            attr("$ref", Type::Reference, "The manager's URL.").exact().read_only().to(&["User"]),
+            attr("$ref", Type::Reference, "The manager's URL (its last segment is the id).").exact().to(&["User"]),
             attr("displayName", Type::String, "The manager's name.").read_only(),
         ]),
     ],
@@ -309,9 +309,9 @@ static GROUP_SCHEMA: Schema = Schema {
         attr("displayName", Type::String, "The group's name, unique in the organisation.").required().unique(),
         attr("members", Type::Complex, "The users in the group.").multi().with(&[
             attr("value", Type::String, "The user's id.").exact(),
-            attr("$ref", Type::Reference, "The user's URL.").exact().read_only().to(&["User"]),
+            attr("$ref", Type::Reference, "The user's URL (its last segment is the id).").exact().to(&["User"]),
             attr("display", Type::String, "The user's name.").read_only(),
-            attr("type", Type::String, "`User`.").exact(),
+            attr("type", Type::String, "`User`: members are users.").exact().read_only(),
         ]),
         META,
     ],

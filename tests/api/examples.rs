@@ -107,6 +107,9 @@ async fn every_documented_request_example_succeeds_against_the_demo_data(app: Te
     for r in &requests {
         let mut req = app.request(r.method.clone(), &r.url);
         if let Some(caller) = &r.caller {
+            if caller == vov::api::examples::SCIM_CALLER {
+                tokens.insert(caller.clone(), client.as_ref().unwrap().scim_token.clone());
+            }
             if !tokens.contains_key(caller) {
                 let res = app.password_grant(caller, vov::demo::PASSWORD).await;
                 assert_eq!(res.status(), StatusCode::OK, "the demo caller {caller} signs in");

@@ -19,6 +19,7 @@ mod outage;
 mod pagination;
 mod policy;
 mod privacy;
+mod scim;
 mod solutions;
 mod stakeholders;
 mod storage;

@@ -472,6 +472,12 @@ where
             .bind(person)
             .execute(&mut *self)
             .await?;
+        // Nor does its identity provider: the SCIM user goes, with its groups.
+        sqlx::query("delete from scim_users where organisation_id = $1 and person_id = $2")
+            .bind(organisation)
+            .bind(person)
+            .execute(&mut *self)
+            .await?;
         let mut qb = QueryBuilder::<C::Database>::new("update people set version = version + 1, updated_at = ");
         qb.push_bind(now()).push(" where id = ").push_bind(person);
         qb.push(format!(" returning {PERSON_COLUMNS}"));
@@ -492,4 +498,10 @@ where
 mod memberships;
 mod profiles;
 mod rows;
+mod scim;
 mod sync;
+
+pub use scim::{
+    SCIM_SYSTEM, ScimGroupNarrow, ScimGroupRecord, ScimGroupWrite, ScimNarrow, ScimUserRecord, ScimUserWrite,
+    placeholder_email,
+};
