@@ -504,7 +504,7 @@ fn finalize(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
                 if idempotent {
                     op.parameters.get_or_insert_with(Vec::new).push(RefOr::T(idempotency_key_parameter()));
                 }
-                scim::document_errors(op);
+                scim::document_errors(op, idempotent);
                 document_headers(op, idempotent);
                 continue;
             }

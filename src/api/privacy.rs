@@ -38,7 +38,8 @@ pub fn routes(cfg: &mut impl Routes) {
     "authored_solutions": [], "challenges": [], "comments": [], "endorsements": [],
     "insights": {"counted_in_insights": true},
     "external_references": [{"organisation_id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d12", "resource_type": "person",
-        "resource_id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d41", "system": "sdworx", "external_id": "E-10442"}]
+        "resource_id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d41", "system": "sdworx", "external_id": "E-10442"}],
+    "identity_providers": []
 }))]
 pub struct PersonalData {
     pub exported_at: DateTime<Utc>,
@@ -66,6 +67,28 @@ pub struct PersonalData {
     /// Whether your learning records count, anonymously, in the network's figures for
     /// policy (change it with `PUT /v1/me/insights-consent`).
     pub insights: crate::api::insights::InsightsConsent,
+    /// What organisations' identity providers keep about you over SCIM: your sign-in name
+    /// there, name parts, language, addresses, employee number, department, manager and
+    /// groups.
+    pub identity_providers: Vec<IdentityProviderView>,
+}
+
+/// What one organisation's identity provider keeps about you (SCIM).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"organisation_id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8d12", "user_name": "sofie.peeters@zorgnetkempen.example",
+    "attributes": {"displayName": "Sofie Peeters", "department": "Thuiszorg", "employeeNumber": "2107"},
+    "groups": ["Zorgteam Geel"], "created_at": "2026-11-27T09:00:00Z", "updated_at": "2026-11-27T09:00:00Z"}))]
+pub struct IdentityProviderView {
+    pub organisation_id: Uuid,
+    /// Your sign-in name in the organisation's directory.
+    pub user_name: String,
+    /// The rest it keeps, by their SCIM names.
+    #[schema(value_type = Object)]
+    pub attributes: serde_json::Value,
+    /// The organisation's groups (teams, departments) you are in.
+    pub groups: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// An id an organisation's system keeps for you or something of yours.
@@ -184,6 +207,20 @@ async fn export_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpRes
             external_id: r.reference.id,
         })
         .collect();
+    let identity_providers = state
+        .store
+        .scim_records_of(me)
+        .await?
+        .into_iter()
+        .map(|r| IdentityProviderView {
+            organisation_id: r.organisation_id,
+            user_name: r.user_name,
+            attributes: serde_json::to_value(&r.attributes).unwrap_or_default(),
+            groups: r.groups,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+        .collect();
     Ok(HttpResponse::Ok()
         .insert_header(("Content-Disposition", "attachment; filename=\"vov-personal-data.json\""))
         .insert_header(("Cache-Control", "no-store"))
@@ -199,6 +236,7 @@ async fn export_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpRes
             comments: authored.comments.iter().map(|c| CommentView::of(c, Some(&access))).collect(),
             endorsements: authored.endorsements.iter().map(EndorsementView::from).collect(),
             external_references,
+            identity_providers,
             insights: crate::api::insights::InsightsConsent {
                 counted_in_insights: state.store.counted_in_insights(me).await?,
             },

@@ -82,6 +82,22 @@ fn secret_not_kept(headers: Vec<(String, String)>) -> StoredResponse {
     StoredResponse { status: 409, headers: kept, body: serde_json::to_vec(&problem).unwrap_or_default() }
 }
 
+/// An error as the path's clients read errors: SCIM's error schema under `/scim/`, a problem
+/// everywhere else (with the headers the error carries, such as `Retry-After`).
+fn answer_error(path: &str, error: ApiError) -> HttpResponse {
+    if path.starts_with("/scim/") {
+        let mut res = error.error_response();
+        let scim = crate::api::scim::ScimError::from(error).error_response();
+        let status = scim.status();
+        let (_, body) = scim.into_parts();
+        *res.status_mut() = status;
+        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(crate::scim::messages::MEDIA_TYPE));
+        res.set_body(body)
+    } else {
+        error.error_response()
+    }
+}
+
 /// The middleware. Requests without the header, or that it does not apply to, pass through.
 pub async fn idempotency(
     req: ServiceRequest,
@@ -94,7 +110,10 @@ pub async fn idempotency(
     };
     let key = match check_key(value) {
         Ok(key) => key,
-        Err(e) => return Ok(req.error_response(e)),
+        Err(e) => {
+            let res = answer_error(req.path(), e);
+            return Ok(req.into_response(res));
+        }
     };
     // Keys are kept per caller, and only for a caller that still exists: a revoked client or
     // an erased person neither replays an answer nor leaves a new key behind (the handler
@@ -116,7 +135,10 @@ pub async fn idempotency(
     let (http_req, mut payload) = req.into_parts();
     let body = match read_body(&http_req, &mut payload, state.settings.body_limit_bytes).await {
         Ok(body) => body,
-        Err(e) => return Ok(ServiceResponse::new(http_req, e.error_response())),
+        Err(e) => {
+            let res = answer_error(http_req.path(), e);
+            return Ok(ServiceResponse::new(http_req, res));
+        }
     };
     let hash = request_hash(
         http_req.method().as_str(),
@@ -129,12 +151,32 @@ pub async fn idempotency(
     let store = &state.store;
     let begin = match store.idempotency_begin(&owner, &key, &hash, ttl, chrono::Duration::seconds(LOCK_SECS)).await {
         Ok(begin) => begin,
-        Err(e) => return Ok(ServiceResponse::new(http_req, ApiError::from(e).error_response())),
+        Err(e) => {
+            let res = answer_error(http_req.path(), ApiError::from(e));
+            return Ok(ServiceResponse::new(http_req, res));
+        }
     };
     match begin {
+        Begin::Replay(stored) if stored.status >= 400 && http_req.path().starts_with("/scim/") => {
+            // A stored error (an erased person's answer) in SCIM's error schema.
+            let detail = serde_json::from_slice::<serde_json::Value>(&stored.body)
+                .ok()
+                .and_then(|b| b["detail"].as_str().map(str::to_string))
+                .unwrap_or_default();
+            let status = actix_web::http::StatusCode::from_u16(stored.status).unwrap_or(StatusCode::GONE);
+            let mut res = crate::api::scim::ScimError::status(status, detail).error_response();
+            res.headers_mut().insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+            Ok(ServiceResponse::new(http_req, res))
+        }
         Begin::Replay(stored) => Ok(ServiceResponse::new(http_req, replay(stored))),
-        Begin::Mismatch => Ok(ServiceResponse::new(http_req, ApiError::IdempotencyKeyReused.error_response())),
-        Begin::InFlight => Ok(ServiceResponse::new(http_req, ApiError::IdempotencyInFlight.error_response())),
+        Begin::Mismatch => {
+            let res = answer_error(http_req.path(), ApiError::IdempotencyKeyReused);
+            Ok(ServiceResponse::new(http_req, res))
+        }
+        Begin::InFlight => {
+            let res = answer_error(http_req.path(), ApiError::IdempotencyInFlight);
+            Ok(ServiceResponse::new(http_req, res))
+        }
         Begin::Proceed { claim } => {
             let req = ServiceRequest::from_parts(http_req, Payload::from(body));
             let res = match next.call(req).await {

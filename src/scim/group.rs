@@ -66,6 +66,10 @@ impl Group {
                 }
                 continue;
             }
+            // Another schema's extension (a provider's own): not kept, ignored.
+            if key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")) && GROUPS.find(None, key).is_none() {
+                continue;
+            }
             let attribute = match GROUPS.find(None, key) {
                 Some(Found::Kept(_, a)) if a.mutability == Mutability::ReadOnly => continue,
                 Some(Found::Kept(_, a)) => a,

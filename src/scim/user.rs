@@ -129,6 +129,14 @@ fn kept<'a>(
         if uri.is_none() && (key.eq_ignore_ascii_case("schemas") || USERS.extension(key).is_some()) {
             continue;
         }
+        // Another schema's extension (a provider's own, `urn:okta:...`): not kept, ignored
+        // (RFC 7644 §3.3), as the attributes RFC 7643 defines and the network does not keep.
+        let ours = |k: &str| {
+            [USER, ENTERPRISE_USER].iter().any(|u| k.get(..u.len()).is_some_and(|p| p.eq_ignore_ascii_case(u)))
+        };
+        if uri.is_none() && key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")) && !ours(key) {
+            continue;
+        }
         match USERS.find(uri, key) {
             Some(Found::Kept(_, a)) if a.mutability == Mutability::ReadOnly => {}
             Some(Found::Kept(_, a)) => out.push((a, value)),
@@ -467,6 +475,11 @@ mod tests {
         );
         assert!(refused(json!({"userName": "a".repeat(256)})).detail.contains("255"));
         assert!(refused(json!([1])).detail.contains("object"));
+        // Keys of any characters are refused, never a panic (a multi-byte character where a
+        // URN prefix would end).
+        assert!(refused(json!({"userName": "a", "ur\u{e9}x": 1})).detail.contains("ur\u{e9}x"));
+        // A provider's own extension is ignored.
+        assert!(User::from_json(&json!({"userName": "a", "urn:okta:custom:1.0:user": {"x": 1}})).is_ok());
     }
 
     #[test]

@@ -156,13 +156,9 @@ async fn query_groups(
     )
 )]
 #[get("/scim/v2/Groups")]
-pub(super) async fn list_groups(
-    req: HttpRequest,
-    query: web::Query<ListQuery>,
-    state: web::Data<AppState>,
-) -> ScimResult<HttpResponse> {
+pub(super) async fn list_groups(req: HttpRequest, state: web::Data<AppState>) -> ScimResult<HttpResponse> {
     let who = provisioner(&req).await?;
-    query_groups(&req, &state, who.organisation, &query).await
+    query_groups(&req, &state, who.organisation, &query::<ListQuery>(&req)?).await
 }
 
 /// Search the organisation's groups
@@ -243,11 +239,10 @@ pub(super) async fn create_group(
 pub(super) async fn get_group(
     req: HttpRequest,
     id: web::Path<String>,
-    query: web::Query<Projection>,
     state: web::Data<AppState>,
 ) -> ScimResult<HttpResponse> {
     let who = provisioner(&req).await?;
-    let (attributes, excluded) = query.projection()?;
+    let (attributes, excluded) = query::<Projection>(&req)?.projection()?;
     let record = found_group(state.store.scim_group(who.organisation, group_id(&id)?).await, &id)?;
     let mut res =
         answer(StatusCode::OK, &messages::project(&render(&record, &base(&req)), &attributes, &excluded, &GROUPS));
@@ -288,8 +283,13 @@ pub(super) async fn replace_group(
 ) -> ScimResult<HttpResponse> {
     let who = provisioner(&req).await?;
     let group = group_id(&id)?;
-    let expected = if_match(req.headers())?;
+    let tags = if_match(req.headers());
     let write = write_of(&state, who.organisation, &Group::from_json(&read(&req, &body)?)?).await?;
+    let expected = if tags.is_absent() {
+        None
+    } else {
+        tags.pin(found_group(state.store.scim_group(who.organisation, group).await, &id)?.version)?
+    };
     found_group(state.store.scim_put_group(who.organisation, Some(group), &write, expected).await, &id)?;
     let record = found_group(state.store.scim_group(who.organisation, group).await, &id)?;
     Ok(tagged(StatusCode::OK, &record, &base(&req)))
@@ -326,19 +326,17 @@ pub(super) async fn patch_group(
 ) -> ScimResult<HttpResponse> {
     let who = provisioner(&req).await?;
     let group = group_id(&id)?;
-    let expected = if_match(req.headers())?;
+    let tags = if_match(req.headers());
     let operations = patch::operations(&read(&req, &body)?)?;
     let base = base(&req);
     for _ in 0..3 {
         let current = found_group(state.store.scim_group(who.organisation, group).await, &id)?;
-        if expected.is_some_and(|e| e != current.version) {
-            return Err(StoreError::VersionMismatch { current: current.version }.into());
-        }
+        tags.pin(current.version)?;
         let mut resource = render(&current, &base);
         patch::apply(&mut resource, &operations, &GROUPS)?;
         let write = write_of(&state, who.organisation, &Group::from_json(&resource)?).await?;
         match state.store.scim_put_group(who.organisation, Some(group), &write, Some(current.version)).await {
-            Err(StoreError::VersionMismatch { .. }) if expected.is_none() => continue,
+            Err(StoreError::VersionMismatch { .. }) if tags.is_absent() => continue,
             other => found_group(other, &id)?,
         };
         let record = found_group(state.store.scim_group(who.organisation, group).await, &id)?;
@@ -369,7 +367,12 @@ pub(super) async fn delete_group(
 ) -> ScimResult<HttpResponse> {
     let who = provisioner(&req).await?;
     let group = group_id(&id)?;
-    let expected = if_match(req.headers())?;
+    let tags = if_match(req.headers());
+    let expected = if tags.is_absent() {
+        None
+    } else {
+        tags.pin(found_group(state.store.scim_group(who.organisation, group).await, &id)?.version)?
+    };
     found_group(state.store.scim_delete_group(who.organisation, group, expected).await, &id)?;
     Ok(HttpResponse::NoContent().finish())
 }

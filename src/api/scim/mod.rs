@@ -93,6 +93,11 @@ impl ScimError {
         Self { status, scim_type, detail: detail.into() }
     }
 
+    /// An error of `status` without a `scimType`.
+    pub(crate) fn status(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self::new(status, None, detail)
+    }
+
     fn bad(scim_type: ScimType, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, Some(scim_type), detail)
     }
@@ -224,23 +229,43 @@ fn read(req: &HttpRequest, body: &[u8]) -> ScimResult<Value> {
         .map_err(|e| ScimError::bad(ScimType::InvalidSyntax, format!("The body is not JSON: {e}.")))
 }
 
-/// The version `If-Match` requires, `None` without one or with `*`; SCIM versions are weak
-/// tags (`W/"3"`), compared weakly, as RFC 7644 §3.14 has them.
-fn if_match(headers: &HeaderMap) -> ScimResult<Option<i64>> {
-    let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
+/// What `If-Match` asks: `None` without one or with `*`, else the versions its tags name.
+/// SCIM versions are weak tags (`W/"3"`), compared weakly, as RFC 7644 §3.14 has them; a
+/// tag that is none of ours names no version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct IfMatch(Option<Vec<i64>>);
+
+impl IfMatch {
+    /// The version a write must find, given the current one: `None` when `If-Match` asks
+    /// for none, the current one when it names it, `412` when it does not.
+    pub(super) fn pin(&self, current: i64) -> ScimResult<Option<i64>> {
+        match &self.0 {
+            None => Ok(None),
+            Some(versions) if versions.contains(&current) => Ok(Some(current)),
+            Some(_) => Err(StoreError::VersionMismatch { current }.into()),
+        }
+    }
+
+    pub(super) fn is_absent(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
+fn if_match(headers: &HeaderMap) -> IfMatch {
+    let Some(value) = headers.get(header::IF_MATCH) else { return IfMatch(None) };
     let value = value.to_str().unwrap_or_default().trim();
     if value == "*" {
-        return Ok(None);
+        return IfMatch(None);
     }
-    let versions: Vec<i64> = value
-        .split(',')
-        .filter_map(|t| {
-            let t = t.trim();
-            t.strip_prefix("W/").unwrap_or(t).strip_prefix('"')?.strip_suffix('"')?.parse().ok()
-        })
-        .collect();
-    // A tag that is none of ours never matches: no version is below 1.
-    Ok(Some(versions.first().copied().unwrap_or(0)))
+    IfMatch(Some(
+        value
+            .split(',')
+            .filter_map(|t| {
+                let t = t.trim();
+                t.strip_prefix("W/").unwrap_or(t).strip_prefix('"')?.strip_suffix('"')?.parse().ok()
+            })
+            .collect(),
+    ))
 }
 
 // ---- lists ----
@@ -254,11 +279,11 @@ pub struct ListQuery {
     /// `emails[type eq "work" and value co "@example.be"]`, `active eq false`, ...
     #[param(example = "userName eq \"an.peeters@example.be\"")]
     pub filter: Option<String>,
-    /// The first result, counting from 1.
-    #[param(minimum = 1, example = 1)]
+    /// The first result, counting from 1 (RFC 7644 §3.4.2.4: below 1 reads as 1).
+    #[param(example = 1)]
     pub start_index: Option<i64>,
-    /// At most this many (at most 200).
-    #[param(minimum = 0, maximum = 200, example = 100)]
+    /// At most this many: up to 200 (more reads as 200, a negative number as 0).
+    #[param(example = 100)]
     pub count: Option<i64>,
     /// Only these attributes (comma-separated); `id` and `schemas` always come.
     #[param(example = "userName,active")]
@@ -356,6 +381,13 @@ fn projection(
         messages::attribute_list(l.unwrap_or_default()).map_err(|e| ScimError::bad(ScimType::InvalidValue, e))
     };
     Ok((list(attributes)?, list(excluded)?))
+}
+
+/// The query string read as `T`; one that does not read is a SCIM `400`.
+pub(super) fn query<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> ScimResult<T> {
+    web::Query::<T>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .map_err(|e| ScimError::bad(ScimType::InvalidValue, format!("The query is not valid: {e}.")))
 }
 
 /// `NotFound` as `404` naming `id`; anything else as itself.
@@ -532,9 +564,9 @@ async fn get_schema(req: HttpRequest, id: web::Path<String>) -> ScimResult<HttpR
 
 /// Adds to a SCIM operation the errors it may answer that it does not document itself, in
 /// the SCIM error schema: `400` for its parameters or body, `401` and `403` for the
-/// credential, `415` for a body's media type, `500`, and `503` when the database is out of
-/// reach.
-pub(crate) fn document_errors(op: &mut utoipa::openapi::path::Operation) {
+/// credential, `415` for a body's media type, `409` and `422` for an `Idempotency-Key`,
+/// `500`, and `503` when the database is out of reach.
+pub(crate) fn document_errors(op: &mut utoipa::openapi::path::Operation, idempotent: bool) {
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
     let has_input = op.request_body.is_some() || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
     let has_body = op.request_body.is_some();
@@ -560,6 +592,27 @@ pub(crate) fn document_errors(op: &mut utoipa::openapi::path::Operation) {
             None,
             "Not `application/scim+json` or `application/json`.",
             "Send the body as `application/scim+json` (or `application/json`).",
+        ),
+        (
+            idempotent,
+            "409",
+            None,
+            "A request with this `Idempotency-Key` is still in progress.",
+            "A request with this Idempotency-Key is still in progress; retry in a moment.",
+        ),
+        (
+            idempotent,
+            "410",
+            None,
+            "A retry of a request whose answer concerned a person who has since been erased.",
+            "This request was done, but its answer concerned a person who has since been erased; nothing of it is kept.",
+        ),
+        (
+            idempotent,
+            "422",
+            None,
+            "The `Idempotency-Key` was first used for another request.",
+            "The Idempotency-Key was first used with a different method, path or body; use a new key for a new request.",
         ),
         (
             true,

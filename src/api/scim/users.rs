@@ -168,13 +168,9 @@ const USER_EXAMPLE: &str = r#"{
     )
 )]
 #[get("/scim/v2/Users")]
-pub(super) async fn list_users(
-    req: HttpRequest,
-    query: web::Query<ListQuery>,
-    state: web::Data<AppState>,
-) -> ScimResult<HttpResponse> {
+pub(super) async fn list_users(req: HttpRequest, state: web::Data<AppState>) -> ScimResult<HttpResponse> {
     let who = provisioner(&req).await?;
-    query_users(&req, &state, who.organisation, &query).await
+    query_users(&req, &state, who.organisation, &query::<ListQuery>(&req)?).await
 }
 
 /// Search the organisation's users
@@ -269,11 +265,10 @@ pub(super) async fn create_user(
 pub(super) async fn get_user(
     req: HttpRequest,
     id: web::Path<String>,
-    query: web::Query<Projection>,
     state: web::Data<AppState>,
 ) -> ScimResult<HttpResponse> {
     let who = provisioner(&req).await?;
-    let (attributes, excluded) = query.projection()?;
+    let (attributes, excluded) = query::<Projection>(&req)?.projection()?;
     let record = found(state.store.scim_user(who.organisation, user_id(&id)?, state.today()).await, &id)?;
     let base = base(&req);
     let mut res = answer(StatusCode::OK, &messages::project(&render(&record, &base), &attributes, &excluded, &USERS));
@@ -319,9 +314,10 @@ pub(super) async fn replace_user(
 ) -> ScimResult<HttpResponse> {
     let who = provisioner(&req).await?;
     let person = user_id(&id)?;
-    let expected = if_match(req.headers())?;
+    let tags = if_match(req.headers());
     let user = User::from_json(&read(&req, &body)?)?;
     let current = found(state.store.scim_user(who.organisation, person, state.today()).await, &id)?;
+    let expected = tags.pin(current.version)?;
     let write = write_of(&user, user.active.unwrap_or(current.active))?;
     found(state.store.scim_put_user(who.organisation, Some(person), &write, expected, state.today()).await, &id)?;
     let record = found(state.store.scim_user(who.organisation, person, state.today()).await, &id)?;
@@ -363,16 +359,14 @@ pub(super) async fn patch_user(
 ) -> ScimResult<HttpResponse> {
     let who = provisioner(&req).await?;
     let person = user_id(&id)?;
-    let expected = if_match(req.headers())?;
+    let tags = if_match(req.headers());
     let operations = patch::operations(&read(&req, &body)?)?;
     let base = base(&req);
     // Applied to the user as read; when another write came in between (and the caller
     // named no version of its own), read again and apply again.
     for _ in 0..3 {
         let current = found(state.store.scim_user(who.organisation, person, state.today()).await, &id)?;
-        if expected.is_some_and(|e| e != current.version) {
-            return Err(StoreError::VersionMismatch { current: current.version }.into());
-        }
+        tags.pin(current.version)?;
         let mut resource = render(&current, &base);
         patch::apply(&mut resource, &operations, &USERS)?;
         let user = User::from_json(&resource)?;
@@ -382,7 +376,7 @@ pub(super) async fn patch_user(
             .scim_put_user(who.organisation, Some(person), &write, Some(current.version), state.today())
             .await
         {
-            Err(StoreError::VersionMismatch { .. }) if expected.is_none() => continue,
+            Err(StoreError::VersionMismatch { .. }) if tags.is_absent() => continue,
             other => found(other, &id)?,
         };
         let record = found(state.store.scim_user(who.organisation, person, state.today()).await, &id)?;
@@ -418,7 +412,12 @@ pub(super) async fn delete_user(
 ) -> ScimResult<HttpResponse> {
     let who = provisioner(&req).await?;
     let person = user_id(&id)?;
-    let expected = if_match(req.headers())?;
+    let tags = if_match(req.headers());
+    let expected = if tags.is_absent() {
+        None
+    } else {
+        tags.pin(found(state.store.scim_user(who.organisation, person, state.today()).await, &id)?.version)?
+    };
     found(state.store.scim_delete_user(who.organisation, person, expected).await, &id)?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -201,6 +201,16 @@ trait PeopleTx {
     async fn lock_people(&mut self, ids: &[Uuid]) -> Result<(), sqlx::Error>;
     /// Those of `ids` who sign in with a password.
     async fn people_with_password(&mut self, ids: &[Uuid]) -> Result<Vec<Uuid>, sqlx::Error>;
+    /// Before a SCIM user of `organisation` is deleted: locks the person; `NotFound` without
+    /// the user, `VersionMismatch` when `expected` is not its version, `Forbidden` for an admin
+    /// membership. Gives whether the person belongs to this organisation alone and has no
+    /// sign-in (whether deleting the user erases them).
+    async fn scim_delete_checks(
+        &mut self,
+        organisation: Uuid,
+        person: Uuid,
+        expected: Option<i64>,
+    ) -> StoreResult<bool>;
 }
 
 impl<C> PeopleTx for C
@@ -229,6 +239,34 @@ where
     C: crate::db::learning::RecordsTx + crate::db::events::ReleaseTx,
     <C::Database as sqlx::Database>::QueryResult: crate::db::RowsAffected,
 {
+    async fn scim_delete_checks(
+        &mut self,
+        organisation: Uuid,
+        person: Uuid,
+        expected: Option<i64>,
+    ) -> StoreResult<bool> {
+        self.lock_people(&[person]).await?;
+        let version: Option<i64> = sqlx::query_scalar(
+            "select s.version + p.version from scim_users s join people p on p.id = s.person_id
+             where s.organisation_id = $1 and s.person_id = $2",
+        )
+        .bind(organisation)
+        .bind(person)
+        .fetch_optional(&mut *self)
+        .await?;
+        let version = version.ok_or(StoreError::NotFound)?;
+        if expected.is_some_and(|e| e != version) {
+            return Err(StoreError::VersionMismatch { current: version });
+        }
+        let memberships = self.load_memberships(&[person]).await?;
+        let here = |m: &&Membership| m.organisation_id == organisation;
+        if memberships.iter().filter(here).any(|m| m.terms.role == MembershipRole::OrgAdmin) {
+            return Err(StoreError::Forbidden(format!("The membership {ADMIN_MEMBERSHIP}.")));
+        }
+        let elsewhere = memberships.iter().any(|m| m.organisation_id != organisation);
+        Ok(!elsewhere && self.people_with_password(&[person]).await?.is_empty())
+    }
+
     async fn people_with_password(&mut self, ids: &[Uuid]) -> Result<Vec<Uuid>, sqlx::Error> {
         if ids.is_empty() {
             return Ok(vec![]);

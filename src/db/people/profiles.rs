@@ -383,7 +383,7 @@ impl Store {
     /// the feed. Then the database's freed space is scrubbed ([`Store::scrub_freed_space`]).
     #[tracing::instrument(skip(self))]
     pub async fn delete_person(&self, id: Uuid, expected_version: Option<i64>) -> StoreResult<()> {
-        self.erase_person(id, expected_version).await?;
+        self.erase_person(id, expected_version, None).await?;
         if let Err(e) = self.scrub_freed_space().await {
             // The rows are gone; only the overwrite of the space they held is late.
             tracing::warn!(error = %e, "scrubbing freed space after an erasure failed");
@@ -391,12 +391,38 @@ impl Store {
         Ok(())
     }
 
-    async fn erase_person(&self, id: Uuid, expected_version: Option<i64>) -> StoreResult<()> {
+    /// Erases a person who belongs to `organisation` alone and has no sign-in of their own,
+    /// checked under the lock the erasure holds; gives whether they were (see
+    /// [`Store::delete_person`]).
+    pub(crate) async fn erase_if_only_of(&self, id: Uuid, organisation: Uuid) -> StoreResult<bool> {
+        let erased = self.erase_person(id, None, Some(organisation)).await?;
+        if erased && let Err(e) = self.scrub_freed_space().await {
+            tracing::warn!(error = %e, "scrubbing freed space after an erasure failed");
+        }
+        Ok(erased)
+    }
+
+    /// `only_of`: erase only a person who belongs to that organisation alone and cannot sign
+    /// in (else nothing happens, and `false`).
+    async fn erase_person(&self, id: Uuid, expected_version: Option<i64>, only_of: Option<Uuid>) -> StoreResult<bool> {
         // Rights may change: the cached ones go when this is done.
         let _rights = self.rights.changing();
-        let deleted: Option<i64> = on_pool!(self.writer(), |p| async {
+        let deleted: Option<Option<i64>> = on_pool!(self.writer(), |p| async {
             let mut tx = p.begin_write().await?;
             (*tx).lock_people(&[id]).await?;
+            if let Some(organisation) = only_of {
+                let elsewhere: i64 = sqlx::query_scalar(
+                    "select count(*) from memberships where person_id = $1 and organisation_id <> $2",
+                )
+                .bind(id)
+                .bind(organisation)
+                .fetch_one(&mut *tx)
+                .await?;
+                let signs_in = !(*tx).people_with_password(&[id]).await?.is_empty();
+                if elsewhere > 0 || signs_in {
+                    return Ok::<_, StoreError>(None);
+                }
+            }
             let current: Option<(i64, String)> = sqlx::query_as("select version, email from people where id = $1")
                 .bind(id)
                 .fetch_optional(&mut *tx)
@@ -449,9 +475,12 @@ impl Store {
                 sqlx::query("delete from change_audience where audience_id = $1").bind(id).execute(&mut *tx).await?;
             }
             tx.commit().await?;
-            Ok::<_, StoreError>(version)
+            Ok::<_, StoreError>(Some(version))
         }
         .await)?;
-        self.written(deleted, "people", id).await.map(drop)
+        match deleted {
+            None => Ok(false),
+            Some(deleted) => self.written(deleted, "people", id).await.map(|_| true),
+        }
     }
 }

@@ -56,6 +56,18 @@ pub fn placeholder_email(person: Uuid) -> Email {
     Email::parse(&format!("{}@no-email.invalid", person.simple())).expect("a valid address")
 }
 
+/// What one organisation's provider keeps about a person, for the person's export.
+#[derive(Debug, Clone)]
+pub struct ScimKept {
+    pub organisation_id: Uuid,
+    pub user_name: String,
+    pub attributes: Attributes,
+    /// The groups' names.
+    pub groups: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
 /// Which users a list holds: all of the organisation's, or those these name (and-ed).
 #[derive(Debug, Clone, Default)]
 pub struct ScimNarrow {
@@ -146,12 +158,18 @@ impl Store {
                     "select gm.person_id, g.id, g.display_name from scim_group_members gm
                      join scim_groups g on g.id = gm.group_id where gm.organisation_id = ",
                 );
-                qb.push_bind(organisation).push(" and gm.person_id in (");
-                let mut list = qb.separated(", ");
-                for id in crate::db::padded_list(&people) {
-                    list.push_bind(id);
+                qb.push_bind(organisation);
+                // A page names its people; a longer read takes the organisation's all (a list of
+                // binds as long as the organisation would pass the databases' limits).
+                if people.len() <= 500 {
+                    qb.push(" and gm.person_id in (");
+                    let mut list = qb.separated(", ");
+                    for id in crate::db::padded_list(&people) {
+                        list.push_bind(id);
+                    }
+                    qb.push(")");
                 }
-                qb.push(") order by g.display_name, g.id");
+                qb.push(" order by g.display_name, g.id");
                 qb.build_query_as().persistent(false).fetch_all(p).await?
             };
             Ok::<_, StoreError>((total, rows, groups))
@@ -183,6 +201,41 @@ impl Store {
         Ok((total, users))
     }
 
+    /// What every organisation's provider keeps about `person` (their export).
+    pub async fn scim_records_of(&self, person: Uuid) -> StoreResult<Vec<ScimKept>> {
+        type Row = (Uuid, String, String, DateTime<Utc>, DateTime<Utc>);
+        let (rows, groups): (Vec<Row>, Vec<(Uuid, String)>) = on_pool!(self.reader(), |p| async {
+            let rows: Vec<Row> = sqlx::query_as(
+                "select organisation_id, user_name, attributes, created_at, updated_at from scim_users
+                 where person_id = $1 order by created_at",
+            )
+            .bind(person)
+            .fetch_all(p)
+            .await?;
+            let groups: Vec<(Uuid, String)> = sqlx::query_as(
+                "select gm.organisation_id, g.display_name from scim_group_members gm
+                 join scim_groups g on g.id = gm.group_id where gm.person_id = $1 order by g.display_name",
+            )
+            .bind(person)
+            .fetch_all(p)
+            .await?;
+            Ok::<_, StoreError>((rows, groups))
+        }
+        .await)?;
+        rows.into_iter()
+            .map(|(organisation_id, user_name, attributes, created_at, updated_at)| {
+                Ok(ScimKept {
+                    groups: groups.iter().filter(|(o, _)| *o == organisation_id).map(|(_, g)| g.clone()).collect(),
+                    attributes: serde_json::from_str(&attributes).map_err(|_| invalid_stored("SCIM attributes"))?,
+                    organisation_id,
+                    user_name,
+                    created_at,
+                    updated_at,
+                })
+            })
+            .collect()
+    }
+
     /// One SCIM user of the organisation.
     pub async fn scim_user(&self, organisation: Uuid, person: Uuid, today: NaiveDate) -> StoreResult<ScimUserRecord> {
         let narrow = ScimNarrow { person_id: Some(person), ..Default::default() };
@@ -212,6 +265,11 @@ impl Store {
         on_pool!(self.writer(), |p| async {
             let mut tx = p.begin_write().await?;
             let conn = &mut *tx;
+            // Writes to one person run one at a time (PostgreSQL; SQLite's write transactions
+            // already do): the version read below is the one the write replaces.
+            if let Some(t) = target {
+                conn.lock_people(&[t]).await?;
+            }
             let current: Option<(String, String, i64)> = match target {
                 None => None,
                 Some(t) => {
@@ -286,13 +344,17 @@ impl Store {
             let existing = conn.load_people(&[person_id]).await?.pop();
             let memberships = conn.load_memberships(&[person_id]).await?;
             let mut organisations: Vec<Uuid> = memberships.iter().map(|m| m.organisation_id).collect();
-            if target.is_none() && existing.is_some() && !organisations.contains(&organisation) {
-                // An organisation does not claim a person of the network by their address.
+            let member_now = memberships
+                .iter()
+                .any(|m| m.organisation_id == organisation && m.terms.ends_on.is_none_or(|e| e >= today));
+            if target.is_none() && existing.is_some() && !member_now {
+                // An organisation does not claim a person of the network by their address, nor
+                // a former member: only one who is its member now.
                 return Err(StoreError::conflict(
                     Rule::EmailTaken,
-                    "The e-mail address belongs to a person who is not a member of this organisation; an admin \
-                     adds their membership first (POST /v1/organisations/{id}/memberships), then they can be \
-                     provisioned.",
+                    "The e-mail address belongs to a person who is not a member of this organisation now; an \
+                     admin adds their membership first (POST /v1/organisations/{id}/memberships), then they can \
+                     be provisioned.",
                 ));
             }
             if !organisations.contains(&organisation) {
@@ -300,17 +362,20 @@ impl Store {
             }
             organisations.sort_unstable();
             organisations.dedup();
+            // The address a person signs in with is theirs: a provider's other address stays in
+            // the provider's view and does not replace it (nor stop the rest of the write, so a
+            // leaver who changed their address is still deactivated).
             let email = match (&write.email, &existing) {
+                (Some(email), Some(person))
+                    if person.content.email.key() != email.key()
+                        && !conn.people_with_password(&[person_id]).await?.is_empty() =>
+                {
+                    person.content.email.clone()
+                }
                 (Some(email), _) => email.clone(),
                 (None, Some(person)) => person.content.email.clone(),
                 (None, None) => placeholder_email(person_id),
             };
-            if let Some(person) = &existing
-                && person.content.email.key() != email.key()
-                && !conn.people_with_password(&[person_id]).await?.is_empty()
-            {
-                return Err(StoreError::Forbidden(format!("The primary e-mail address {LOGIN_EMAIL}.")));
-            }
 
             // The membership: in force when `active`, ended yesterday when not.
             let here: Vec<&Membership> = memberships.iter().filter(|m| m.organisation_id == organisation).collect();
@@ -335,18 +400,14 @@ impl Store {
                 version: 1,
             };
             if write.active && !active_now {
+                // Back: a new membership from today, in the role of the last one (history stays as
+                // it was). An admin's comes back as an employee's: a provider grants no admin rights.
                 let latest = here.iter().max_by_key(|m| (m.terms.starts_on, m.created_at));
-                match latest {
-                    Some(m) => {
-                        admin(m)?;
-                        changed.push((m, MembershipTerms { ends_on: None, ..m.terms }));
-                    }
-                    None => new_memberships.push(fresh(MembershipTerms {
-                        role: MembershipRole::Employee,
-                        starts_on: today,
-                        ends_on: None,
-                    })),
-                }
+                let role = match latest.map(|m| m.terms.role) {
+                    Some(MembershipRole::OrgAdmin) | None => MembershipRole::Employee,
+                    Some(role) => role,
+                };
+                new_memberships.push(fresh(MembershipTerms { role, starts_on: today, ends_on: None }));
             } else if !write.active && active_now {
                 for m in here.iter().filter(|m| in_force(m)) {
                     admin(m)?;
@@ -383,14 +444,17 @@ impl Store {
             let row_changed =
                 current.as_ref().is_none_or(|(name, attrs, _)| *name != write.user_name || *attrs != attributes)
                     || external_now != write.external_id;
-            let person_changed = existing.as_ref().is_none_or(|p| p.content != content);
+            // The person moves on when what the network holds of them changes (their name or
+            // address, or this organisation's reference to them, which its views show); what only
+            // the provider keeps moves the SCIM row alone, so other organisations see nothing.
+            let person_changed =
+                existing.as_ref().is_none_or(|p| p.content != content) || external_now != write.external_id;
             if !row_changed && !person_changed && new_memberships.is_empty() && changed.is_empty() {
                 tx.commit().await?;
                 return Ok(person_id);
             }
 
-            // Write it all, then the feed: the person's version moves with every change of
-            // their SCIM view, so the organisation's replicas learn of it.
+            // Write it all, then the feed.
             let mut changes = Vec::new();
             let person = match &existing {
                 None => {
@@ -405,15 +469,18 @@ impl Store {
                     conn.insert_people(std::slice::from_ref(&person), None).await?;
                     person
                 }
-                Some(current) => {
+                Some(current) if person_changed => {
                     let person = Person { content, updated_at: at, version: current.version + 1, ..current.clone() };
                     if conn.update_person_row(&person, current.version).await? != 1 {
                         return Err(StoreError::conflict(Rule::ChangedMeanwhile, "The person changed meanwhile."));
                     }
                     person
                 }
+                Some(current) => current.clone(),
             };
-            changes.push(person_change(&person, &organisations)?);
+            if person_changed {
+                changes.push(person_change(&person, &organisations)?);
+            }
             conn.insert_memberships(&new_memberships).await?;
             for m in &new_memberships {
                 changes.push(membership_change(m)?);
@@ -490,9 +557,10 @@ impl Store {
     }
 
     /// Deletes a SCIM user: the person leaves the organisation (their memberships there go,
-    /// with the organisation's references and groups). A person who then belongs to no
-    /// organisation and has no sign-in of their own is erased, as [`Store::delete_person`]
-    /// does; anyone else stays in the network. Gives whether the person was erased.
+    /// with the organisation's references and groups). A person who belongs to no other
+    /// organisation and has no sign-in of their own is erased instead, as
+    /// [`Store::delete_person`] does, in the erasure's one transaction; anyone else stays in
+    /// the network. Gives whether the person was erased.
     #[tracing::instrument(skip(self))]
     pub async fn scim_delete_user(
         &self,
@@ -500,28 +568,27 @@ impl Store {
         person: Uuid,
         expected_version: Option<i64>,
     ) -> StoreResult<bool> {
-        let _rights = self.rights.changing();
-        let orphan = on_pool!(self.writer(), |p| async {
+        // The checks every deletion passes: the user, its version, no admin membership.
+        let leaves_nothing = on_pool!(self.writer(), |p| async {
             let mut tx = p.begin_write().await?;
             let conn = &mut *tx;
-            conn.lock_people(&[person]).await?;
-            let version: Option<i64> = sqlx::query_scalar(
-                "select s.version + p.version from scim_users s join people p on p.id = s.person_id
-                 where s.organisation_id = $1 and s.person_id = $2",
-            )
-            .bind(organisation)
-            .bind(person)
-            .fetch_optional(&mut *conn)
-            .await?;
-            let version = version.ok_or(StoreError::NotFound)?;
-            if expected_version.is_some_and(|e| e != version) {
-                return Err(StoreError::VersionMismatch { current: version });
-            }
+            let checked = conn.scim_delete_checks(organisation, person, expected_version).await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(checked)
+        }
+        .await)?;
+        // Erased when nothing else holds the person (checked again under the erasure's lock);
+        // else, or if something came to hold them meanwhile, they leave the organisation.
+        if leaves_nothing && self.erase_if_only_of(person, organisation).await? {
+            return Ok(true);
+        }
+        let _rights = self.rights.changing();
+        on_pool!(self.writer(), |p| async {
+            let mut tx = p.begin_write().await?;
+            let conn = &mut *tx;
+            conn.scim_delete_checks(organisation, person, expected_version).await?;
             let memberships = conn.load_memberships(&[person]).await?;
             let here: Vec<&Membership> = memberships.iter().filter(|m| m.organisation_id == organisation).collect();
-            if here.iter().any(|m| m.terms.role == MembershipRole::OrgAdmin) {
-                return Err(StoreError::Forbidden(format!("The membership {ADMIN_MEMBERSHIP}.")));
-            }
             let mut changes = Vec::new();
             for m in &here {
                 sqlx::query("delete from memberships where id = $1").bind(m.id).execute(&mut *conn).await?;
@@ -542,16 +609,11 @@ impl Store {
                 .await?;
             changes.extend(conn.leave_if_last(person, organisation).await?);
             conn.record(&changes).await?;
-            let elsewhere = memberships.iter().any(|m| m.organisation_id != organisation);
-            let signs_in = !conn.people_with_password(&[person]).await?.is_empty();
             tx.commit().await?;
-            Ok::<_, StoreError>(!elsewhere && !signs_in)
+            Ok::<_, StoreError>(())
         }
         .await)?;
-        if orphan {
-            self.delete_person(person, None).await?;
-        }
-        Ok(orphan)
+        Ok(false)
     }
 }
 
@@ -642,13 +704,18 @@ impl Store {
             } else {
                 let mut qb = QueryBuilder::<DB>::new(
                     "select gm.group_id, gm.person_id, p.display_name from scim_group_members gm
-                     join people p on p.id = gm.person_id where gm.group_id in (",
+                     join people p on p.id = gm.person_id where gm.organisation_id = ",
                 );
-                let mut list = qb.separated(", ");
-                for id in crate::db::padded_list(&ids) {
-                    list.push_bind(id);
+                qb.push_bind(organisation);
+                if ids.len() <= 500 {
+                    qb.push(" and gm.group_id in (");
+                    let mut list = qb.separated(", ");
+                    for id in crate::db::padded_list(&ids) {
+                        list.push_bind(id);
+                    }
+                    qb.push(")");
                 }
-                qb.push(") order by p.display_name, gm.person_id");
+                qb.push(" order by p.display_name, gm.person_id");
                 qb.build_query_as().persistent(false).fetch_all(p).await?
             };
             Ok::<_, StoreError>((total, rows, members))
@@ -717,6 +784,7 @@ impl Store {
         on_pool!(self.writer(), |p| async {
             let mut tx = p.begin_write().await?;
             let conn = &mut *tx;
+            let mut read_version = None;
             if let Some(id) = target {
                 let version: Option<i64> =
                     sqlx::query_scalar("select version from scim_groups where organisation_id = $1 and id = $2")
@@ -728,6 +796,7 @@ impl Store {
                 if expected_version.is_some_and(|e| e != version) {
                     return Err(StoreError::VersionMismatch { current: version });
                 }
+                read_version = Some(version);
             }
             let holder: Option<Uuid> =
                 sqlx::query_scalar("select id from scim_groups where organisation_id = $1 and display_key = $2")
@@ -743,17 +812,25 @@ impl Store {
             }
             let id = match target {
                 Some(id) => {
-                    sqlx::query(
+                    // Only the version read: a write that came in between (PostgreSQL waits for
+                    // it, then finds another version) makes this one start again.
+                    let version = read_version.unwrap_or_default();
+                    let n = sqlx::query(
                         "update scim_groups set display_name = $2, display_key = $3, external_id = $4,
-                         updated_at = $5, version = version + 1 where id = $1",
+                         updated_at = $5, version = version + 1 where id = $1 and version = $6",
                     )
                     .bind(id)
                     .bind(&write.display_name)
                     .bind(&key)
                     .bind(write.external_id.as_deref())
                     .bind(at)
+                    .bind(version)
                     .execute(&mut *conn)
-                    .await?;
+                    .await?
+                    .rows_affected();
+                    if n != 1 {
+                        return Err(StoreError::VersionMismatch { current: version + 1 });
+                    }
                     sqlx::query("delete from scim_group_members where group_id = $1")
                         .bind(id)
                         .execute(&mut *conn)
