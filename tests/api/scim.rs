@@ -610,6 +610,14 @@ async fn groups_hold_the_organisations_users(app: TestApp) {
         answered(scim(&app, &t.token, Method::GET, &format!("/Users/{}", users[0]), None).await, StatusCode::OK).await;
     assert_eq!(an["groups"][0]["value"], gid.as_str());
     assert_eq!(an["groups"][0]["display"], "Thuiszorg");
+    // ... and so do their memberships in the API.
+    let memberships =
+        expect(get(&app, &f.token, &format!("/v1/people/{}/memberships", users[0])).await, StatusCode::OK).await;
+    assert_eq!(memberships["data"][0]["groups"], json!([{"id": gid, "name": "Thuiszorg"}]));
+    let theirs =
+        expect(get(&app, &f.token, &format!("/v1/organisations/{}/memberships", t.org)).await, StatusCode::OK).await;
+    let with_groups = theirs["data"].as_array().unwrap().iter().filter(|m| m.get("groups").is_some()).count();
+    assert_eq!(with_groups, 2, "{theirs}");
     refused(scim(&app, &other.token, Method::GET, &format!("/Groups/{gid}"), None).await, StatusCode::NOT_FOUND, None)
         .await;
     assert_eq!(listed(&app, &other.token, "/Groups".into()).await["totalResults"], 0);

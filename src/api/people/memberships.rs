@@ -94,8 +94,13 @@ pub(super) async fn list_person_memberships(
         state.store.list_memberships(Some(id), readable.as_deref(), page_req.after.as_ref(), page_req.limit).await?;
     let ids: Vec<Uuid> = page.items.iter().map(|m| m.id).collect();
     let mut refs = own_refs(&state, &access, &ids).await?;
+    let mut views: Vec<MembershipView> = page.items.iter().map(MembershipView::from).collect();
+    add_groups(&state, &mut views).await?;
+    let mut groups: std::collections::HashMap<Uuid, Vec<MembershipGroup>> =
+        views.into_iter().map(|v| (v.id, v.groups)).collect();
     Ok(respond_page(&req, &state.cursors, &page_req, page, |m| MembershipView {
         external_refs: refs.remove(&m.id).unwrap_or_default(),
+        groups: groups.remove(&m.id).unwrap_or_default(),
         ..MembershipView::from(&m)
     }))
 }
@@ -137,8 +142,13 @@ pub(super) async fn list_organisation_memberships(
     let page = state.store.list_memberships(None, Some(&[id]), page_req.after.as_ref(), page_req.limit).await?;
     let ids: Vec<Uuid> = page.items.iter().map(|m| m.id).collect();
     let mut refs = own_refs(&state, &access, &ids).await?;
+    let mut views: Vec<MembershipView> = page.items.iter().map(MembershipView::from).collect();
+    add_groups(&state, &mut views).await?;
+    let mut groups: std::collections::HashMap<Uuid, Vec<MembershipGroup>> =
+        views.into_iter().map(|v| (v.id, v.groups)).collect();
     Ok(respond_page(&req, &state.cursors, &page_req, page, |m| MembershipView {
         external_refs: refs.remove(&m.id).unwrap_or_default(),
+        groups: groups.remove(&m.id).unwrap_or_default(),
         ..MembershipView::from(&m)
     }))
 }
@@ -253,6 +263,7 @@ pub(super) async fn get_membership(
     let m = membership_for(&state, &access, id).await?;
     let mut view = MembershipView::from(&m);
     add_own_refs(&state, &access, std::slice::from_mut(&mut view)).await?;
+    add_groups(&state, std::slice::from_mut(&mut view)).await?;
     Ok(respond_tagged(&req, m.version, &view))
 }
 

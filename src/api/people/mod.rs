@@ -229,9 +229,40 @@ pub struct MembershipView {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(required = false)]
     pub external_refs: Vec<OrganisationRef>,
+    /// The organisation's groups (teams, departments) the person is in, as its identity
+    /// provider keeps them over SCIM; read as they are when you read (a group's change does
+    /// not move the membership's version). Absent when there are none, and in the change feed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    pub groups: Vec<MembershipGroup>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+}
+
+/// A group (team, department) of an organisation.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0193a4d2-7c1e-7b35-9a51-3f0c2b9e8fc1", "name": "Zorgteam Geel"}))]
+pub struct MembershipGroup {
+    /// The group's id (its SCIM id, `/scim/v2/Groups/{id}`).
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// Fills in the groups of the memberships' people in the memberships' organisations.
+pub async fn add_groups(state: &AppState, views: &mut [MembershipView]) -> Result<()> {
+    let mut people: Vec<Uuid> = views.iter().map(|v| v.person_id).collect();
+    people.sort_unstable();
+    people.dedup();
+    let groups = state.store.groups_of(&people).await?;
+    for view in views {
+        view.groups = groups
+            .iter()
+            .filter(|(p, o, ..)| *p == view.person_id && *o == view.organisation_id)
+            .map(|(_, _, id, name)| MembershipGroup { id: *id, name: name.clone() })
+            .collect();
+    }
+    Ok(())
 }
 
 impl WithRefs for MembershipView {
@@ -253,6 +284,7 @@ impl From<&Membership> for MembershipView {
             starts_on: m.terms.starts_on,
             ends_on: m.terms.ends_on,
             external_refs: Vec::new(),
+            groups: Vec::new(),
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: m.version,

@@ -113,6 +113,9 @@ const SCIM_FROM: &str = " from scim_users s join people p on p.id = s.person_id
      left join external_refs r on r.scope_id = s.organisation_id and r.system = 'scim'
           and r.resource_type = 'person' and r.resource_id = s.person_id";
 
+// The reads of users and groups are prepared and kept per connection: their texts are few
+// (which of the three narrowing columns are set; lists padded to powers of two), and the
+// provider's lookups by `userName` are the hottest SCIM path.
 impl Store {
     /// The organisation's SCIM users that `narrow` names, in the order they were made, with
     /// how many there are in all; `page` is `(offset, limit)`, `None` for all of them.
@@ -131,7 +134,7 @@ impl Store {
                     let mut qb = QueryBuilder::<DB>::new("select count(*)");
                     qb.push(SCIM_FROM);
                     push_narrow(&mut qb, organisation, narrow);
-                    qb.build_query_scalar().persistent(false).fetch_one(p).await?
+                    qb.build_query_scalar().fetch_one(p).await?
                 }
             };
             let mut qb = QueryBuilder::<DB>::new(
@@ -149,7 +152,7 @@ impl Store {
                     .push(" offset ")
                     .push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
             }
-            let rows: Vec<ScimRow> = qb.build_query_as().persistent(false).fetch_all(p).await?;
+            let rows: Vec<ScimRow> = qb.build_query_as().fetch_all(p).await?;
             let people: Vec<Uuid> = rows.iter().map(|r| r.person_id).collect();
             let groups: Vec<(Uuid, Uuid, String)> = if people.is_empty() {
                 vec![]
@@ -170,7 +173,7 @@ impl Store {
                     qb.push(")");
                 }
                 qb.push(" order by g.display_name, g.id");
-                qb.build_query_as().persistent(false).fetch_all(p).await?
+                qb.build_query_as().fetch_all(p).await?
             };
             Ok::<_, StoreError>((total, rows, groups))
         }
@@ -234,6 +237,26 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// The groups of `people`'s organisations they are in: `(person, organisation, group id,
+    /// group name)`, by name.
+    pub async fn groups_of(&self, people: &[Uuid]) -> StoreResult<Vec<(Uuid, Uuid, Uuid, String)>> {
+        if people.is_empty() {
+            return Ok(vec![]);
+        }
+        Ok(on_pool!(self.reader(), |p, DB| {
+            let mut qb = QueryBuilder::<DB>::new(
+                "select gm.person_id, gm.organisation_id, g.id, g.display_name from scim_group_members gm
+                 join scim_groups g on g.id = gm.group_id where gm.person_id in (",
+            );
+            let mut list = qb.separated(", ");
+            for id in crate::db::padded_list(people) {
+                list.push_bind(id);
+            }
+            qb.push(") order by g.display_name, g.id");
+            qb.build_query_as().persistent(false).fetch_all(p).await
+        })?)
     }
 
     /// One SCIM user of the organisation.
@@ -684,7 +707,7 @@ impl Store {
                 Some(_) => {
                     let mut qb = QueryBuilder::<DB>::new("select count(*)");
                     push_group_narrow(&mut qb, organisation, narrow);
-                    qb.build_query_scalar().persistent(false).fetch_one(p).await?
+                    qb.build_query_scalar().fetch_one(p).await?
                 }
             };
             let mut qb =
@@ -697,7 +720,7 @@ impl Store {
                     .push(" offset ")
                     .push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
             }
-            let rows: Vec<GroupRow> = qb.build_query_as().persistent(false).fetch_all(p).await?;
+            let rows: Vec<GroupRow> = qb.build_query_as().fetch_all(p).await?;
             let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
             let members: Vec<(Uuid, Uuid, String)> = if ids.is_empty() {
                 vec![]
@@ -716,7 +739,7 @@ impl Store {
                     qb.push(")");
                 }
                 qb.push(" order by p.display_name, gm.person_id");
-                qb.build_query_as().persistent(false).fetch_all(p).await?
+                qb.build_query_as().fetch_all(p).await?
             };
             Ok::<_, StoreError>((total, rows, members))
         }
