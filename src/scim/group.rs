@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use super::messages::ScimType;
 use super::patch::Error;
 use super::schema::{Found, GROUP, GROUPS, Mutability};
-use super::user::{STRING_MAX, etag};
+use super::user::{etag, invalid, string};
 
 /// The most members one group may have.
 pub const MEMBERS_MAX: usize = 10_000;
@@ -19,29 +19,6 @@ pub struct Group {
     pub external_id: Option<String>,
     /// The members' ids, as given.
     pub members: Vec<String>,
-}
-
-fn invalid(detail: impl Into<String>) -> Error {
-    Error { scim_type: ScimType::InvalidValue, detail: detail.into() }
-}
-
-fn string(value: &Value, what: &str) -> Result<Option<String>, Error> {
-    match value {
-        Value::Null => Ok(None),
-        Value::String(s) => {
-            let s = s.trim();
-            if s.is_empty() {
-                Ok(None)
-            } else if s.chars().count() > STRING_MAX {
-                Err(invalid(format!("`{what}` is longer than {STRING_MAX} characters.")))
-            } else if s.chars().any(char::is_control) {
-                Err(invalid(format!("`{what}` holds control characters.")))
-            } else {
-                Ok(Some(s.to_string()))
-            }
-        }
-        _ => Err(invalid(format!("`{what}` must be a string."))),
-    }
 }
 
 impl Group {

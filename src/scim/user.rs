@@ -81,13 +81,13 @@ pub struct EmailAddress {
     pub primary: bool,
 }
 
-fn invalid(detail: impl Into<String>) -> Error {
+pub(super) fn invalid(detail: impl Into<String>) -> Error {
     Error { scim_type: ScimType::InvalidValue, detail: detail.into() }
 }
 
 /// A string attribute: trimmed, without control characters, at most [`STRING_MAX`]
 /// characters; `null` and `""` are no value.
-fn string(value: &Value, what: &str) -> Result<Option<String>, Error> {
+pub(super) fn string(value: &Value, what: &str) -> Result<Option<String>, Error> {
     match value {
         Value::Null => Ok(None),
         Value::String(s) => {
