@@ -279,7 +279,8 @@ pub struct ScimToken {
 ///
 /// For identity providers that take one static token (Entra ID's "Secret Token", Okta's
 /// "HTTP Header" authentication): a token that stands for this client under `/scim/v2`
-/// only, with the `scim` scope alone. Making a new one replaces the previous one at once.
+/// only, with the `scim` scope alone. Making a new one replaces the previous one at once
+/// (on other instances of the service, within a second).
 /// The client must hold the `scim` scope. The organisation's admins and facilitators.
 #[utoipa::path(
     tag = "Stakeholders",
@@ -322,7 +323,8 @@ async fn make_scim_token(
 
 /// Remove a client's SCIM token
 ///
-/// The token stops working at once; the client and its access tokens stay.
+/// The token stops working at once (on other instances of the service, within a second);
+/// the client and its access tokens stay.
 #[utoipa::path(
     tag = "Stakeholders",
     operation_id = "remove_scim_token",

@@ -119,7 +119,7 @@ pub async fn scim_caller(req: &HttpRequest) -> Result<Option<Caller>, ApiError> 
         let state = req
             .app_data::<web::Data<AppState>>()
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
-        let hash = <sha2::Sha256 as sha2::Digest>::digest(token.as_bytes());
+        let hash: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(token.as_bytes()).into();
         match state.store.client_of_scim_token(&hash).await? {
             Some((id, organisation_id)) => Caller {
                 subject: Subject::Client(id),

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::rights_cache::{ClientGrant, Entry, Lookup};
+use super::rights_cache::{ClientGrant, Entry, Lookup, ScimTokenOf};
 use super::{BeginWrite, Store, StoreError, StoreResult, execute, now, on_pool};
 use crate::auth::rights::{PersonRole, Scope};
 use crate::domain::account::Email;
@@ -286,6 +286,8 @@ impl Store {
     /// Gives a client a new SCIM token (its SHA-256): the previous one stops working at once.
     #[tracing::instrument(skip(self, token_hash))]
     pub async fn set_scim_token(&self, id: Uuid, token_hash: Option<&[u8]>) -> StoreResult<Option<DateTime<Utc>>> {
+        // The old token stops at once here (and within a second on other instances).
+        let _rights = self.rights.changing();
         let at = token_hash.map(|_| now());
         let n = execute!(
             self.writer(),
@@ -297,16 +299,25 @@ impl Store {
         if n == 1 { Ok(at) } else { Err(StoreError::NotFound) }
     }
 
-    /// The client (and its organisation) a SCIM token stands for, by the token's SHA-256.
-    pub async fn client_of_scim_token(&self, token_hash: &[u8]) -> StoreResult<Option<(Uuid, Option<Uuid>)>> {
-        Ok(on_pool!(self.reader(), |p| {
+    /// The client (and its organisation) a SCIM token stands for, by the token's SHA-256;
+    /// found tokens are kept for a second (see [`crate::db::rights_cache`]).
+    pub async fn client_of_scim_token(&self, token_hash: &[u8; 32]) -> StoreResult<Option<ScimTokenOf>> {
+        let generation = match self.rights.token(token_hash) {
+            Lookup::Hit(of) => return Ok(Some(of)),
+            Lookup::Miss(generation) => generation,
+        };
+        let found: Option<ScimTokenOf> = on_pool!(self.reader(), |p| {
             sqlx::query_as(
                 "select id, organisation_id from api_clients where scim_token_hash = $1 and revoked_at is null",
             )
-            .bind(token_hash)
+            .bind(&token_hash[..])
             .fetch_optional(p)
             .await
-        })?)
+        })?;
+        if let Some(of) = found {
+            self.rights.put_token(*token_hash, generation, of);
+        }
+        Ok(found)
     }
 
     /// Marks a client revoked: its secret no longer yields tokens.

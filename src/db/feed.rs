@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, QueryBuilder, SqliteConnection};
 use uuid::Uuid;
 
-use super::{BeginWrite, Store, StoreError, StoreResult, now, on_pool};
+use super::{Batch, BeginWrite, Store, StoreError, StoreResult, now, on_pool};
 
 /// The advisory lock that orders feed writers on PostgreSQL ("VOVFEED" in ASCII).
 const FEED_LOCK: i64 = 0x0056_4F56_4645_4544;
@@ -141,6 +141,27 @@ fn cached(rows: usize) -> bool {
     rows <= 4
 }
 
+/// The values of one entry of `insert into changes (resource_type, resource_id, version,
+/// operation, body, public, changed_at)`.
+fn push_change<DB>(mut row: sqlx::query_builder::Separated<'_, DB, &'static str>, c: &Change, at: DateTime<Utc>)
+where
+    DB: sqlx::Database,
+    for<'q> Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> DateTime<Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    row.push_bind(c.resource_type.as_str())
+        .push_bind(c.resource_id)
+        .push_bind(c.version)
+        .push_bind(c.operation.as_str())
+        .push_bind(c.body.as_deref())
+        .push_bind(c.public)
+        .push_bind(at);
+}
+
 async fn write_changes<DB>(conn: &mut DB::Connection, changes: &[Change]) -> Result<(), sqlx::Error>
 where
     DB: sqlx::Database + sqlx::database::HasStatementCache,
@@ -161,15 +182,7 @@ where
     let mut qb = QueryBuilder::<DB>::new(
         "insert into changes (resource_type, resource_id, version, operation, body, public, changed_at) ",
     );
-    qb.push_values(&changes, |mut row, c| {
-        row.push_bind(c.resource_type.as_str())
-            .push_bind(c.resource_id)
-            .push_bind(c.version)
-            .push_bind(c.operation.as_str())
-            .push_bind(c.body.as_deref())
-            .push_bind(c.public)
-            .push_bind(at);
-    });
+    qb.push_values(&changes, |row, c| push_change(row, c, at));
     // A person who leaves an organisation gets two changes of one version: a
     // tombstone for the organisation and an update for everyone else.
     qb.push(" returning seq, resource_id, version, operation");
@@ -247,10 +260,80 @@ where
     Ok(())
 }
 
+/// The feed's writes as part of a [`Batch`] of a transaction's writes, where the database
+/// allows it, so that they cost no round trip of their own.
+pub(crate) trait FeedInBatch: sqlx::Database + super::Dialect + Sized {
+    /// Pushes the entries of `changes` onto `batch` and gives `true`; or pushes nothing and
+    /// gives `false`, and the caller records them with [`FeedWriter::record`] after the batch.
+    fn push_changes(batch: &mut Batch<Self>, changes: &[Change]) -> bool;
+}
+
+/// The changes of one single write at the most (a resource and its neighbours); more go as
+/// [`write_changes`] writes them, in multi-row statements.
+const SMALL: usize = 4;
+
+impl FeedInBatch for sqlx::Sqlite {
+    /// The single writer assigns the sequence numbers of one transaction one after another,
+    /// so each entry's audience takes the latest number, and what the entries supersede is
+    /// everything of theirs before the first of them. A write that only narrows (a
+    /// withdrawal), or a batch of many, is not taken.
+    fn push_changes(batch: &mut Batch<Self>, changes: &[Change]) -> bool {
+        let changes = settle(changes);
+        if changes.is_empty() || changes.len() > SMALL || changes.iter().any(|c| c.withdrawal) {
+            return false;
+        }
+        let at = now();
+        for c in &changes {
+            batch
+                .next()
+                .push("insert into changes (resource_type, resource_id, version, operation, body, public, changed_at) ")
+                .push_values([c], |row, c| push_change(row, c, at));
+            let mut audience = c.audience.clone();
+            audience.sort_unstable();
+            audience.dedup();
+            if !audience.is_empty() {
+                let qb = batch.next();
+                qb.push("insert into change_audience (audience_id, seq) select column1, (select max(seq) from changes) from (");
+                qb.push_values(&audience, |mut row, a| {
+                    row.push_bind(*a);
+                });
+                qb.push(")");
+            }
+        }
+        let superseded = superseded(&changes);
+        if !superseded.is_empty() {
+            let qb = batch.next();
+            qb.push("delete from changes where operation <> 'delete' and seq <= (select max(seq) from changes) - ")
+                .push_bind(i64::try_from(changes.len()).unwrap_or(i64::MAX))
+                .push(" and resource_id in (");
+            let mut list = qb.separated(", ");
+            for id in &superseded {
+                list.push_bind(*id);
+            }
+            qb.push(")");
+        }
+        true
+    }
+}
+
+impl FeedInBatch for sqlx::Postgres {
+    /// Never: its feed statement takes the feed's lock, held to the commit, and is best
+    /// sent last.
+    fn push_changes(_: &mut Batch<Self>, _: &[Change]) -> bool {
+        false
+    }
+}
+
 impl FeedWriter for SqliteConnection {
     async fn record(&mut self, changes: &[Change]) -> Result<(), sqlx::Error> {
         // The single writer connection already serialises commits.
         if changes.is_empty() {
+            return Ok(());
+        }
+        // A single write's few entries in one call; more as a batch's.
+        let mut batch = Batch::new();
+        if sqlx::Sqlite::push_changes(&mut batch, changes) {
+            batch.finish().build().execute(&mut *self).await?;
             return Ok(());
         }
         write_changes::<sqlx::Sqlite>(self, changes).await

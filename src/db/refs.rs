@@ -227,6 +227,28 @@ pub trait RefWriter {
     ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'a;
 }
 
+/// Pushes the `insert` of `refs` (not empty) onto `qb`, alone or in a [`Batch`](crate::db::Batch).
+pub(crate) fn push_insert_refs<DB>(
+    qb: &mut sqlx::QueryBuilder<DB>,
+    scope: Uuid,
+    system: &str,
+    resource_type: ResourceType,
+    refs: &[(String, Uuid)],
+) where
+    DB: sqlx::Database,
+    for<'q> Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    qb.push("insert into external_refs (scope_id, system, resource_type, external_id, resource_id) ");
+    qb.push_values(refs, |mut row, (external_id, resource_id)| {
+        row.push_bind(scope)
+            .push_bind(system)
+            .push_bind(resource_type.as_str())
+            .push_bind(external_id.as_str())
+            .push_bind(*resource_id);
+    });
+}
+
 impl<C> RefWriter for C
 where
     C: sqlx::Connection + Send,
@@ -246,16 +268,8 @@ where
     ) -> Result<(), StoreError> {
         // Five parameters a row: 1,000 rows stay far below both databases' limits.
         for chunk in refs.chunks(1000) {
-            let mut qb = sqlx::QueryBuilder::<C::Database>::new(
-                "insert into external_refs (scope_id, system, resource_type, external_id, resource_id) ",
-            );
-            qb.push_values(chunk, |mut row, (external_id, resource_id)| {
-                row.push_bind(scope)
-                    .push_bind(system)
-                    .push_bind(resource_type.as_str())
-                    .push_bind(external_id.as_str())
-                    .push_bind(*resource_id);
-            });
+            let mut qb = sqlx::QueryBuilder::<C::Database>::new("");
+            push_insert_refs(&mut qb, scope, system, resource_type, chunk);
             qb.build().persistent(false).execute(&mut *self).await.map_err(|e| {
                 if super::is_unique_violation(&e) {
                     StoreError::conflict(super::Rule::ReferenceTaken, "a reference is already in use")

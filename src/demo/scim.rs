@@ -47,8 +47,9 @@ pub(super) async fn seed_scim(store: &Store, organisation: Uuid) -> anyhow::Resu
         })
     };
     let hanne = user("Hanne", "Verhoeven", "hanne.verhoeven@zorgnetkempen.example", "Thuiszorg")?;
-    let hanne =
-        with_ids("scim/hanne", &[IdKind::Person], store.scim_put_user(organisation, None, &hanne, None, today)).await?;
+    let hanne = with_ids("scim/hanne", &[IdKind::Person], store.scim_put_user(organisation, None, &hanne, None, today))
+        .await?
+        .person_id;
     let bram = user("Bram", "Wouters", "bram.wouters@zorgnetkempen.example", "Logistiek")?;
     with_ids("scim/bram", &[IdKind::Person], store.scim_put_user(organisation, None, &bram, None, today)).await?;
     let team = ScimGroupWrite {

@@ -234,8 +234,13 @@ pub(super) async fn create_user(
     let who = provisioner(&req).await?;
     let user = User::from_json(&read(&req, &body)?)?;
     let write = write_of(&user, user.active.unwrap_or(true))?;
-    let id = state.store.scim_put_user(who.organisation, None, &write, None, state.today()).await?;
-    let record = state.store.scim_user(who.organisation, id, state.today()).await?;
+    let put = state.store.scim_put_user(who.organisation, None, &write, None, state.today()).await?;
+    let id = put.person_id;
+    let record = match put.created {
+        Some(record) => record,
+        // A member of the organisation, now its user: their groups and versions are read.
+        None => state.store.scim_user(who.organisation, id, state.today()).await?,
+    };
     let base = base(&req);
     let mut res = tagged(StatusCode::CREATED, &record, &base);
     if let Ok(location) = HeaderValue::from_str(&format!("{base}/Users/{id}")) {

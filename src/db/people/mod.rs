@@ -22,6 +22,69 @@ use crate::domain::person::{
     AgeBand, Membership, MembershipRole, MembershipTerms, Person, PersonContent, StakeholderGroup,
 };
 
+/// Pushes the `insert` of `people` (not empty) onto `qb`, alone or in a [`Batch`](crate::db::Batch).
+pub(crate) fn push_insert_people<DB>(qb: &mut QueryBuilder<DB>, people: &[Person], password_hash: Option<&str>)
+where
+    DB: sqlx::Database,
+    for<'q> Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<i32>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> DateTime<Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    qb.push(
+        "insert into people (id, email, email_key, display_name, role, password_hash, stakeholder_group, \
+         birth_year, age_band, languages, search_text, created_at, updated_at, version) ",
+    );
+    qb.push_values(people, |mut row, person| {
+        let c = &person.content;
+        row.push_bind(person.id)
+            .push_bind(c.email.as_str())
+            .push_bind(c.email.key())
+            .push_bind(c.name.as_str())
+            .push_bind(person.role.as_str())
+            .push_bind(password_hash)
+            .push_bind(c.stakeholder_group.as_str())
+            .push_bind(c.birth_year)
+            .push_bind(c.age_band.map(AgeBand::as_str))
+            .push_bind(languages_json(&c.languages))
+            .push_bind(search_text(c))
+            .push_bind(person.created_at)
+            .push_bind(person.updated_at)
+            .push_bind(person.version);
+    });
+}
+
+/// Pushes the `insert` of `memberships` (not empty) onto `qb`, alone or in a [`Batch`](crate::db::Batch).
+pub(crate) fn push_insert_memberships<DB>(qb: &mut QueryBuilder<DB>, memberships: &[Membership])
+where
+    DB: sqlx::Database,
+    for<'q> Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> NaiveDate: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<NaiveDate>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> DateTime<Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    qb.push(
+        "insert into memberships (id, person_id, organisation_id, role, starts_on, ends_on, created_at, \
+         updated_at, version) ",
+    );
+    qb.push_values(memberships, |mut row, m| {
+        row.push_bind(m.id)
+            .push_bind(m.person_id)
+            .push_bind(m.organisation_id)
+            .push_bind(m.terms.role.as_str())
+            .push_bind(m.terms.starts_on)
+            .push_bind(m.terms.ends_on)
+            .push_bind(m.created_at)
+            .push_bind(m.updated_at)
+            .push_bind(m.version);
+    });
+}
+
 pub use rows::Tie;
 use rows::*;
 
@@ -301,27 +364,8 @@ where
         if people.is_empty() {
             return Ok(());
         }
-        let mut qb = QueryBuilder::<C::Database>::new(
-            "insert into people (id, email, email_key, display_name, role, password_hash, stakeholder_group, \
-             birth_year, age_band, languages, search_text, created_at, updated_at, version) ",
-        );
-        qb.push_values(people, |mut row, person| {
-            let c = &person.content;
-            row.push_bind(person.id)
-                .push_bind(c.email.as_str())
-                .push_bind(c.email.key())
-                .push_bind(&c.name)
-                .push_bind(person.role.as_str())
-                .push_bind(password_hash)
-                .push_bind(c.stakeholder_group.as_str())
-                .push_bind(c.birth_year)
-                .push_bind(c.age_band.map(AgeBand::as_str))
-                .push_bind(languages_json(&c.languages))
-                .push_bind(search_text(c))
-                .push_bind(person.created_at)
-                .push_bind(person.updated_at)
-                .push_bind(person.version);
-        });
+        let mut qb = QueryBuilder::<C::Database>::new("");
+        push_insert_people(&mut qb, people, password_hash);
         qb.build().persistent(false).execute(&mut *self).await?;
         Ok(())
     }
@@ -355,21 +399,8 @@ where
         if memberships.is_empty() {
             return Ok(());
         }
-        let mut qb = QueryBuilder::<C::Database>::new(
-            "insert into memberships (id, person_id, organisation_id, role, starts_on, ends_on, created_at, \
-             updated_at, version) ",
-        );
-        qb.push_values(memberships, |mut row, m| {
-            row.push_bind(m.id)
-                .push_bind(m.person_id)
-                .push_bind(m.organisation_id)
-                .push_bind(m.terms.role.as_str())
-                .push_bind(m.terms.starts_on)
-                .push_bind(m.terms.ends_on)
-                .push_bind(m.created_at)
-                .push_bind(m.updated_at)
-                .push_bind(m.version);
-        });
+        let mut qb = QueryBuilder::<C::Database>::new("");
+        push_insert_memberships(&mut qb, memberships);
         qb.build().persistent(false).execute(&mut *self).await?;
         Ok(())
     }
@@ -540,6 +571,6 @@ mod scim;
 mod sync;
 
 pub use scim::{
-    SCIM_SYSTEM, ScimGroupNarrow, ScimGroupRecord, ScimGroupWrite, ScimNarrow, ScimUserRecord, ScimUserWrite,
+    SCIM_SYSTEM, ScimGroupNarrow, ScimGroupRecord, ScimGroupWrite, ScimNarrow, ScimPut, ScimUserRecord, ScimUserWrite,
     placeholder_email,
 };

@@ -34,6 +34,16 @@ pub struct ScimUserRecord {
     pub version: i64,
 }
 
+/// What [`Store::scim_put_user`] did.
+#[derive(Debug, Clone)]
+pub struct ScimPut {
+    /// The user's id (the person's).
+    pub person_id: Uuid,
+    /// The user as written, when the write made a new person (nothing else to read back);
+    /// `None` for anyone who was in the network before.
+    pub created: Option<ScimUserRecord>,
+}
+
 /// What a create or replacement says, checked.
 #[derive(Debug, Clone)]
 pub struct ScimUserWrite {
@@ -68,6 +78,32 @@ pub struct ScimKept {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What the network holds of a person a provider brings in: the name it gives, an address,
+/// an employee (the stakeholder group of people an organisation provisions).
+fn new_content(write: &ScimUserWrite, email: Email) -> PersonContent {
+    PersonContent {
+        name: write.name.clone(),
+        email,
+        stakeholder_group: StakeholderGroup::Employee,
+        birth_year: None,
+        age_band: None,
+        languages: vec![],
+    }
+}
+
+/// A new membership of `person` in `organisation`, made at `at`.
+fn new_membership(person: Uuid, organisation: Uuid, terms: MembershipTerms, at: DateTime<Utc>) -> Membership {
+    Membership {
+        id: crate::db::ids::new_id(crate::db::ids::Kind::Membership),
+        person_id: person,
+        organisation_id: organisation,
+        terms,
+        created_at: at,
+        updated_at: at,
+        version: 1,
+    }
+}
+
 /// Which users a list holds: all of the organisation's, or those these name (and-ed).
 #[derive(Debug, Clone, Default)]
 pub struct ScimNarrow {
@@ -89,6 +125,9 @@ struct ScimRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     version: i64,
+    /// One of the user's groups (a row per group; none without).
+    group_id: Option<Uuid>,
+    group_name: Option<String>,
 }
 
 fn push_narrow<DB>(qb: &mut QueryBuilder<DB>, organisation: Uuid, narrow: &ScimNarrow)
@@ -105,13 +144,19 @@ where
         qb.push(" and s.user_name_key = ").push_bind(key.clone());
     }
     if let Some(external_id) = &narrow.external_id {
-        qb.push(" and r.external_id = ").push_bind(external_id.clone());
+        qb.push(
+            " and s.person_id = (select resource_id from external_refs where scope_id = s.organisation_id
+              and system = 'scim' and resource_type = 'person' and external_id = ",
+        )
+        .push_bind(external_id.clone())
+        .push(")");
     }
 }
 
-const SCIM_FROM: &str = " from scim_users s join people p on p.id = s.person_id
-     left join external_refs r on r.scope_id = s.organisation_id and r.system = 'scim'
-          and r.resource_type = 'person' and r.resource_id = s.person_id";
+// The reference is read by a subquery on its unique key, not a join: with no statistics yet
+// (just after a provider's first load) PostgreSQL would scan the organisation's references
+// for each user.
+const SCIM_FROM: &str = " from scim_users s join people p on p.id = s.person_id";
 
 // The reads of users and groups are prepared and kept per connection: their texts are few
 // (which of the three narrowing columns are set; lists padded to powers of two), and the
@@ -127,7 +172,7 @@ impl Store {
         page: Option<(usize, usize)>,
         today: NaiveDate,
     ) -> StoreResult<(usize, Vec<ScimUserRecord>)> {
-        let (total, rows, groups) = on_pool!(self.reader(), |p, DB| async {
+        let (total, rows) = on_pool!(self.reader(), |p, DB| async {
             let total: i64 = match page {
                 None => 0,
                 Some(_) => {
@@ -137,8 +182,14 @@ impl Store {
                     qb.build_query_scalar().fetch_one(p).await?
                 }
             };
+            // The users (a page of them), then their groups joined on: one query, a row per
+            // user and group.
             let mut qb = QueryBuilder::<DB>::new(
-                "select s.person_id, s.user_name, r.external_id, s.attributes, p.display_name, p.email,
+                "select u.*, g.id as group_id, g.display_name as group_name from (
+                 select s.person_id, s.user_name,
+                 (select r.external_id from external_refs r where r.scope_id = s.organisation_id and r.system = 'scim'
+                  and r.resource_type = 'person' and r.resource_id = s.person_id) as external_id,
+                 s.attributes, p.display_name, p.email,
                  exists (select 1 from memberships m where m.person_id = s.person_id
                          and m.organisation_id = s.organisation_id and (m.ends_on is null or m.ends_on >= ",
             );
@@ -152,55 +203,36 @@ impl Store {
                     .push(" offset ")
                     .push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
             }
+            qb.push(") u left join scim_group_members gm on gm.organisation_id = ").push_bind(organisation).push(
+                " and gm.person_id = u.person_id left join scim_groups g on g.id = gm.group_id
+                     order by u.created_at, u.person_id, g.display_name, g.id",
+            );
             let rows: Vec<ScimRow> = qb.build_query_as().fetch_all(p).await?;
-            let people: Vec<Uuid> = rows.iter().map(|r| r.person_id).collect();
-            let groups: Vec<(Uuid, Uuid, String)> = if people.is_empty() {
-                vec![]
-            } else {
-                let mut qb = QueryBuilder::<DB>::new(
-                    "select gm.person_id, g.id, g.display_name from scim_group_members gm
-                     join scim_groups g on g.id = gm.group_id where gm.organisation_id = ",
-                );
-                qb.push_bind(organisation);
-                // A page names its people; a longer read takes the organisation's all (a list of
-                // binds as long as the organisation would pass the databases' limits).
-                if people.len() <= 500 {
-                    qb.push(" and gm.person_id in (");
-                    let mut list = qb.separated(", ");
-                    for id in crate::db::padded_list(&people) {
-                        list.push_bind(id);
-                    }
-                    qb.push(")");
-                }
-                qb.push(" order by g.display_name, g.id");
-                qb.build_query_as().fetch_all(p).await?
-            };
-            Ok::<_, StoreError>((total, rows, groups))
+            Ok::<_, StoreError>((total, rows))
         }
         .await)?;
-        let total = if page.is_some() { usize::try_from(total).unwrap_or(0) } else { rows.len() };
-        let mut by_person: HashMap<Uuid, Vec<(Uuid, String)>> = HashMap::new();
-        for (person, group, name) in groups {
-            by_person.entry(person).or_default().push((group, name));
+        let mut users: Vec<ScimUserRecord> = Vec::new();
+        for r in rows {
+            let group = r.group_id.zip(r.group_name);
+            if let Some(user) = users.last_mut().filter(|u| u.person_id == r.person_id) {
+                user.groups.extend(group);
+                continue;
+            }
+            users.push(ScimUserRecord {
+                attributes: serde_json::from_str(&r.attributes).map_err(|_| invalid_stored("SCIM attributes"))?,
+                groups: group.into_iter().collect(),
+                person_id: r.person_id,
+                user_name: r.user_name,
+                external_id: r.external_id,
+                display_name: r.display_name,
+                email: r.email,
+                active: r.active,
+                created_at: r.created_at,
+                updated_at: r.updated_at,
+                version: r.version,
+            });
         }
-        let users = rows
-            .into_iter()
-            .map(|r| {
-                Ok(ScimUserRecord {
-                    attributes: serde_json::from_str(&r.attributes).map_err(|_| invalid_stored("SCIM attributes"))?,
-                    groups: by_person.remove(&r.person_id).unwrap_or_default(),
-                    person_id: r.person_id,
-                    user_name: r.user_name,
-                    external_id: r.external_id,
-                    display_name: r.display_name,
-                    email: r.email,
-                    active: r.active,
-                    created_at: r.created_at,
-                    updated_at: r.updated_at,
-                    version: r.version,
-                })
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
+        let total = if page.is_some() { usize::try_from(total).unwrap_or(0) } else { users.len() };
         Ok((total, users))
     }
 
@@ -266,7 +298,7 @@ impl Store {
     }
 
     /// Creates (`target` `None`) or replaces a SCIM user of the organisation, in one
-    /// transaction, and gives its id. A new user whose address is a person's of the network
+    /// transaction, and gives its id (and the user, when it is a new person). A new user whose address is a person's of the network
     /// is that person, if they are a member of the organisation already; otherwise the
     /// address is taken. `userName` and `externalId` are unique in the organisation.
     /// Integration clients grant and end no admin rights: an `org_admin` membership is not
@@ -279,12 +311,19 @@ impl Store {
         write: &ScimUserWrite,
         expected_version: Option<i64>,
         today: NaiveDate,
-    ) -> StoreResult<Uuid> {
-        let _rights = self.rights.changing();
+    ) -> StoreResult<ScimPut> {
+        // No one's rights change here, so the rights kept for a second stay: a provider
+        // grants and ends no admin membership (the only membership that gives rights) and
+        // no network role.
         let at = now();
         let yesterday = today.pred_opt().unwrap_or(today);
         let user_name_key = write.user_name.to_lowercase();
         let attributes = serde_json::to_string(&write.attributes).map_err(anyhow::Error::from)?;
+        if target.is_none()
+            && let Some(put) = self.scim_create_new(organisation, write, &user_name_key, &attributes, at, today).await?
+        {
+            return Ok(put);
+        }
         on_pool!(self.writer(), |p| async {
             let mut tx = p.begin_write().await?;
             let conn = &mut *tx;
@@ -311,12 +350,18 @@ impl Store {
                     Some(row)
                 }
             };
-            let holder: Option<Uuid> = sqlx::query_scalar(
-                "select person_id from scim_users where organisation_id = $1 and user_name_key = $2",
+            // Who holds the user name, the external id and the address now, in one query.
+            let (holder, ref_holder, owner): (Option<Uuid>, Option<Uuid>, Option<Uuid>) = sqlx::query_as(
+                "select (select person_id from scim_users where organisation_id = $1 and user_name_key = $2),
+                        (select resource_id from external_refs where scope_id = $1 and system = 'scim'
+                            and resource_type = 'person' and external_id = $3),
+                        (select id from people where email_key = $4)",
             )
             .bind(organisation)
             .bind(&user_name_key)
-            .fetch_optional(&mut *conn)
+            .bind(write.external_id.as_deref())
+            .bind(write.email.as_ref().map(Email::key))
+            .fetch_one(&mut *conn)
             .await?;
             if holder.is_some_and(|h| Some(h) != target) {
                 return Err(StoreError::conflict(
@@ -324,19 +369,14 @@ impl Store {
                     format!("The userName {:?} is another user's in this organisation.", write.user_name),
                 ));
             }
-            if let Some(external_id) = &write.external_id {
-                let refs = conn.person_refs(organisation, SCIM_SYSTEM, &[external_id.as_str()]).await?;
-                if refs.iter().any(|(_, p)| Some(*p) != target) {
-                    return Err(StoreError::conflict(
-                        Rule::ReferenceTaken,
-                        format!("The externalId {external_id:?} is another user's in this organisation."),
-                    ));
-                }
+            if let Some(external_id) = &write.external_id
+                && ref_holder.is_some_and(|h| Some(h) != target)
+            {
+                return Err(StoreError::conflict(
+                    Rule::ReferenceTaken,
+                    format!("The externalId {external_id:?} is another user's in this organisation."),
+                ));
             }
-            let owner = match &write.email {
-                Some(email) => conn.people_by_email(&[email.key()]).await?.pop().map(|(_, id)| id),
-                None => None,
-            };
             let person_id = match (target, owner) {
                 (Some(t), Some(o)) if o != t => {
                     return Err(StoreError::conflict(
@@ -363,9 +403,14 @@ impl Store {
                 }
                 (None, None) => crate::db::ids::new_id(crate::db::ids::Kind::Person),
             };
-            conn.lock_people(&[person_id]).await?;
-            let existing = conn.load_people(&[person_id]).await?.pop();
-            let memberships = conn.load_memberships(&[person_id]).await?;
+            // A new person has nothing to lock or read yet.
+            let new_person = target.is_none() && owner.is_none();
+            let (existing, memberships) = if new_person {
+                (None, vec![])
+            } else {
+                conn.lock_people(&[person_id]).await?;
+                (conn.load_people(&[person_id]).await?.pop(), conn.load_memberships(&[person_id]).await?)
+            };
             let mut organisations: Vec<Uuid> = memberships.iter().map(|m| m.organisation_id).collect();
             let member_now = memberships
                 .iter()
@@ -413,15 +458,7 @@ impl Store {
                 }
             };
             let active_now = here.iter().any(|m| in_force(m));
-            let fresh = |terms: MembershipTerms| Membership {
-                id: crate::db::ids::new_id(crate::db::ids::Kind::Membership),
-                person_id,
-                organisation_id: organisation,
-                terms,
-                created_at: at,
-                updated_at: at,
-                version: 1,
-            };
+            let fresh = |terms: MembershipTerms| new_membership(person_id, organisation, terms, at);
             if write.active && !active_now {
                 // Back: a new membership from today, in the role of the last one (history stays as
                 // it was). An admin's comes back as an employee's: a provider grants no admin rights.
@@ -451,18 +488,14 @@ impl Store {
                 }));
             }
 
-            let external_now: Option<String> =
-                conn.refs_of_people(organisation, SCIM_SYSTEM, &[person_id]).await?.pop().map(|(e, _)| e);
+            let external_now: Option<String> = if new_person {
+                None
+            } else {
+                conn.refs_of_people(organisation, SCIM_SYSTEM, &[person_id]).await?.pop().map(|(e, _)| e)
+            };
             let content = match &existing {
                 Some(p) => PersonContent { name: write.name.clone(), email, ..p.content.clone() },
-                None => PersonContent {
-                    name: write.name.clone(),
-                    email,
-                    stakeholder_group: StakeholderGroup::Employee,
-                    birth_year: None,
-                    age_band: None,
-                    languages: vec![],
-                },
+                None => new_content(write, email),
             };
             let row_changed =
                 current.as_ref().is_none_or(|(name, attrs, _)| *name != write.user_name || *attrs != attributes)
@@ -474,7 +507,7 @@ impl Store {
                 existing.as_ref().is_none_or(|p| p.content != content) || external_now != write.external_id;
             if !row_changed && !person_changed && new_memberships.is_empty() && changed.is_empty() {
                 tx.commit().await?;
-                return Ok(person_id);
+                return Ok(ScimPut { person_id, created: None });
             }
 
             // Write it all, then the feed.
@@ -517,14 +550,16 @@ impl Store {
                 changes.push(membership_change(&updated)?);
             }
             if external_now != write.external_id {
-                sqlx::query(
-                    "delete from external_refs where scope_id = $1 and system = 'scim' and resource_type = 'person'
+                if external_now.is_some() {
+                    sqlx::query(
+                        "delete from external_refs where scope_id = $1 and system = 'scim' and resource_type = 'person'
                      and resource_id = $2",
-                )
-                .bind(organisation)
-                .bind(person_id)
-                .execute(&mut *conn)
-                .await?;
+                    )
+                    .bind(organisation)
+                    .bind(person_id)
+                    .execute(&mut *conn)
+                    .await?;
+                }
                 if let Some(external_id) = &write.external_id {
                     conn.insert_refs(
                         organisation,
@@ -574,9 +609,98 @@ impl Store {
             }
             conn.record(&changes).await?;
             tx.commit().await?;
-            Ok::<_, StoreError>(person_id)
+            Ok::<_, StoreError>(ScimPut { person_id, created: None })
         }
         .await)
+    }
+
+    /// The common create: a user whose `userName`, `externalId` and address nobody in the
+    /// network has yet, so a new person. Their rows go in one call to the database (a
+    /// [`Batch`](crate::db::Batch), with the feed's entries on SQLite; PostgreSQL's feed takes
+    /// one more), with nothing read first:
+    /// the unique keys on the user name, the reference and the address are the checks.
+    /// `None` when one of them is taken (nothing is written then): the full path of
+    /// [`Store::scim_put_user`] finds out which, and claims a member by their address.
+    async fn scim_create_new(
+        &self,
+        organisation: Uuid,
+        write: &ScimUserWrite,
+        user_name_key: &str,
+        attributes: &str,
+        at: DateTime<Utc>,
+        today: NaiveDate,
+    ) -> StoreResult<Option<ScimPut>> {
+        let person_id = crate::db::ids::new_id(crate::db::ids::Kind::Person);
+        let person = Person {
+            id: person_id,
+            content: new_content(write, write.email.clone().unwrap_or_else(|| placeholder_email(person_id))),
+            role: PersonRole::Member,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        };
+        // In force from today, or (a user made inactive) ended yesterday, as the full path does.
+        let yesterday = today.pred_opt().unwrap_or(today);
+        let terms = match write.active {
+            true => MembershipTerms { role: MembershipRole::Employee, starts_on: today, ends_on: None },
+            false => MembershipTerms { role: MembershipRole::Employee, starts_on: yesterday, ends_on: Some(yesterday) },
+        };
+        let membership = new_membership(person_id, organisation, terms, at);
+        let changes = [person_change(&person, &[organisation])?, membership_change(&membership)?];
+        let refs: Vec<(String, Uuid)> = write.external_id.iter().map(|e| (e.clone(), person_id)).collect();
+        let written = on_pool!(self.writer(), |p, DB| async {
+            let mut tx = p.begin_write().await?;
+            let mut batch = crate::db::Batch::<DB>::new();
+            push_insert_people(batch.next(), std::slice::from_ref(&person), None);
+            push_insert_memberships(batch.next(), std::slice::from_ref(&membership));
+            if !refs.is_empty() {
+                crate::db::refs::push_insert_refs(batch.next(), organisation, SCIM_SYSTEM, ResourceType::Person, &refs);
+            }
+            let row = batch.next();
+            row.push(
+                "insert into scim_users (organisation_id, person_id, user_name, user_name_key, attributes, created_at, \
+                 updated_at, version) ",
+            );
+            row.push_values([()], |mut row, ()| {
+                row.push_bind(organisation)
+                    .push_bind(person_id)
+                    .push_bind(write.user_name.as_str())
+                    .push_bind(user_name_key)
+                    .push_bind(attributes)
+                    .push_bind(at)
+                    .push_bind(at)
+                    .push_bind(1_i64);
+            });
+            let recorded = <DB as crate::db::feed::FeedInBatch>::push_changes(&mut batch, &changes);
+            match batch.finish().build().execute(&mut *tx).await {
+                Ok(_) => {}
+                Err(e) if is_unique_violation(&e) => return Ok(false),
+                Err(e) => return Err(e.into()),
+            }
+            if !recorded {
+                tx.record(&changes).await?;
+            }
+            tx.commit().await?;
+            Ok::<_, StoreError>(true)
+        }
+        .await)?;
+        Ok(written.then(|| ScimPut {
+            person_id,
+            created: Some(ScimUserRecord {
+                person_id,
+                user_name: write.user_name.clone(),
+                external_id: write.external_id.clone(),
+                attributes: write.attributes.clone(),
+                display_name: person.content.name.clone(),
+                email: person.content.email.as_str().to_owned(),
+                active: write.active,
+                groups: vec![],
+                created_at: at,
+                updated_at: at,
+                // The row's first version and the person's.
+                version: 2,
+            }),
+        }))
     }
 
     /// Deletes a SCIM user: the person leaves the organisation (their memberships there go,
