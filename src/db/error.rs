@@ -38,6 +38,9 @@ pub enum Rule {
     CoAuthor,
     /// Another write changed what this one depends on; read again and retry.
     ChangedMeanwhile,
+    /// References of system `scim` are an identity provider's `externalId`s, written over
+    /// SCIM only.
+    ReservedSystem,
 }
 
 impl Rule {
@@ -58,7 +61,8 @@ impl Rule {
             | Rule::NotDeletable
             | Rule::RegistrationState
             | Rule::CoAuthor
-            | Rule::ChangedMeanwhile => None,
+            | Rule::ChangedMeanwhile
+            | Rule::ReservedSystem => None,
         }
     }
 }

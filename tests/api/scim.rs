@@ -795,6 +795,31 @@ async fn the_network_keeps_its_rules_behind_the_provider(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
+
+    // The provider's externalIds are references of system `scim`: the organisation's HR
+    // client reads a user by them, but writes none, so it cannot re-point a user's.
+    let name = unique("Ref.Lezer");
+    let created = answered(
+        scim(&app, &t.token, Method::POST, "/Users", Some(entra_user(&name, "entra-ref-1"))).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let hr = client_token(&app, &f.token, &t.org, &["people:read", "people:write"]).await;
+    let by_ref = format!("/v1/organisations/{}/people/by-ref/scim/entra-ref-1", t.org);
+    let read = expect(get(&app, &hr, &by_ref).await, StatusCode::OK).await;
+    assert_eq!(read["id"], created["id"]);
+    let record = json!({"name": "Iemand Anders", "email": unique("iemand"),
+                        "stakeholder_group": "employee", "membership": {"role": "employee", "starts_on": "2026-01-01"}});
+    let res = app.request(Method::PUT, &by_ref).bearer_auth(&hr).json(&record).send().await.unwrap();
+    let (status, body) = (res.status(), res.text().await.unwrap());
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let mut item = record.clone();
+    item["external_id"] = json!("entra-ref-1");
+    let batch = json!({"system": "scim", "items": [item]});
+    let res = post(&app, &hr, &format!("/v1/organisations/{}/people/batch", t.org), batch).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let still = expect(get(&app, &hr, &by_ref).await, StatusCode::OK).await;
+    assert_eq!(still["id"], created["id"], "the reference still names the provider's user");
 }
 
 fn urlencode(s: &str) -> String {

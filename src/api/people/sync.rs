@@ -354,7 +354,7 @@ pub(super) fn item_problem(detail: String, errors: Vec<FieldError>) -> Problem {
         (status = 201, description = "Created.", body = UpsertedPerson,
             headers(("Upsert-Result" = String, description = "`created`"), ("Location" = String, description = "The person's URL"))),
         (status = 403, description = "Only the organisation's clients with `people:write`, its admins and facilitators. Also when the record would grant, change or end an `org_admin` membership (admins and facilitators only), or change the sign-in e-mail address of someone with a password (facilitators only).", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The e-mail address belongs to someone else.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The e-mail address belongs to someone else, or the system is `scim`: an identity provider's `externalId`s are written over SCIM only (and read here).", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[put("/v1/organisations/{id}/people/by-ref/{system}/{external_id}")]
@@ -417,6 +417,7 @@ pub(super) async fn upsert_person_by_ref(
     responses(
         (status = 200, description = "One result per item.", body = BatchResponse),
         (status = 403, description = "Only the organisation's clients with `people:write`, its admins and facilitators.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The system is `scim`: an identity provider's `externalId`s are written over SCIM only.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/organisations/{id}/people/batch")]

@@ -15,6 +15,13 @@ impl Store {
         items: &[PersonUpsert],
         rights: UpsertRights,
     ) -> StoreResult<Vec<Result<UpsertOutcome, ItemConflict>>> {
+        if system == SCIM_SYSTEM {
+            return Err(StoreError::conflict(
+                Rule::ReservedSystem,
+                "The system `scim` holds the identity provider's `externalId`s: they are written over SCIM \
+                 (/scim/v2/Users), and read here.",
+            ));
+        }
         // Rights may change: the cached ones go when this is done.
         let _rights = self.rights.changing();
         for _ in 0..3 {
