@@ -9,9 +9,8 @@ use uuid::Uuid;
 use super::*;
 use crate::db::StoreError;
 use crate::db::people::{ScimGroupNarrow, ScimGroupRecord, ScimGroupWrite};
-use crate::scim::filter::{self, CompValue, CompareOp, Filter};
 use crate::scim::group::{Group, KnownGroup};
-use crate::scim::messages::{self, Page, ScimType};
+use crate::scim::messages::{self, ScimType};
 use crate::scim::patch;
 use crate::scim::schema::GROUPS;
 use crate::scim::user;
@@ -74,70 +73,32 @@ async fn write_of(state: &AppState, organisation: Uuid, group: &Group) -> ScimRe
     Ok(ScimGroupWrite { display_name: group.display_name.clone(), external_id: group.external_id.clone(), members })
 }
 
-/// The equalities on `displayName`, `externalId` and `id` every match must satisfy.
-fn narrow(f: &Filter, into: &mut ScimGroupNarrow) -> bool {
-    match f {
-        Filter::And(a, b) => narrow(a, into) && narrow(b, into),
-        Filter::Compare(path, CompareOp::Eq, CompValue::String(v))
-            if path.sub.is_none()
-                && path.uri.as_deref().is_none_or(|u| u.eq_ignore_ascii_case(crate::scim::schema::GROUP)) =>
-        {
-            if path.name.eq_ignore_ascii_case("displayName") {
-                let key = v.to_lowercase();
-                return into.display_key.replace(key.clone()).is_none_or(|k| k == key);
-            }
-            if path.name.eq_ignore_ascii_case("externalId") {
-                return into.external_id.replace(v.clone()).is_none_or(|k| k == *v);
-            }
-            if path.name.eq_ignore_ascii_case("id") {
-                return match Uuid::parse_str(v) {
-                    Ok(id) => into.id.replace(id).is_none_or(|k| k == id),
-                    Err(_) => false,
-                };
-            }
-            true
-        }
-        _ => true,
-    }
-}
+/// Groups list as [`list`] does.
+struct Groups;
 
-async fn query_groups(
-    req: &HttpRequest,
-    state: &AppState,
-    organisation: Uuid,
-    q: &ListQuery,
-) -> ScimResult<HttpResponse> {
-    let page = Page::new(q.start_index, q.count);
-    let (attributes, excluded) = q.projection()?;
-    let filter = match q.filter.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
-        None => None,
-        Some(f) => {
-            Some(filter::parse(f).map_err(|e| ScimError::bad(ScimType::InvalidFilter, format!("`filter`: {e}")))?)
-        }
-    };
-    let base = base(req);
-    let (total, resources) = match &filter {
-        None => {
-            let (total, groups) = state
-                .store
-                .scim_groups(organisation, &ScimGroupNarrow::default(), Some((page.offset(), page.count)))
-                .await?;
-            (total, groups.iter().map(|g| render(g, &base)).collect::<Vec<_>>())
-        }
-        Some(f) => {
-            let mut scope = ScimGroupNarrow::default();
-            let matching: Vec<Value> = if narrow(f, &mut scope) {
-                let (_, groups) = state.store.scim_groups(organisation, &scope, None).await?;
-                groups.iter().map(|g| render(g, &base)).filter(|g| f.matches(g, &GROUPS)).collect()
-            } else {
-                vec![]
-            };
-            let total = matching.len();
-            (total, matching.into_iter().skip(page.offset()).take(page.count).collect())
-        }
-    };
-    let resources = resources.iter().map(|r| messages::project(r, &attributes, &excluded, &GROUPS)).collect();
-    Ok(answer(StatusCode::OK, &messages::list_response(resources, total, page)))
+impl Listing for Groups {
+    type Narrow = ScimGroupNarrow;
+
+    fn schema() -> &'static crate::scim::schema::Resource {
+        &GROUPS
+    }
+
+    const KEY: &'static str = "displayName";
+
+    fn narrowed(e: Equalities) -> ScimGroupNarrow {
+        ScimGroupNarrow { id: e.id, display_key: e.key, external_id: e.external_id }
+    }
+
+    async fn read(
+        state: &AppState,
+        organisation: Uuid,
+        narrow: &ScimGroupNarrow,
+        page: Option<(usize, usize)>,
+        base: &str,
+    ) -> ScimResult<(usize, Vec<Value>)> {
+        let (total, groups) = state.store.scim_groups(organisation, narrow, page).await?;
+        Ok((total, groups.iter().map(|g| render(g, base)).collect()))
+    }
 }
 
 /// List or filter the organisation's groups
@@ -158,7 +119,7 @@ async fn query_groups(
 #[get("/scim/v2/Groups")]
 pub(super) async fn list_groups(req: HttpRequest, state: web::Data<AppState>) -> ScimResult<HttpResponse> {
     let who = provisioner(&req).await?;
-    query_groups(&req, &state, who.organisation, &query::<ListQuery>(&req)?).await
+    list::<Groups>(&req, &state, who.organisation, &query::<ListQuery>(&req)?).await
 }
 
 /// Search the organisation's groups
@@ -182,7 +143,7 @@ pub(super) async fn search_groups(
 ) -> ScimResult<HttpResponse> {
     let who = provisioner(&req).await?;
     let query = ListQuery::from_search(&read(&req, &body)?)?;
-    query_groups(&req, &state, who.organisation, &query).await
+    list::<Groups>(&req, &state, who.organisation, &query).await
 }
 
 /// Create a group

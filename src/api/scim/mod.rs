@@ -364,6 +364,105 @@ impl ListQuery {
     pub(super) fn projection(&self) -> ScimResult<(Vec<filter::AttrPath>, Vec<filter::AttrPath>)> {
         projection(self.attributes.as_deref(), self.excluded_attributes.as_deref())
     }
+
+    /// The `filter` asked for, parsed; `None` without one.
+    pub(super) fn parsed_filter(&self) -> ScimResult<Option<filter::Filter>> {
+        self.filter
+            .as_deref()
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .map(|f| filter::parse(f).map_err(|e| ScimError::bad(ScimType::InvalidFilter, format!("`filter`: {e}"))))
+            .transpose()
+    }
+}
+
+/// The equalities on the indexed attributes (the unique key, in lowercase; `externalId`;
+/// `id`) that every match of a filter must satisfy.
+#[derive(Default)]
+struct Equalities {
+    key: Option<String>,
+    external_id: Option<String>,
+    id: Option<Uuid>,
+}
+
+/// Gathers the equalities on `key`, `externalId` and `id` of the `core` schema among the
+/// filter's top-level `and`s into `into`; `false` when nothing can match (two different
+/// values asked of one).
+fn equalities(f: &filter::Filter, core: &str, key: &str, into: &mut Equalities) -> bool {
+    use filter::{CompValue, CompareOp, Filter};
+    match f {
+        Filter::And(a, b) => equalities(a, core, key, into) && equalities(b, core, key, into),
+        Filter::Compare(path, CompareOp::Eq, CompValue::String(v))
+            if path.sub.is_none() && path.uri.as_deref().is_none_or(|u| u.eq_ignore_ascii_case(core)) =>
+        {
+            if path.name.eq_ignore_ascii_case(key) {
+                let lower = v.to_lowercase();
+                return into.key.replace(lower.clone()).is_none_or(|k| k == lower);
+            }
+            if path.name.eq_ignore_ascii_case("externalId") {
+                return into.external_id.replace(v.clone()).is_none_or(|k| k == *v);
+            }
+            if path.name.eq_ignore_ascii_case("id") {
+                return match Uuid::parse_str(v) {
+                    Ok(id) => into.id.replace(id).is_none_or(|k| k == id),
+                    Err(_) => false,
+                };
+            }
+            true
+        }
+        _ => true,
+    }
+}
+
+/// A kind of resource that lists and filters: users or groups.
+trait Listing {
+    /// The equalities a read can be narrowed to (an index lookup).
+    type Narrow: Default;
+    /// The resource's schema, for filters and projections.
+    fn schema() -> &'static crate::scim::schema::Resource;
+    /// The attribute unique in the organisation ignoring case (`userName`, `displayName`).
+    const KEY: &'static str;
+    /// The read narrowed to `equalities`.
+    fn narrowed(equalities: Equalities) -> Self::Narrow;
+    /// The organisation's resources that `narrow` names, rendered, and how many there are in
+    /// all; `page` is `(offset, limit)`, `None` for all of them.
+    fn read(
+        state: &crate::state::AppState,
+        organisation: Uuid,
+        narrow: &Self::Narrow,
+        page: Option<(usize, usize)>,
+        base: &str,
+    ) -> impl std::future::Future<Output = ScimResult<(usize, Vec<Value>)>>;
+}
+
+/// A list answer: a page of the organisation's resources of kind `L`, filtered and projected
+/// as `q` asks. An unfiltered list pages in the database; a filter reads what its equalities
+/// narrow the resources to and is evaluated on their SCIM JSON.
+async fn list<L: Listing>(
+    req: &HttpRequest,
+    state: &crate::state::AppState,
+    organisation: Uuid,
+    q: &ListQuery,
+) -> ScimResult<HttpResponse> {
+    let page = Page::new(q.start_index, q.count);
+    let (attributes, excluded) = q.projection()?;
+    let filter = q.parsed_filter()?;
+    let base = base(req);
+    let (total, resources) = match &filter {
+        None => L::read(state, organisation, &L::Narrow::default(), Some((page.offset(), page.count)), &base).await?,
+        Some(f) => {
+            let mut found = Equalities::default();
+            let matching: Vec<Value> = if equalities(f, L::schema().core.id, L::KEY, &mut found) {
+                let (_, all) = L::read(state, organisation, &L::narrowed(found), None, &base).await?;
+                all.into_iter().filter(|r| f.matches(r, L::schema())).collect()
+            } else {
+                vec![]
+            };
+            (matching.len(), matching.into_iter().skip(page.offset()).take(page.count).collect())
+        }
+    };
+    let resources = resources.iter().map(|r| messages::project(r, &attributes, &excluded, L::schema())).collect();
+    Ok(answer(StatusCode::OK, &messages::list_response(resources, total, page)))
 }
 
 impl Projection {
@@ -423,12 +522,7 @@ async fn search_all(
     let q = ListQuery::from_search(&read(&req, &body)?)?;
     let page = Page::new(q.start_index, q.count);
     let (attributes, excluded) = q.projection()?;
-    let filter = match q.filter.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
-        None => None,
-        Some(f) => {
-            Some(filter::parse(f).map_err(|e| ScimError::bad(ScimType::InvalidFilter, format!("`filter`: {e}")))?)
-        }
-    };
+    let filter = q.parsed_filter()?;
     let base = base(&req);
     let (_, users) = state.store.scim_users(who.organisation, &Default::default(), None, state.today()).await?;
     let (_, groups) = state.store.scim_groups(who.organisation, &Default::default(), None).await?;

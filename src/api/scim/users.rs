@@ -11,8 +11,7 @@ use crate::db::StoreError;
 use crate::db::people::{ScimNarrow, ScimUserRecord, ScimUserWrite};
 use crate::domain::account::Email;
 use crate::domain::validation::line;
-use crate::scim::filter::{self, CompValue, CompareOp, Filter};
-use crate::scim::messages::{self, Page, ScimType};
+use crate::scim::messages::{self, ScimType};
 use crate::scim::patch;
 use crate::scim::schema::USERS;
 use crate::scim::user::{self, Known, User};
@@ -66,74 +65,32 @@ fn write_of(user: &User, active: bool) -> ScimResult<ScimUserWrite> {
     })
 }
 
-/// The equalities on `userName`, `externalId` and `id` that every match must satisfy (the
-/// filter's top-level `and`s): the users to read, before the whole filter is applied.
-fn narrow(f: &Filter, into: &mut ScimNarrow) -> bool {
-    match f {
-        Filter::And(a, b) => narrow(a, into) && narrow(b, into),
-        Filter::Compare(path, CompareOp::Eq, CompValue::String(v)) if path.sub.is_none() => {
-            let core = path.uri.as_deref().is_none_or(|u| u.eq_ignore_ascii_case(crate::scim::schema::USER));
-            if !core {
-                return true;
-            }
-            if path.name.eq_ignore_ascii_case("userName") {
-                let key = v.to_lowercase();
-                // Two different names: nothing matches.
-                return into.user_name_key.replace(key.clone()).is_none_or(|k| k == key);
-            }
-            if path.name.eq_ignore_ascii_case("externalId") {
-                return into.external_id.replace(v.clone()).is_none_or(|k| k == *v);
-            }
-            if path.name.eq_ignore_ascii_case("id") {
-                return match Uuid::parse_str(v) {
-                    Ok(id) => into.person_id.replace(id).is_none_or(|k| k == id),
-                    Err(_) => false,
-                };
-            }
-            true
-        }
-        _ => true,
-    }
-}
+/// Users list as [`list`] does.
+struct Users;
 
-async fn query_users(
-    req: &HttpRequest,
-    state: &AppState,
-    organisation: Uuid,
-    q: &ListQuery,
-) -> ScimResult<HttpResponse> {
-    let page = Page::new(q.start_index, q.count);
-    let (attributes, excluded) = q.projection()?;
-    let filter = match q.filter.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
-        None => None,
-        Some(f) => {
-            Some(filter::parse(f).map_err(|e| ScimError::bad(ScimType::InvalidFilter, format!("`filter`: {e}")))?)
-        }
-    };
-    let base = base(req);
-    let today = state.today();
-    let (total, resources) = match &filter {
-        None => {
-            let (total, users) = state
-                .store
-                .scim_users(organisation, &ScimNarrow::default(), Some((page.offset(), page.count)), today)
-                .await?;
-            (total, users.iter().map(|u| render(u, &base)).collect::<Vec<_>>())
-        }
-        Some(f) => {
-            let mut scope = ScimNarrow::default();
-            let matching: Vec<Value> = if narrow(f, &mut scope) {
-                let (_, users) = state.store.scim_users(organisation, &scope, None, today).await?;
-                users.iter().map(|u| render(u, &base)).filter(|u| f.matches(u, &USERS)).collect()
-            } else {
-                vec![]
-            };
-            let total = matching.len();
-            (total, matching.into_iter().skip(page.offset()).take(page.count).collect())
-        }
-    };
-    let resources = resources.iter().map(|r| messages::project(r, &attributes, &excluded, &USERS)).collect();
-    Ok(answer(StatusCode::OK, &messages::list_response(resources, total, page)))
+impl Listing for Users {
+    type Narrow = ScimNarrow;
+
+    fn schema() -> &'static crate::scim::schema::Resource {
+        &USERS
+    }
+
+    const KEY: &'static str = "userName";
+
+    fn narrowed(e: Equalities) -> ScimNarrow {
+        ScimNarrow { person_id: e.id, user_name_key: e.key, external_id: e.external_id }
+    }
+
+    async fn read(
+        state: &AppState,
+        organisation: Uuid,
+        narrow: &ScimNarrow,
+        page: Option<(usize, usize)>,
+        base: &str,
+    ) -> ScimResult<(usize, Vec<Value>)> {
+        let (total, users) = state.store.scim_users(organisation, narrow, page, state.today()).await?;
+        Ok((total, users.iter().map(|u| render(u, base)).collect()))
+    }
 }
 
 const USER_EXAMPLE: &str = r#"{
@@ -170,7 +127,7 @@ const USER_EXAMPLE: &str = r#"{
 #[get("/scim/v2/Users")]
 pub(super) async fn list_users(req: HttpRequest, state: web::Data<AppState>) -> ScimResult<HttpResponse> {
     let who = provisioner(&req).await?;
-    query_users(&req, &state, who.organisation, &query::<ListQuery>(&req)?).await
+    list::<Users>(&req, &state, who.organisation, &query::<ListQuery>(&req)?).await
 }
 
 /// Search the organisation's users
@@ -197,7 +154,7 @@ pub(super) async fn search_users(
     let who = provisioner(&req).await?;
     let body = read(&req, &body)?;
     let query = ListQuery::from_search(&body)?;
-    query_users(&req, &state, who.organisation, &query).await
+    list::<Users>(&req, &state, who.organisation, &query).await
 }
 
 /// Provision a user
