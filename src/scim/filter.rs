@@ -450,9 +450,42 @@ pub trait CaseRules {
     fn is_date_time(&self, _uri: Option<&str>, _name: &str, _sub: Option<&str>) -> bool {
         false
     }
+
+    /// Whether the attribute is a boolean, which `gt`, `ge`, `lt` and `le` do not order.
+    fn is_boolean(&self, _uri: Option<&str>, _name: &str, _sub: Option<&str>) -> bool {
+        false
+    }
 }
 
 impl Filter {
+    /// What the schema refuses in a filter that parses (RFC 7644 §3.4.2.2): `gt`, `ge`, `lt`
+    /// or `le` on a boolean. The reason, for an `invalidFilter` error.
+    pub fn check(&self, rules: &dyn CaseRules) -> Result<(), String> {
+        self.check_within(None, rules)
+    }
+
+    fn check_within(&self, parent: Option<&AttrPath>, rules: &dyn CaseRules) -> Result<(), String> {
+        match self {
+            Filter::Compare(path, CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le, _) => {
+                let boolean = match parent {
+                    None => rules.is_boolean(path.uri.as_deref(), &path.name, path.sub.as_deref()),
+                    Some(p) => rules.is_boolean(p.uri.as_deref(), &p.name, Some(&path.name)),
+                };
+                match boolean {
+                    true => Err(format!("`{}` is a boolean: `gt`, `ge`, `lt` and `le` do not order it", path.name)),
+                    false => Ok(()),
+                }
+            }
+            Filter::Present(_) | Filter::Compare(..) => Ok(()),
+            Filter::Not(f) => f.check_within(parent, rules),
+            Filter::And(a, b) | Filter::Or(a, b) => {
+                a.check_within(parent, rules)?;
+                b.check_within(parent, rules)
+            }
+            Filter::ValuePath(path, f) => f.check_within(Some(path), rules),
+        }
+    }
+
     /// Whether `resource` (a SCIM resource as JSON) matches.
     pub fn matches(&self, resource: &Value, rules: &dyn CaseRules) -> bool {
         self.matches_in(resource, None, rules)

@@ -241,3 +241,20 @@ fn patch_paths_name_an_attribute_values_of_it_or_a_sub_attribute_of_those() {
         assert!(parse_path(bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn the_schema_refuses_ordering_a_boolean() {
+    use crate::scim::schema::{GROUPS, USERS};
+    // `active gt false` does not parse (no ordering of a boolean literal); a string does.
+    assert!(parse("active gt false").is_err());
+    let refused = |f: &str| parse(f).unwrap().check(&USERS).is_err();
+    assert!(refused("active gt \"false\""));
+    assert!(refused("userName sw \"a\" and not (active le \"true\")"));
+    assert!(refused("emails[primary ge \"true\"]"), "a boolean sub-attribute inside a value path");
+    assert!(refused("emails.primary lt \"x\""));
+    assert!(!refused("active eq true"));
+    assert!(!refused("meta.lastModified gt \"2026-01-01T00:00:00Z\""));
+    assert!(!refused("name.familyName ge \"P\""));
+    assert!(!refused("emails[type eq \"work\" and value gt \"a\"]"));
+    assert!(parse("displayName gt \"A\"").unwrap().check(&GROUPS).is_ok());
+}

@@ -178,15 +178,26 @@ impl Resource {
     }
 }
 
-impl CaseRules for Resource {
-    fn is_date_time(&self, uri: Option<&str>, name: &str, sub: Option<&str>) -> bool {
+impl Resource {
+    /// Whether the attribute (or its sub-attribute) is of type `kind`.
+    fn is_of(&self, kind: Type, uri: Option<&str>, name: &str, sub: Option<&str>) -> bool {
         match self.find(uri, name) {
             Some(Found::Kept(_, a)) => match sub {
-                Some(sub) => a.sub(sub).is_some_and(|s| s.kind == Type::DateTime),
-                None => a.kind == Type::DateTime,
+                Some(sub) => a.sub(sub).is_some_and(|s| s.kind == kind),
+                None => a.kind == kind,
             },
             _ => false,
         }
+    }
+}
+
+impl CaseRules for Resource {
+    fn is_date_time(&self, uri: Option<&str>, name: &str, sub: Option<&str>) -> bool {
+        self.is_of(Type::DateTime, uri, name, sub)
+    }
+
+    fn is_boolean(&self, uri: Option<&str>, name: &str, sub: Option<&str>) -> bool {
+        self.is_of(Type::Boolean, uri, name, sub)
     }
 
     fn case_exact(&self, uri: Option<&str>, name: &str, sub: Option<&str>) -> bool {

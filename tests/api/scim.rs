@@ -482,7 +482,14 @@ async fn filters_pages_and_projections_follow_rfc_7644(app: TestApp) {
     assert_eq!(count(&format!("id eq \"{}\"", ids[4])).await, 1);
     assert_eq!(count("id eq \"not-an-id\"").await, 0);
     assert_eq!(count("meta.created gt \"2000-01-01T00:00:00Z\"").await, 5);
-    for bad in ["userName eq", "userName zz \"a\"", "(active eq true", "emails[type eq \"work\""] {
+    for bad in [
+        "userName eq",
+        "userName zz \"a\"",
+        "(active eq true",
+        "emails[type eq \"work\"",
+        "active gt \"false\"",
+        "emails[primary ge \"true\"]",
+    ] {
         let res = scim(&app, &t.token, Method::GET, &query(&format!("filter={}", urlencode(bad))), None).await;
         refused(res, StatusCode::BAD_REQUEST, Some("invalidFilter")).await;
     }

@@ -447,6 +447,9 @@ async fn list<L: Listing>(
     let page = Page::new(q.start_index, q.count);
     let (attributes, excluded) = q.projection()?;
     let filter = q.parsed_filter()?;
+    if let Some(f) = &filter {
+        f.check(L::schema()).map_err(|why| ScimError::bad(ScimType::InvalidFilter, format!("`filter`: {why}.")))?;
+    }
     let base = base(req);
     let (total, resources) = match &filter {
         None => L::read(state, organisation, &L::Narrow::default(), Some((page.offset(), page.count)), &base).await?,
@@ -523,6 +526,11 @@ async fn search_all(
     let page = Page::new(q.start_index, q.count);
     let (attributes, excluded) = q.projection()?;
     let filter = q.parsed_filter()?;
+    if let Some(f) = &filter {
+        for schema in [&USERS, &GROUPS] {
+            f.check(schema).map_err(|why| ScimError::bad(ScimType::InvalidFilter, format!("`filter`: {why}.")))?;
+        }
+    }
     let base = base(&req);
     let (_, users) = state.store.scim_users(who.organisation, &Default::default(), None, state.today()).await?;
     let (_, groups) = state.store.scim_groups(who.organisation, &Default::default(), None).await?;
