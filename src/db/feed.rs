@@ -333,7 +333,10 @@ impl FeedWriter for SqliteConnection {
         // A single write's few entries in one call; more as a batch's.
         let mut batch = Batch::new();
         if sqlx::Sqlite::push_changes(&mut batch, changes) {
-            batch.finish().build().execute(&mut *self).await?;
+            // Kept prepared when its text recurs (short audiences, as most single writes
+            // have), so that one-off texts do not push the hot statements out of the cache.
+            let recurring = changes.iter().all(|c| c.audience.len() <= SMALL);
+            batch.finish().build().persistent(recurring).execute(&mut *self).await?;
             return Ok(());
         }
         write_changes::<sqlx::Sqlite>(self, changes).await
