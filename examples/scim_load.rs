@@ -53,6 +53,7 @@ async fn main() {
     let users: usize = users.parse().expect("USERS is a number");
     let connections: usize = connections.parse().expect("CONNECTIONS is a number");
     let bodies: Arc<Vec<String>> = Arc::new((0..users).map(|i| user_body(run, i)).collect());
+    vov::webhooks::delivery::install_tls_provider();
     let client = reqwest::Client::builder().pool_max_idle_per_host(connections).build().expect("an HTTP client");
     let url = format!("{base}/scim/v2/Users");
     let next = Arc::new(AtomicUsize::new(0));

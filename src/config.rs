@@ -93,6 +93,18 @@ pub struct Settings {
     pub demo_data: bool,
     /// Insights: the smallest group of people a figure may be about (at least 3).
     pub insights_k: i64,
+    /// Webhooks: hosts (names or addresses, comma-separated) that may be delivered to even
+    /// though they are or resolve to private, loopback or link-local addresses; empty: none,
+    /// as in production. Development and tests name `127.0.0.1` or `localhost` here.
+    pub webhook_allowed_hosts: String,
+    /// Webhooks: how long a delivery may take before it counts as failed, in seconds.
+    pub webhook_timeout_secs: u64,
+    /// Webhooks: the wait before the first retry, in milliseconds; each further retry waits
+    /// twice as long (with jitter), up to six hours.
+    pub webhook_retry_base_ms: u64,
+    /// Webhooks: how long a subscription may keep failing before it is disabled, in seconds
+    /// (three days).
+    pub webhook_give_up_after_secs: u64,
 }
 
 fn redacted<S: serde::Serializer>(_: &SecretString, s: S) -> Result<S::Ok, S::Error> {
@@ -137,6 +149,10 @@ impl Default for Settings {
             trusted_proxies: String::new(),
             demo_data: true,
             insights_k: crate::domain::insights::DEFAULT_K,
+            webhook_allowed_hosts: String::new(),
+            webhook_timeout_secs: 10,
+            webhook_retry_base_ms: 5000,
+            webhook_give_up_after_secs: 3 * 24 * 3600,
         }
     }
 }
@@ -263,6 +279,9 @@ impl Settings {
                 name: "VOV_TRUSTED_PROXIES",
                 reason: format!("`{entry}` is not an IP address or a CIDR network"),
             });
+        }
+        if !(1..=60).contains(&self.webhook_timeout_secs) {
+            return invalid("VOV_WEBHOOK_TIMEOUT_SECS", "must be between 1 and 60 seconds");
         }
         if self.cors_allowed_origins.trim().is_empty() {
             return invalid("VOV_CORS_ALLOWED_ORIGINS", "must be `*` or a list of origins");

@@ -20,3 +20,4 @@ pub mod scim;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod webhooks;

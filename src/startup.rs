@@ -178,6 +178,7 @@ impl Application {
         let trusted_proxies = crate::http::client_address::TrustedProxies::parse(&settings.trusted_proxies)
             .map_err(|entry| anyhow::anyhow!("VOV_TRUSTED_PROXIES: `{entry}` is not an address or a network"))?;
 
+        let webhooks = crate::webhooks::worker::Webhooks::new(&settings, &store)?;
         let state = web::Data::new(AppState {
             settings,
             store,
@@ -191,6 +192,7 @@ impl Application {
             sign_in_by_account: RateLimiter::new("sign-in", settings_limits.0, Duration::from_secs(60)),
             sign_in_by_ip: RateLimiter::new("sign-in-address", settings_limits.1, Duration::from_secs(60)),
             trusted_proxies,
+            webhooks,
         });
         let app_state = state.clone();
         let server = HttpServer::new(move || {
@@ -314,6 +316,7 @@ fn spawn_background_tasks(state: &web::Data<AppState>) -> Vec<JoinHandle<()>> {
             give_back_free_memory();
         }
     }));
+    tasks.push(tokio::spawn(crate::webhooks::worker::Deliveries::new(state.clone()).run()));
     let store = state.store.clone();
     let retention = chrono::Duration::days(i64::from(state.settings.feed_retention_days));
     tasks.push(tokio::spawn(async move {
@@ -324,6 +327,11 @@ fn spawn_background_tasks(state: &web::Data<AppState>) -> Vec<JoinHandle<()>> {
                 Ok(n) if n > 0 => tracing::info!(rows = n, "purged expired tokens and idempotency keys"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "purge failed"),
+            }
+            match store.purge_webhook_deliveries(crate::db::now() - chrono::Duration::days(30)).await {
+                Ok(n) if n > 0 => tracing::info!(rows = n, "purged the webhook delivery log"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "webhook delivery log purge failed"),
             }
             match store.purge_feed(crate::db::now() - retention).await {
                 Ok(n) if n > 0 => tracing::info!(rows = n, "compacted the change feed"),

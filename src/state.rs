@@ -35,4 +35,6 @@ pub struct AppState {
     pub sign_in_by_ip: RateLimiter,
     /// Whose forwarding headers name the client (`VOV_TRUSTED_PROXIES`).
     pub trusted_proxies: crate::http::client_address::TrustedProxies,
+    /// What delivers webhooks from this instance.
+    pub webhooks: crate::webhooks::worker::Webhooks,
 }

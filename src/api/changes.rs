@@ -8,10 +8,10 @@ use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::api::organisations::{OrganisationRef, own_refs};
+use crate::api::organisations::{OrganisationRef, own_refs_in};
 use crate::auth::Caller;
 use crate::auth::access::Access;
-use crate::db::feed::{Operation, ResourceType};
+use crate::db::feed::{ChangeEntry, Operation, ResourceType};
 use crate::error::{ApiError, Problem, Result};
 use crate::state::AppState;
 
@@ -173,15 +173,29 @@ async fn list_changes(
         Some(e) if page.more => e.seq,
         _ => page.head.max(after),
     };
-    let referenced: Vec<Uuid> = page
-        .entries
+    let data = change_views(&state.store, &access, page.entries).await?;
+    Ok(HttpResponse::Ok().json(ChangesPage {
+        data,
+        next_cursor: state.cursors.encode_value(CURSOR_QUERY, &last),
+        has_more: page.more,
+    }))
+}
+
+/// The feed's entries as the feed shows them to `access`: each with the caller's own
+/// references for people and memberships. Webhook deliveries carry the same.
+pub async fn change_views(
+    store: &crate::db::Store,
+    access: &Access,
+    entries: Vec<ChangeEntry>,
+) -> Result<Vec<ChangeView>> {
+    let referenced: Vec<Uuid> = entries
         .iter()
         .filter(|e| e.body.is_some() && matches!(e.resource_type, ResourceType::Person | ResourceType::Membership))
         .map(|e| e.resource_id)
         .collect();
-    let refs = own_refs(&state, &access, &referenced).await?;
-    let mut data = Vec::with_capacity(page.entries.len());
-    for e in page.entries {
+    let refs = own_refs_in(store, access, &referenced).await?;
+    let mut data = Vec::with_capacity(entries.len());
+    for e in entries {
         let external_refs = match (&e.body, e.resource_type) {
             (Some(_), ResourceType::Person | ResourceType::Membership) => {
                 refs.get(&e.resource_id).cloned().unwrap_or_default()
@@ -202,11 +216,7 @@ async fn list_changes(
             external_refs,
         });
     }
-    Ok(HttpResponse::Ok().json(ChangesPage {
-        data,
-        next_cursor: state.cursors.encode_value(CURSOR_QUERY, &last),
-        has_more: page.more,
-    }))
+    Ok(data)
 }
 
 /// The schema of each resource type's content in the feed: its view, as its `GET` shows it.
@@ -289,8 +299,6 @@ pub fn type_the_feed(doc: &mut serde_json::Value) {
     if let Some(page) = schemas.get_mut("ChangesPage") {
         page["example"]["data"] = json!([update, delete]);
     }
-    // Each variant names its own type; the enum of them all has no other use.
-    schemas.remove("ResourceType");
 }
 
 fn pascal(snake: &str) -> String {

@@ -64,6 +64,7 @@ fn path_example(method: &str, path: &str, name: &str) -> Option<String> {
         ("external_id", ..) => Some("EMP-00042".into()),
         ("client_id", _, p) if p.ends_with("/scim-token") => id(SCIM_SPARE_CLIENT),
         ("client_id", ..) => id(REPORTING_CLIENT),
+        ("webhook_id", ..) => id(ZORGNET_WEBHOOK),
         ("person_id", ..) => id(JONAS),
         ("number", ..) => None, // an integer: see `add_demo_examples`
         ("id", "delete", "/v1/organisations/{id}") => id(LEERPUNT),

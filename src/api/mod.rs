@@ -20,6 +20,7 @@ pub mod scim;
 pub mod solutions;
 pub mod system;
 pub mod themes;
+pub mod webhooks;
 
 use actix_web::App;
 use actix_web::dev::HttpServiceFactory;
@@ -62,10 +63,11 @@ pub const TOKEN_URL: &str = "/v1/auth/token";
         (name = "Insights", description = "For policy: aggregated, anonymised figures on lifelong learning in the network (who learns, at what age, in which sectors), with disclosure control so that no figure is about fewer than `k` people; and each person's choice to be counted."),
         (name = "Sync", description = "For HR systems and partners: upserts by external reference, batches, and a change feed that never misses or repeats a change."),
         (name = "SCIM", description = "SCIM 2.0 (RFC 7643, RFC 7644) for identity providers (Entra ID, Okta, ...): an organisation's users and groups, provisioned with no code. One credential is one organisation: an integration client with the `scim` scope, by an access token or by the static SCIM token its admin makes (POST /v1/organisations/{id}/clients/{client_id}/scim-token). Answers and errors are `application/scim+json`; see the README, \"Connect your identity provider\"."),
+        (name = "Webhooks", description = "The change feed pushed to an organisation's systems: subscriptions, signed deliveries (Standard Webhooks), retries for up to 3 days, a delivery log, test events and replay. A subscription receives exactly what the feed shows the organisation's integration clients; see the README, \"Receive webhooks\"."),
         (name = "System", description = "Liveness, readiness and Prometheus metrics for operators."),
     ),
     security(("oauth2" = []), ("bearer" = [])),
-    components(schemas(Problem))
+    components(schemas(Problem, webhooks::WebhookEvent, webhooks::WebhookTestEvent))
 )]
 struct ApiDoc;
 
@@ -117,6 +119,7 @@ pub fn routes(cfg: &mut impl Routes) {
     privacy::routes(cfg);
     insights::routes(cfg);
     scim::routes(cfg);
+    webhooks::routes(cfg);
 }
 
 /// The OpenAPI document served at `/openapi.json`: `openapi/openapi.json`, built into the
@@ -172,6 +175,7 @@ pub fn openapi_json() -> serde_json::Value {
         }
     }
     changes::type_the_feed(&mut doc);
+    webhooks::document_webhooks(&mut doc);
     examples::add_demo_examples(&mut doc);
     doc
 }

@@ -480,11 +480,20 @@ pub async fn own_refs(
     access: &Access,
     resources: &[Uuid],
 ) -> Result<std::collections::HashMap<Uuid, Vec<OrganisationRef>>> {
+    own_refs_in(&state.store, access, resources).await
+}
+
+/// [`own_refs`] read through `store` (the webhook worker's, whose checkouts are its own).
+pub async fn own_refs_in(
+    store: &crate::db::Store,
+    access: &Access,
+    resources: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, Vec<OrganisationRef>>> {
     let mut by_resource: std::collections::HashMap<Uuid, Vec<OrganisationRef>> = Default::default();
     let Some(organisations) = access.readable_organisations().filter(|o| !o.is_empty()) else {
         return Ok(by_resource);
     };
-    for (resource, organisation_id, r) in state.store.refs_of(resources, Some(&organisations)).await? {
+    for (resource, organisation_id, r) in store.refs_of(resources, Some(&organisations)).await? {
         by_resource.entry(resource).or_default().push(OrganisationRef { organisation_id, system: r.system, id: r.id });
     }
     Ok(by_resource)

@@ -88,5 +88,7 @@ async fn get_ready(state: web::Data<AppState>) -> Result<HttpResponse> {
 )]
 #[get("/metrics")]
 async fn get_metrics(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render(&state.store))
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render(&state.store, &state.webhooks.store))
 }

@@ -109,6 +109,9 @@ pub enum Scope {
     /// over SCIM 2.0 (`/scim/v2`), as an identity provider does.
     #[serde(rename = "scim")]
     Scim,
+    /// Manage the client's organisation's webhook subscriptions (`/v1/organisations/{id}/webhooks`).
+    #[serde(rename = "webhooks:write")]
+    WebhooksWrite,
 }
 
 impl Scope {
@@ -121,6 +124,7 @@ impl Scope {
         Scope::LearningRecordsWrite,
         Scope::InsightsRead,
         Scope::Scim,
+        Scope::WebhooksWrite,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -132,6 +136,7 @@ impl Scope {
             Scope::LearningRecordsWrite => "learning-records:write",
             Scope::InsightsRead => "insights:read",
             Scope::Scim => "scim",
+            Scope::WebhooksWrite => "webhooks:write",
         }
     }
 
@@ -144,6 +149,7 @@ impl Scope {
             Scope::LearningRecordsWrite => "Sync the learning records of the client's organisation's members",
             Scope::InsightsRead => "Read the network's insights for policy (granted by facilitators only)",
             Scope::Scim => "Provision the client's organisation's people and groups over SCIM 2.0",
+            Scope::WebhooksWrite => "Manage the client's organisation's webhook subscriptions",
         }
     }
 

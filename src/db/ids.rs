@@ -22,6 +22,7 @@ pub enum Kind {
     Client,
     Theme,
     Group,
+    Webhook,
 }
 
 tokio::task_local! {

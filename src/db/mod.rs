@@ -34,6 +34,7 @@ pub mod refs;
 pub mod rights_cache;
 pub mod solutions;
 pub mod themes;
+pub mod webhooks;
 
 pub(crate) use error::is_unique_violation;
 pub use error::{Conflict, Found, Rule, StoreError, StoreResult};
@@ -325,6 +326,12 @@ impl Store {
             Backend::Sqlite { .. } => DatabaseKind::Sqlite,
             Backend::Postgres(_) => DatabaseKind::Postgres,
         }
+    }
+
+    /// The same database with checkouts counted apart: for background work (the webhook
+    /// worker), so that `vov_db_checkouts_total` stays what requests and their writes take.
+    pub fn with_own_counters(&self) -> Self {
+        Self { checkouts: Default::default(), ..self.clone() }
     }
 
     /// The pool for reads.

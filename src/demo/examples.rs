@@ -4,6 +4,7 @@
 
 use super::ids::*;
 use super::*;
+use crate::db::feed::ResourceType;
 use crate::db::learning::RecordUpsert;
 use crate::db::people::{PersonUpsert, UpsertRights};
 
@@ -86,6 +87,18 @@ pub(super) async fn seed_examples(store: &Store, hash: &str, people: &People<'_>
     let secret = password::hash(crate::api::auth::new_secret(crate::api::auth::CLIENT_SECRET_PREFIX)).await?;
     let client = store.create_client("Zorgnet Kempen rapportering", Some(ZORGNET), &[Scope::PeopleRead], &secret);
     with_ids("reporting", &[IdKind::Client], client).await?;
+    // Zorgnet Kempen's webhook for its HR system, off: the demo has no receiver (a test
+    // event shows the attempt failing, and the delivery log keeps it).
+    let hook = crate::db::webhooks::WebhookContent {
+        url: "https://hr.zorgnet-kempen.example/hooks/vov".into(),
+        types: vec![ResourceType::Person, ResourceType::Membership],
+        operations: crate::db::feed::Operation::ALL.to_vec(),
+        description: "HR-systeem: personeel en lidmaatschappen".into(),
+        enabled: false,
+    };
+    let secret = crate::webhooks::signing::new_secret();
+    let webhook = store.create_webhook(ZORGNET, &hook, &[Scope::PeopleRead], &secret);
+    with_ids("zorgnet-hr", &[IdKind::Webhook], webhook).await?;
     // A theme nothing uses yet.
     let theme = ThemeContent {
         slug: Slug::parse("green-skills").map_err(anyhow::Error::msg)?,

@@ -79,6 +79,9 @@ pub const SCIM_PROJECT: Uuid = id(0x8fc2);
 /// A second client of Zorgnet Kempen with the `scim` scope and no token yet (the one whose
 /// SCIM token the examples make and remove).
 pub const SCIM_SPARE_CLIENT: Uuid = id(0x8fb9);
+/// Zorgnet Kempen's webhook subscription for its HR system (disabled: the demo has no
+/// receiver).
+pub const ZORGNET_WEBHOOK: Uuid = id(0x8fd1);
 
 /// The planned ids by kind and demo key.
 const PLANNED: &[(Kind, &str, Uuid)] = &[
@@ -121,6 +124,7 @@ const PLANNED: &[(Kind, &str, Uuid)] = &[
     (Kind::Group, "scim/zorgteam", SCIM_TEAM),
     (Kind::Group, "scim/project", SCIM_PROJECT),
     (Kind::Client, "scim/spare", SCIM_SPARE_CLIENT),
+    (Kind::Webhook, "zorgnet-hr", ZORGNET_WEBHOOK),
 ];
 
 /// The ids planned for the objects of `kinds` of demo `key`.

@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 pub use crate::auth::access::Access;
 use crate::auth::rights::Scope;
+use crate::db::feed::ResourceType;
 use crate::db::learning::RecordViewer;
 use crate::domain::event::{Commitment, Event, Registration};
 use crate::domain::learning::{LearningRecord, Visibility};
@@ -94,6 +95,10 @@ pub enum Object<'a> {
     /// A comment, readable where its challenge or solution is (checked on that first).
     Comment {
         author: Option<Uuid>,
+    },
+    /// An organisation's webhook subscriptions (see [`manages_webhooks`]).
+    Webhooks {
+        organisation: Uuid,
     },
 }
 
@@ -197,6 +202,8 @@ pub fn decide(access: Option<&Access>, action: Action, object: &Object<'_>) -> D
             let by_author = author.is_some() && author == me;
             write_if(Allow, by_author || (facilitator && action == Delete))
         }
+        // Reading them is managing them: they name the organisation's systems.
+        Object::Webhooks { organisation } => manages_webhooks(access, organisation),
     }
 }
 
@@ -276,6 +283,60 @@ pub fn commitment_viewer(access: &Access) -> Option<(Uuid, Vec<Uuid>)> {
         Access::Person { id, admin_of } => Some((*id, admin_of.clone())),
         Access::Client { .. } => None,
     }
+}
+
+/// Who manages an organisation's webhook subscriptions: facilitators, its admins, and its
+/// integration clients with `webhooks:write`. Another organisation's client may not know
+/// of them (404); anyone else signed in may know the organisation but not change its
+/// subscriptions (403).
+pub fn manages_webhooks(access: &Access, organisation: Uuid) -> Decision {
+    match access {
+        Access::Facilitator { .. } => Decision::Allow,
+        Access::Person { admin_of, .. } if admin_of.contains(&organisation) => Decision::Allow,
+        Access::Person { .. } => Decision::Forbidden,
+        Access::Client { organisation_id: Some(own), scopes, .. } if *own == organisation => {
+            if scopes.contains(&Scope::WebhooksWrite) { Decision::Allow } else { Decision::Forbidden }
+        }
+        Access::Client { .. } => Decision::Hidden,
+    }
+}
+
+/// The read scopes a subscription to `types` delivers with: it receives what the
+/// organisation's integration clients with those scopes read in the change feed, never
+/// more. `Err` names the first type `access` may not subscribe to: commitments are their
+/// people's own (no client reads them), and a client subscribes only to what its own
+/// scopes let it read.
+pub fn webhook_scopes(access: &Access, types: &[ResourceType]) -> Result<Vec<Scope>, ResourceType> {
+    let mut granted = Vec::new();
+    for &t in types {
+        let (scope, readers): (Scope, &[Scope]) = match t {
+            ResourceType::Person | ResourceType::Membership => {
+                (Scope::PeopleRead, &[Scope::PeopleRead, Scope::PeopleWrite])
+            }
+            ResourceType::Registration => (Scope::RegistrationsWrite, &[Scope::RegistrationsWrite]),
+            ResourceType::LearningRecord => {
+                (Scope::LearningRecordsRead, &[Scope::LearningRecordsRead, Scope::LearningRecordsWrite])
+            }
+            ResourceType::Commitment => return Err(t),
+            ResourceType::Theme
+            | ResourceType::Organisation
+            | ResourceType::Event
+            | ResourceType::Challenge
+            | ResourceType::Solution
+            | ResourceType::Comment
+            | ResourceType::Endorsement => continue,
+        };
+        if let Access::Client { scopes, .. } = access
+            && !readers.iter().any(|r| scopes.contains(r))
+        {
+            return Err(t);
+        }
+        if !granted.contains(&scope) {
+            granted.push(scope);
+        }
+    }
+    granted.sort();
+    Ok(granted)
 }
 
 #[cfg(test)]

@@ -15,12 +15,13 @@ const OWNER: Uuid = Uuid::from_u128(3);
 const MEMBER_A: Uuid = Uuid::from_u128(4);
 const ADMIN_B: Uuid = Uuid::from_u128(5);
 
-const ALL_SCOPES: [Scope; 5] = [
+const ALL_SCOPES: [Scope; 6] = [
     Scope::PeopleRead,
     Scope::PeopleWrite,
     Scope::RegistrationsWrite,
     Scope::LearningRecordsRead,
     Scope::LearningRecordsWrite,
+    Scope::WebhooksWrite,
 ];
 
 /// The actors, in the order of the table's columns.
@@ -136,6 +137,11 @@ fn table() -> Vec<(&'static str, Object<'static>, [&'static str; 9])> {
             "a comment",
             Object::Comment { author: Some(OWNER) },
             ["AHH", "AFA", "AFF", "AAA", "AFF", "AFF", "AFF", "AFF", "AFF"],
+        ),
+        (
+            "A's webhook subscriptions",
+            Object::Webhooks { organisation: ORG_A },
+            ["HHH", "AAA", "AAA", "FFF", "FFF", "FFF", "AAA", "FFF", "HHH"],
         ),
     ]
 }

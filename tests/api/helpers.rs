@@ -116,6 +116,10 @@ pub fn test_settings(database_url: &str) -> Settings {
         db_max_connections: 4,
         demo_data: false,
         shutdown_timeout_secs: 1,
+        // Webhook tests deliver to a receiver on this machine, and retry quickly.
+        webhook_allowed_hosts: "127.0.0.1".into(),
+        webhook_retry_base_ms: 100,
+        webhook_timeout_secs: 2,
         ..Settings::default()
     }
 }

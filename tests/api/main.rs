@@ -25,3 +25,4 @@ mod stakeholders;
 mod storage;
 mod sync;
 mod themes;
+mod webhooks;

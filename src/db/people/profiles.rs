@@ -471,6 +471,17 @@ impl Store {
                 // person's data: only tombstones stay.
                 changes.extend((*tx).reissue(&authored).await?);
                 (*tx).record(&changes).await?;
+                // Webhook receivers' answers about what was theirs go too.
+                let touched: Vec<Uuid> = changes.iter().map(|c| c.resource_id).collect();
+                for chunk in touched.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::new("delete from webhook_deliveries where resource_id in (");
+                    let mut list = qb.separated(", ");
+                    for r in chunk {
+                        list.push_bind(*r);
+                    }
+                    qb.push(")");
+                    qb.build().execute(&mut *tx).await?;
+                }
                 // Nobody reads as the erased person any more.
                 sqlx::query("delete from change_audience where audience_id = $1").bind(id).execute(&mut *tx).await?;
             }
