@@ -402,10 +402,20 @@ async fn managed(caller: &Caller, state: &AppState, organisation_id: Uuid) -> Re
     Ok(access)
 }
 
-/// The organisation's subscription `id`, or 404.
-async fn webhook_of(state: &AppState, organisation_id: Uuid, id: Uuid) -> Result<Webhook> {
+/// The caller's right to the organisation's subscription at `path` (as [`managed`]), and
+/// the subscription, or 404.
+async fn managed_webhook(caller: &Caller, state: &AppState, path: (Uuid, Uuid)) -> Result<(Access, Webhook)> {
+    let (organisation_id, id) = path;
+    let access = managed(caller, state, organisation_id).await?;
     let missing = || ApiError::not_found(format!("No webhook with id {id} in this organisation."));
-    state.store.get_webhook(id).await.found()?.filter(|w| w.organisation_id == organisation_id).ok_or_else(missing)
+    let webhook = state
+        .store
+        .get_webhook(id)
+        .await
+        .found()?
+        .filter(|w| w.organisation_id == organisation_id)
+        .ok_or_else(missing)?;
+    Ok((access, webhook))
 }
 
 /// Checks a URL: its form, then where its name resolves (a name that does not resolve
@@ -605,9 +615,7 @@ async fn get_webhook(
     path: web::Path<(Uuid, Uuid)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let (id, webhook_id) = path.into_inner();
-    managed(&caller, &state, id).await?;
-    let webhook = webhook_of(&state, id, webhook_id).await?;
+    let (_, webhook) = managed_webhook(&caller, &state, path.into_inner()).await?;
     Ok(respond_tagged(&req, webhook.version, &WebhookView::from(webhook)))
 }
 
@@ -637,9 +645,8 @@ async fn update_webhook(
     body: Json<WebhookPatch>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let (id, webhook_id) = path.into_inner();
-    let access = managed(&caller, &state, id).await?;
-    let current = webhook_of(&state, id, webhook_id).await?;
+    let (access, current) = managed_webhook(&caller, &state, path.into_inner()).await?;
+    let webhook_id = current.id;
     if_match.check(current.version)?;
     let patch = body.0;
     let mut errors = Invalid::default();
@@ -694,9 +701,8 @@ async fn delete_webhook(
     path: web::Path<(Uuid, Uuid)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let (id, webhook_id) = path.into_inner();
-    managed(&caller, &state, id).await?;
-    webhook_of(&state, id, webhook_id).await?;
+    let (_, webhook) = managed_webhook(&caller, &state, path.into_inner()).await?;
+    let webhook_id = webhook.id;
     state.store.delete_webhook(webhook_id).await.or_not_found(|| ApiError::not_found("No such webhook."))?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -721,9 +727,8 @@ async fn rotate_webhook_secret(
     path: web::Path<(Uuid, Uuid)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let (id, webhook_id) = path.into_inner();
-    managed(&caller, &state, id).await?;
-    webhook_of(&state, id, webhook_id).await?;
+    let (_, webhook) = managed_webhook(&caller, &state, path.into_inner()).await?;
+    let webhook_id = webhook.id;
     let secret = new_secret();
     let until = crate::db::now() + chrono::Duration::hours(ROTATION_OVERLAP_HOURS);
     state
@@ -757,12 +762,10 @@ async fn send_test_event(
     path: web::Path<(Uuid, Uuid)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let (id, webhook_id) = path.into_inner();
-    managed(&caller, &state, id).await?;
-    let webhook = webhook_of(&state, id, webhook_id).await?;
-    let secrets = state.store.webhook_secrets(webhook_id).await?;
+    let (_, webhook) = managed_webhook(&caller, &state, path.into_inner()).await?;
+    let secrets = state.store.webhook_secrets(webhook.id).await?;
     let attempt = crate::webhooks::worker::send_test(&state, &webhook, &secrets).await?;
-    let logged = state.store.list_webhook_deliveries(webhook_id, None, 1).await?;
+    let logged = state.store.list_webhook_deliveries(webhook.id, None, 1).await?;
     let id = logged.first().filter(|d| d.attempt.message_id == attempt.message_id).map_or(0, |d| d.id);
     Ok(HttpResponse::Ok().json(WebhookDeliveryView::new(id, attempt)))
 }
@@ -790,9 +793,8 @@ async fn replay_webhook(
     body: Json<Replay>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let (id, webhook_id) = path.into_inner();
-    managed(&caller, &state, id).await?;
-    webhook_of(&state, id, webhook_id).await?;
+    let (_, webhook) = managed_webhook(&caller, &state, path.into_inner()).await?;
+    let webhook_id = webhook.id;
     let webhook = state
         .store
         .rewind_webhook(webhook_id, body.0.from)
@@ -825,9 +827,8 @@ async fn list_webhook_deliveries(
     query: web::Query<DeliveriesQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let (id, webhook_id) = path.into_inner();
-    managed(&caller, &state, id).await?;
-    webhook_of(&state, id, webhook_id).await?;
+    let (_, webhook) = managed_webhook(&caller, &state, path.into_inner()).await?;
+    let webhook_id = webhook.id;
     let query = query.into_inner();
     let limit = match query.limit {
         None => 50,

@@ -227,6 +227,11 @@ impl Store {
         self.get_webhook(id).await
     }
 
+    /// The subscription `id` after a write that touched `n` rows (none: it is gone).
+    async fn reread(&self, id: Uuid, n: u64) -> StoreResult<Webhook> {
+        if n == 0 { Err(StoreError::NotFound) } else { self.get_webhook(id).await }
+    }
+
     pub async fn get_webhook(&self, id: Uuid) -> StoreResult<Webhook> {
         let sql = sqlx::AssertSqlSafe(format!("select {COLUMNS} from webhook_subscriptions where id = $1"));
         let row: Option<WebhookRow> =
@@ -306,10 +311,7 @@ impl Store {
             overlap_until,
             now()
         )?;
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        self.get_webhook(id).await
+        self.reread(id, n).await
     }
 
     /// Delivers again everything from `cursor` on (the last change before the point in
@@ -327,10 +329,7 @@ impl Store {
             from,
             at
         )?;
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        self.get_webhook(id).await
+        self.reread(id, n).await
     }
 
     /// The secrets a subscription signs with now.
