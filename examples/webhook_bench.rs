@@ -37,12 +37,17 @@ async fn receive(req: HttpRequest, body: web::Bytes, log: web::Data<Arc<Mutex<Re
     HttpResponse::NoContent().finish()
 }
 
+/// The `p`th percentile of sorted values, to a tenth.
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
     let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
+    tenth(sorted[rank.min(sorted.len() - 1)])
+}
+
+fn tenth(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
 }
 
 #[actix_web::main]
@@ -138,7 +143,7 @@ async fn main() {
         "subscriptions": subscriptions,
         "changes": made,
         "write_failures": failures.load(std::sync::atomic::Ordering::Relaxed),
-        "write_rps": made as f64 / load_secs,
+        "write_rps": tenth(made as f64 / load_secs),
         "write_p50_ms": percentile(&writes, 50.0),
         "write_p99_ms": percentile(&writes, 99.0),
         "expected": expected,
@@ -146,8 +151,8 @@ async fn main() {
         "duplicates": log.duplicates,
         "lag_p50_ms": percentile(&lags, 50.0),
         "lag_p99_ms": percentile(&lags, 99.0),
-        "lag_max_ms": lags.last().copied().unwrap_or(f64::NAN),
-        "drained_after_load_secs": drained_secs,
+        "lag_max_ms": tenth(lags.last().copied().unwrap_or(f64::NAN)),
+        "drained_after_load_secs": tenth(drained_secs),
     });
     println!("{summary}");
 }
