@@ -33,8 +33,6 @@ pub struct Application {
     server: Server,
     state: web::Data<AppState>,
     tasks: Vec<JoinHandle<()>>,
-    /// The webhook deliveries' own threads.
-    deliveries: DeliveryRuntime,
     seeded: bool,
     demo_client: Option<demo::DemoClient>,
 }
@@ -231,10 +229,9 @@ impl Application {
         .run();
 
         let tasks = spawn_background_tasks(&state);
-        let deliveries = DeliveryRuntime::start(&state)?;
         // Seeding the demo data takes memory that is free again now.
         give_back_free_memory();
-        Ok(Self { port, server, state, tasks, deliveries, seeded, demo_client })
+        Ok(Self { port, server, state, tasks, seeded, demo_client })
     }
 
     /// The port the server listens on.
@@ -269,39 +266,12 @@ impl Application {
         for task in &self.tasks {
             task.abort();
         }
-        drop(self.deliveries);
         if let Err(e) = self.state.store.checkpoint().await {
             tracing::warn!(error = %e, "final checkpoint failed");
         }
         self.state.store.close().await;
         tracing::info!("stopped");
         Ok(result?)
-    }
-}
-
-/// The webhook deliveries run on threads of their own (two), not on the thread that runs
-/// the service's other background tasks: signing and sending a delivery per change and
-/// subscription would keep that one thread busy under load. Stopped when dropped.
-struct DeliveryRuntime(Option<tokio::runtime::Runtime>);
-
-impl DeliveryRuntime {
-    fn start(state: &web::Data<AppState>) -> anyhow::Result<Self> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("webhooks")
-            .enable_all()
-            .build()?;
-        runtime.spawn(crate::webhooks::worker::Deliveries::new(state.clone()).run());
-        Ok(Self(Some(runtime)))
-    }
-}
-
-impl Drop for DeliveryRuntime {
-    fn drop(&mut self) {
-        // Without waiting: this may run inside another runtime (a test's, a server's).
-        if let Some(runtime) = self.0.take() {
-            runtime.shutdown_background();
-        }
     }
 }
 
@@ -346,6 +316,8 @@ fn spawn_background_tasks(state: &web::Data<AppState>) -> Vec<JoinHandle<()>> {
             give_back_free_memory();
         }
     }));
+    // Webhook deliveries: a task per subscription being delivered (see `webhooks::worker`).
+    tasks.push(tokio::spawn(crate::webhooks::worker::Deliveries::new(state.clone()).run()));
     let store = state.store.clone();
     let retention = chrono::Duration::days(i64::from(state.settings.feed_retention_days));
     tasks.push(tokio::spawn(async move {
