@@ -119,11 +119,12 @@ async fn managed(caller: &Caller, state: &AppState, organisation_id: Uuid) -> Re
 }
 
 async fn client_of(state: &AppState, organisation_id: Uuid, id: Uuid) -> Result<ClientSummary> {
+    // Only "not found" is a 404: an outage stays a 503.
     state
         .store
         .get_client_summary(id)
         .await
-        .ok()
+        .found()?
         .filter(|c| c.organisation_id == Some(organisation_id))
         .ok_or_else(|| ApiError::not_found(format!("No client with id {id} in this organisation.")))
 }
