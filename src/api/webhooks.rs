@@ -145,14 +145,16 @@ pub struct WebhookWithSecret {
 pub struct NewWebhook {
     /// Where to POST each change: `https`, at a public address (plain `http` only to this
     /// machine, for development, where the operator allowed it); at most 2,000 characters.
-    #[schema(max_length = 2000)]
+    #[schema(max_length = 2000, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\x00-\x20]+$")]
     pub url: String,
     /// The resource types to deliver; default: every type you may subscribe to
     /// (`person` and `membership` need `people:read` or `:write` for a client,
     /// `registration` `registrations:write`, `learning_record` `learning-records:read` or
     /// `:write`; `commitment` is never delivered: commitments are their people's own).
+    #[schema(min_items = 1)]
     pub types: Option<Vec<ResourceType>>,
     /// The operations to deliver; default all (`create`, `update`, `delete`).
+    #[schema(min_items = 1)]
     pub operations: Option<Vec<Operation>>,
     /// What it is for, for the admins who see the list; at most 500 characters.
     #[schema(max_length = 500, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
@@ -166,9 +168,11 @@ pub struct NewWebhook {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"description": "HR-systeem (productie)", "enabled": true}))]
 pub struct WebhookPatch {
-    #[schema(max_length = 2000)]
+    #[schema(max_length = 2000, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\x00-\x20]+$")]
     pub url: Option<String>,
+    #[schema(min_items = 1)]
     pub types: Option<Vec<ResourceType>>,
+    #[schema(min_items = 1)]
     pub operations: Option<Vec<Operation>>,
     #[serde(default, deserialize_with = "crate::http::json::nullable")]
     #[schema(value_type = Option<String>, max_length = 500, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
