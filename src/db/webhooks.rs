@@ -409,21 +409,10 @@ impl Store {
         Ok(())
     }
 
-    /// Keeps the lease of `id` for `owner` until `lease_until`; false when it was lost (it
-    /// expired and another instance claimed it, or the subscription was disabled or removed).
-    pub async fn renew_webhook_lease(&self, id: Uuid, owner: Uuid, lease_until: DateTime<Utc>) -> StoreResult<bool> {
-        let n = super::execute!(
-            self.writer(),
-            "update webhook_subscriptions set lease_until = $3 where id = $1 and lease_owner = $2 and enabled",
-            id,
-            owner,
-            lease_until
-        )?;
-        Ok(n == 1)
-    }
-
     /// Records attempts and what follows from them, in one transaction, if `owner` still
-    /// holds the lease (false otherwise: nothing is written). Passing over changes the
+    /// holds the lease and the subscription is still at `version`, as claimed (false
+    /// otherwise: nothing is written; a changed URL, type list or secret takes effect at the
+    /// next claim, and what was delivered since the last record is sent again under it). Passing over changes the
     /// subscription does not receive is a `Done` without attempts; a test event is an
     /// attempt without an outcome (it moves nothing and needs no lease).
     #[tracing::instrument(skip(self, attempts))]
@@ -431,6 +420,7 @@ impl Store {
         &self,
         id: Uuid,
         owner: Uuid,
+        version: i64,
         attempts: &[Attempt],
         outcome: Option<Outcome>,
         disabled_reason: Option<&str>,
@@ -445,39 +435,42 @@ impl Store {
                 Some(Outcome::Done { seq, lease_until }) => sqlx::query(
                     "update webhook_subscriptions set cursor = $3, attempt = 0, failing_since = null,
                             next_attempt_at = $4, lease_until = $5
-                     where id = $1 and lease_owner = $2 and enabled",
+                     where id = $1 and lease_owner = $2 and enabled and version = $6",
                 )
                 .bind(id)
                 .bind(owner)
                 .bind(seq)
                 .bind(at)
                 .bind(lease_until)
+                .bind(version)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected(),
                 Some(Outcome::Retry { attempt, next_at, failing_since }) => sqlx::query(
                     "update webhook_subscriptions set attempt = $3, next_attempt_at = $4, failing_since = $5,
                             lease_owner = null, lease_until = null
-                     where id = $1 and lease_owner = $2 and enabled",
+                     where id = $1 and lease_owner = $2 and enabled and version = $6",
                 )
                 .bind(id)
                 .bind(owner)
                 .bind(attempt)
                 .bind(next_at)
                 .bind(failing_since)
+                .bind(version)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected(),
                 Some(Outcome::GiveUp) => sqlx::query(
                     "update webhook_subscriptions set enabled = $3, disabled_reason = $4, lease_owner = null,
                             lease_until = null, updated_at = $5, version = version + 1
-                     where id = $1 and lease_owner = $2 and enabled",
+                     where id = $1 and lease_owner = $2 and enabled and version = $6",
                 )
                 .bind(id)
                 .bind(owner)
                 .bind(false)
                 .bind(disabled_reason)
                 .bind(at)
+                .bind(version)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected(),
@@ -558,19 +551,5 @@ impl Store {
     /// Drops delivery log entries older than `before`.
     pub async fn purge_webhook_deliveries(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         Ok(super::execute!(self.writer(), "delete from webhook_deliveries where delivered_at < $1", before)?)
-    }
-
-    /// How far each enabled subscription is behind: (subscriptions, undelivered changes
-    /// summed over them, the oldest undelivered change's time).
-    pub async fn webhook_backlog(&self) -> StoreResult<(i64, i64, Option<DateTime<Utc>>)> {
-        Ok(on_pool!(self.reader(), |p| sqlx::query_as(
-            "select count(*),
-                    coalesce(sum((select coalesce(max(seq), 0) from changes) - s.cursor), 0),
-                    (select min(c.changed_at) from changes c where c.seq = (select min(s2.cursor) + 1
-                         from webhook_subscriptions s2 where s2.enabled))
-             from webhook_subscriptions s where s.enabled"
-        )
-        .fetch_one(p)
-        .await)?)
     }
 }

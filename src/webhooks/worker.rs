@@ -159,7 +159,10 @@ impl Deliveries {
                     (cursor, attempt, failing_since) = (seq, 0, None);
                     if unsaved.len() >= SAVE_EVERY || saved_at.elapsed() >= SAVE_AFTER {
                         let done = Outcome::Done { seq, lease_until: lease_end() };
-                        if !store.finish_webhook_attempts(w.id, self.owner, &unsaved, Some(done), None).await? {
+                        if !store
+                            .finish_webhook_attempts(w.id, self.owner, w.version, &unsaved, Some(done), None)
+                            .await?
+                        {
                             return Ok(());
                         }
                         (saved, saved_at) = (seq, std::time::Instant::now());
@@ -171,7 +174,7 @@ impl Deliveries {
                 // What was delivered before it is recorded first.
                 if !unsaved.is_empty() {
                     let done = Outcome::Done { seq: cursor, lease_until: lease_end() };
-                    if !store.finish_webhook_attempts(w.id, self.owner, &unsaved, Some(done), None).await? {
+                    if !store.finish_webhook_attempts(w.id, self.owner, w.version, &unsaved, Some(done), None).await? {
                         return Ok(());
                     }
                 }
@@ -188,12 +191,12 @@ impl Deliveries {
                     );
                     tracing::warn!(webhook = %w.id, %reason, "webhook disabled");
                     let give_up = Some(Outcome::GiveUp);
-                    store.finish_webhook_attempts(w.id, self.owner, &[log], give_up, Some(&reason)).await?;
+                    store.finish_webhook_attempts(w.id, self.owner, w.version, &[log], give_up, Some(&reason)).await?;
                 } else {
                     let wait = self.backoff(attempt, answer.retry_after);
                     let next_at = crate::db::now() + chrono::Duration::from_std(wait).unwrap_or_default();
                     let retry = Outcome::Retry { attempt, next_at, failing_since: since };
-                    store.finish_webhook_attempts(w.id, self.owner, &[log], Some(retry), None).await?;
+                    store.finish_webhook_attempts(w.id, self.owner, w.version, &[log], Some(retry), None).await?;
                 }
                 return Ok(());
             }
@@ -204,7 +207,7 @@ impl Deliveries {
             let end = page.head.max(cursor);
             if end > saved || !unsaved.is_empty() {
                 let done = Outcome::Done { seq: end, lease_until: lease_end() };
-                store.finish_webhook_attempts(w.id, self.owner, &unsaved, Some(done), None).await?;
+                store.finish_webhook_attempts(w.id, self.owner, w.version, &unsaved, Some(done), None).await?;
             }
             return Ok(());
         }
@@ -233,7 +236,10 @@ pub async fn send_test(state: &AppState, w: &Webhook, secrets: &WebhookSecrets) 
     let body = envelope(super::TEST_EVENT, crate::db::now(), &data.to_string());
     let answer = state.webhooks.sender.send(&w.content.url, &message, body, secrets).await;
     let log = attempt_log(&answer, message, super::TEST_EVENT.to_string(), None, 1);
-    state.store.finish_webhook_attempts(w.id, state.webhooks.owner, std::slice::from_ref(&log), None, None).await?;
+    state
+        .store
+        .finish_webhook_attempts(w.id, state.webhooks.owner, w.version, std::slice::from_ref(&log), None, None)
+        .await?;
     Ok(log)
 }
 

@@ -30,6 +30,7 @@ on_both_databases!(
     a_rotated_secret_signs_alongside_the_old_one_and_a_test_event_and_replay_work,
     erasing_a_person_delivers_the_delete_and_removes_the_attempts_about_them,
     a_share_withdrawn_while_deliveries_wait_is_never_sent,
+    a_changed_url_takes_over_while_deliveries_run,
 );
 
 /// What the receiver does with the next request.
@@ -673,4 +674,32 @@ async fn a_share_withdrawn_while_deliveries_wait_is_never_sent(app: TestApp) {
     assert_eq!(third.len(), 1, "only the delete of the withdrawn record: {third:#?}");
     assert!(!got.iter().any(|r| r.raw.contains("Derde")), "the withdrawn record's content was sent");
     assert!(got.iter().any(|r| r.raw.contains("Tweede")), "the others are delivered");
+}
+
+/// Moving a subscription to another URL (say, because the old one leaked) takes effect
+/// while a backlog is being delivered, not once it is through.
+async fn a_changed_url_takes_over_while_deliveries_run(app: TestApp) {
+    let w = crate::events::world(&app).await;
+    let (old, _old_server) = Receiver::start().await;
+    let (new, _new_server) = Receiver::start().await;
+    old.script(&[Reply::Slow(Duration::from_millis(800)); 6]);
+    let (id, _) = subscribe(&app, &w.admin_a.token, &w.a, json!({"url": old.url, "types": ["person"]})).await;
+    let mut people = Vec::new();
+    for i in 0..6 {
+        people.push(new_person(&app, &w.admin_a.token, &w.a, &format!("Achterstand {i}")).await);
+    }
+    old.wait_for("the first delivery", |r| !r.is_empty()).await;
+    let path = format!("{}/{id}", hooks(&w.a));
+    expect(patch(&app, &w.admin_a.token, &path, None, json!({"url": new.url})).await, StatusCode::OK).await;
+    let last = people.last().unwrap().clone();
+    new.wait_for("the last person", |r| r.iter().any(|x| x.body["data"]["id"] == last.as_str())).await;
+    let at_old = old.changes().len();
+    assert!(at_old <= 2, "the old URL got {at_old} deliveries after it was replaced");
+    let everyone: HashSet<String> = old
+        .changes()
+        .iter()
+        .chain(new.changes().iter())
+        .map(|r| r.body["data"]["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(people.iter().all(|p| everyone.contains(p)), "every person arrives somewhere");
 }
